@@ -1,0 +1,215 @@
+//! SecBufferDesc in and out: borrowing the caller's buffers as safe views,
+//! and writing tokens back without ever going past a buffer's `cbBuffer`.
+
+use smallvec::SmallVec;
+
+use crate::abi::boundary;
+use crate::abi::memory;
+use crate::abi::types::{SecBuffer, SecBufferDesc};
+use crate::package::{InBuf, SecBuf, SecResult};
+use crate::vocabulary::*;
+
+/// Most buffers a descriptor may hold; more is refused as a malformed message.
+const MAX_BUFFERS: u32 = 64;
+/// Buffers a message view holds without touching the heap.
+pub const INLINE_BUFFERS: usize = 8;
+
+/// A message's buffers as safe views, on the stack for up to 8 buffers.
+pub type MessageView<'a> = SmallVec<[SecBuf<'a>; INLINE_BUFFERS]>;
+
+/// The caller's `SecBuffer` array, or `None` for a NULL or malformed descriptor.
+///
+/// # Safety
+/// A non-NULL `desc` must point at a descriptor whose `pBuffers` holds
+/// `cBuffers` entries.
+pub unsafe fn descriptors<'a>(desc: *const SecBufferDesc) -> Option<&'a mut [SecBuffer]> {
+    // SAFETY: forwarded contract.
+    let d = unsafe { boundary::read(desc) }?;
+    if d.cBuffers > MAX_BUFFERS
+        || (d.cBuffers > 0 && (d.pBuffers.is_null() || !d.pBuffers.is_aligned()))
+    {
+        return None;
+    }
+    if d.cBuffers == 0 {
+        return Some(&mut []);
+    }
+    // SAFETY: non-NULL, aligned, `cBuffers` entries by the caller's contract.
+    Some(unsafe { std::slice::from_raw_parts_mut(d.pBuffers, d.cBuffers as usize) })
+}
+
+/// The input buffers of a handshake call, each borrowed read-only.
+///
+/// # Safety
+/// Each buffer's `pvBuffer` must hold `cbBuffer` readable bytes.
+pub unsafe fn inputs<'a>(bufs: &[SecBuffer]) -> SecResult<Vec<InBuf<'a>>> {
+    bufs.iter()
+        .map(|b| {
+            let kind = b.BufferType & !SECBUFFER_ATTRMASK;
+            let data = if kind == SECBUFFER_EMPTY {
+                &[][..]
+            } else {
+                // SAFETY: forwarded contract.
+                unsafe { boundary::bytes(b.pvBuffer, b.cbBuffer as usize) }
+                    .ok_or(SEC_E_INVALID_TOKEN)?
+            };
+            Ok(InBuf { kind, data })
+        })
+        .collect()
+}
+
+fn overlaps(a: &SecBuffer, b: &SecBuffer) -> bool {
+    let (a0, b0) = (a.pvBuffer as usize, b.pvBuffer as usize);
+    let (a1, b1) = (a0 + a.cbBuffer as usize, b0 + b.cbBuffer as usize);
+    a.cbBuffer > 0 && b.cbBuffer > 0 && a0 < b1 && b0 < a1
+}
+
+/// A message's buffers as safe views. READONLY buffers are borrowed
+/// read-only; writable ones must not overlap (that would alias), which is
+/// refused as SEC_E_INVALID_TOKEN.
+///
+/// # Safety
+/// Each buffer's `pvBuffer` must hold `cbBuffer` bytes, writable unless the
+/// buffer is marked READONLY, and untouched by anyone else during the call.
+pub unsafe fn message<'a>(bufs: &[SecBuffer]) -> SecResult<MessageView<'a>> {
+    let writable = |b: &SecBuffer| {
+        b.BufferType & SECBUFFER_READONLY == 0
+            && b.BufferType & !SECBUFFER_ATTRMASK != SECBUFFER_EMPTY
+    };
+    for (i, a) in bufs.iter().enumerate() {
+        if writable(a) && bufs[i + 1..].iter().any(|b| overlaps(a, b)) {
+            return Err(SEC_E_INVALID_TOKEN);
+        }
+        if !writable(a) && bufs[i + 1..].iter().any(|b| writable(b) && overlaps(a, b)) {
+            return Err(SEC_E_INVALID_TOKEN);
+        }
+    }
+    let mut view = MessageView::new();
+    for b in bufs {
+        let len = b.cbBuffer as usize;
+        let buf = if b.BufferType & !SECBUFFER_ATTRMASK == SECBUFFER_EMPTY {
+            SecBuf::read_only(b.BufferType, &[])
+        } else if writable(b) {
+            // SAFETY: writable by the caller's contract, and no other view
+            // overlaps it (checked above).
+            SecBuf::writable(
+                b.BufferType,
+                unsafe { boundary::bytes_mut(b.pvBuffer, len) }.ok_or(SEC_E_INVALID_TOKEN)?,
+            )
+        } else {
+            // SAFETY: readable by the caller's contract.
+            SecBuf::read_only(
+                b.BufferType,
+                unsafe { boundary::bytes(b.pvBuffer, len) }.ok_or(SEC_E_INVALID_TOKEN)?,
+            )
+        };
+        view.push(buf);
+    }
+    Ok(view)
+}
+
+/// Reports each view's length back into the caller's `cbBuffer`.
+pub fn write_back(bufs: &mut [SecBuffer], view: &MessageView<'_>) {
+    for (b, v) in bufs.iter_mut().zip(view.iter()) {
+        if v.kind() != SECBUFFER_EMPTY {
+            b.cbBuffer = v.len() as u32;
+        }
+    }
+}
+
+/// Where an output token goes: the first SECBUFFER_TOKEN buffer.
+pub fn token_slot(bufs: &mut [SecBuffer]) -> Option<&mut SecBuffer> {
+    bufs.iter_mut()
+        .find(|b| b.BufferType & !SECBUFFER_ATTRMASK == SECBUFFER_TOKEN)
+}
+
+/// Writes a handshake token into `slot`: a new allocation (freed by
+/// FreeContextBuffer) when `allocate`, else a copy into the caller's buffer,
+/// refused with SEC_E_BUFFER_TOO_SMALL when it does not fit.
+pub fn put_token(slot: &mut SecBuffer, token: &[u8], allocate: bool) -> SecResult<()> {
+    if allocate {
+        if token.is_empty() {
+            slot.pvBuffer = std::ptr::null_mut();
+            slot.cbBuffer = 0;
+            return Ok(());
+        }
+        let p = memory::alloc_copy(token);
+        if p.is_null() {
+            return Err(SEC_E_INSUFFICIENT_MEMORY);
+        }
+        slot.pvBuffer = p.cast();
+        slot.cbBuffer = token.len() as u32;
+        return Ok(());
+    }
+    if token.len() > slot.cbBuffer as usize {
+        return Err(SEC_E_BUFFER_TOO_SMALL);
+    }
+    if !token.is_empty() {
+        // SAFETY: the caller's buffer holds `cbBuffer` >= token.len() writable bytes.
+        let dst = unsafe { boundary::bytes_mut(slot.pvBuffer, token.len()) }
+            .ok_or(SEC_E_INVALID_TOKEN)?;
+        dst.copy_from_slice(token);
+    }
+    slot.cbBuffer = token.len() as u32;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_never_written_past_cb_buffer() {
+        let mut space = [0xAAu8; 8];
+        let mut slot = SecBuffer {
+            cbBuffer: 4,
+            BufferType: SECBUFFER_TOKEN,
+            pvBuffer: space.as_mut_ptr().cast(),
+        };
+        assert_eq!(
+            put_token(&mut slot, b"12345", false),
+            Err(SEC_E_BUFFER_TOO_SMALL)
+        );
+        assert_eq!(space, [0xAA; 8]);
+        assert_eq!(put_token(&mut slot, b"123", false), Ok(()));
+        assert_eq!(slot.cbBuffer, 3);
+        assert_eq!(&space[..4], b"123\xAA");
+    }
+
+    #[test]
+    fn overlapping_writable_buffers_are_refused() {
+        let mut space = [0u8; 32];
+        let p = space.as_mut_ptr();
+        let bufs = [
+            SecBuffer {
+                cbBuffer: 16,
+                BufferType: SECBUFFER_TOKEN,
+                pvBuffer: p.cast(),
+            },
+            // SAFETY: offset 8 is inside `space`.
+            SecBuffer {
+                cbBuffer: 16,
+                BufferType: SECBUFFER_DATA,
+                pvBuffer: unsafe { p.add(8) }.cast(),
+            },
+        ];
+        // SAFETY: both buffers are inside `space`.
+        assert_eq!(unsafe { message(&bufs) }.err(), Some(SEC_E_INVALID_TOKEN));
+        let ok = [
+            SecBuffer {
+                cbBuffer: 16,
+                BufferType: SECBUFFER_TOKEN,
+                pvBuffer: p.cast(),
+            },
+            // SAFETY: offset 16 is inside `space`.
+            SecBuffer {
+                cbBuffer: 16,
+                BufferType: SECBUFFER_DATA | SECBUFFER_READONLY,
+                pvBuffer: unsafe { p.add(16) }.cast(),
+            },
+        ];
+        // SAFETY: as above.
+        let view = unsafe { message(&ok) }.unwrap();
+        assert_eq!(view.len(), 2);
+        assert!(view[1].data().len() == 16 && view[1].attrs() == SECBUFFER_READONLY);
+    }
+}

@@ -1,0 +1,669 @@
+//! InitializeSecurityContext, AcceptSecurityContext and the calls on an
+//! established context other than per-message protection.
+#![allow(non_snake_case)]
+
+use std::ffi::c_void;
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+use zeroize::Zeroizing;
+
+use crate::abi::attributes::{context_attribute_size, write_context_attribute, write_expiry};
+use crate::abi::boundary::{self, guard, status};
+use crate::abi::buffers;
+use crate::abi::credentials_api::{credential, package_named};
+use crate::abi::memory;
+use crate::abi::strings::{read_cstr, Ansi, Encoding, Wide};
+use crate::abi::types::*;
+use crate::package::{SecResult, StepInput};
+use crate::state::{Context, CONTEXTS};
+use crate::vocabulary::*;
+
+/// The live context a caller's handle names, or SEC_E_INVALID_HANDLE.
+///
+/// # Safety
+/// A non-NULL `h` must point at a readable SecHandle.
+pub unsafe fn context(h: *const SecHandle) -> SecResult<Arc<Context>> {
+    // SAFETY: forwarded contract.
+    let h = unsafe { boundary::read_handle(h) }.ok_or(SEC_E_INVALID_HANDLE)?;
+    CONTEXTS.get(h).ok_or(SEC_E_INVALID_HANDLE)
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Initiator,
+    Acceptor,
+}
+
+struct Handshake<'a> {
+    role: Role,
+    cred: *const SecHandle,
+    ctx: *const SecHandle,
+    target: Option<&'a str>,
+    req_flags: ULONG,
+    data_rep: ULONG,
+    input: *const SecBufferDesc,
+    new_ctx: *mut SecHandle,
+    output: *const SecBufferDesc,
+    attrs: *mut ULONG,
+    expiry: *mut TimeStamp,
+}
+
+/// One step of either side of a handshake; both exports share it.
+unsafe fn handshake(h: Handshake<'_>) -> SecResult<SECURITY_STATUS> {
+    let allocate_flag = match h.role {
+        Role::Initiator => ISC_REQ_ALLOCATE_MEMORY,
+        Role::Acceptor => ASC_REQ_ALLOCATE_MEMORY,
+    };
+    let allocate = h.req_flags & allocate_flag != 0;
+    // SAFETY (all below): the caller's pointers are valid for the call, as
+    // the SSPI contract requires; each is NULL-checked by the helpers.
+    // SAFETY: the caller's pointers are valid for this call (the SSPI contract); the helper checks NULL and alignment.
+    let existing = if h.ctx.is_null() {
+        None
+    } else {
+        Some(unsafe { context(h.ctx) }?)
+    };
+    let cred = match existing {
+        Some(_) => None,
+        None => {
+            // SAFETY: the caller's pointers are valid for this call (the SSPI contract); the helper checks NULL and alignment.
+            let cred = unsafe { credential(h.cred) }?;
+            let usable = match h.role {
+                Role::Initiator => cred.usage.outbound(),
+                Role::Acceptor => cred.usage.inbound(),
+            };
+            if !usable {
+                return Err(SEC_E_NO_CREDENTIALS);
+            }
+            if h.new_ctx.is_null() || !h.new_ctx.is_aligned() {
+                return Err(SEC_E_INVALID_HANDLE);
+            }
+            Some(cred)
+        }
+    };
+    // SAFETY: the caller's pointers are valid for this call (the SSPI contract); the helper checks NULL and alignment.
+    let in_bufs = if h.input.is_null() {
+        &mut [][..]
+    } else {
+        unsafe { buffers::descriptors(h.input) }.ok_or(SEC_E_INVALID_TOKEN)?
+    };
+    // SAFETY: the caller's pointers are valid for this call (the SSPI contract); the helper checks NULL and alignment.
+    let inputs = unsafe { buffers::inputs(in_bufs) }?;
+    // SAFETY: the caller's pointers are valid for this call (the SSPI contract); the helper checks NULL and alignment.
+    let out_bufs = if h.output.is_null() {
+        None
+    } else {
+        Some(unsafe { buffers::descriptors(h.output) }.ok_or(SEC_E_INVALID_TOKEN)?)
+    };
+    let out_bufs = out_bufs.ok_or(SEC_E_BUFFER_TOO_SMALL)?;
+    let slot = buffers::token_slot(out_bufs).ok_or(SEC_E_BUFFER_TOO_SMALL)?;
+    if !allocate && (slot.cbBuffer == 0 || slot.pvBuffer.is_null()) {
+        return Err(SEC_E_BUFFER_TOO_SMALL);
+    }
+    let step = StepInput {
+        target: h.target,
+        req_flags: h.req_flags,
+        data_rep: h.data_rep,
+        inputs: &inputs,
+        out_capacity: if allocate {
+            None
+        } else {
+            Some(slot.cbBuffer as usize)
+        },
+    };
+    let (new_context, out) = match (&existing, cred) {
+        (Some(ctx), _) => {
+            let mut state = ctx.state.lock();
+            let cred_state = ctx.credential.as_ref().map(|c| &c.state);
+            (None, ctx.package.step(cred_state, &mut state, &step)?)
+        }
+        (None, Some(cred)) => {
+            let (state, out) = match h.role {
+                Role::Initiator => cred.package.initialize(&cred.state, &step)?,
+                Role::Acceptor => cred.package.accept(&cred.state, &step)?,
+            };
+            let package = cred.package;
+            (
+                Some(Context {
+                    package,
+                    credential: Some(cred),
+                    state: Mutex::new(state),
+                }),
+                out,
+            )
+        }
+        (None, None) => return Err(SEC_E_INVALID_HANDLE),
+    };
+    buffers::put_token(slot, &out.token, allocate)?;
+    if out.extra > 0 {
+        if let Some(b) = in_bufs
+            .iter_mut()
+            .skip(1)
+            .find(|b| b.BufferType == SECBUFFER_EMPTY)
+        {
+            b.BufferType = SECBUFFER_EXTRA;
+            b.cbBuffer = out.extra as u32;
+        }
+    }
+    let handle = match (new_context, existing) {
+        (Some(c), _) => CONTEXTS.insert(Arc::new(c)),
+        // SAFETY: `ctx` was readable above.
+        (None, _) => unsafe { boundary::read_handle(h.ctx) }.ok_or(SEC_E_INVALID_HANDLE)?,
+    };
+    let mut flags = out.ret_flags;
+    if allocate && !out.token.is_empty() {
+        flags |= match h.role {
+            Role::Initiator => ISC_RET_ALLOCATED_MEMORY,
+            Role::Acceptor => ASC_RET_ALLOCATED_MEMORY,
+        };
+    }
+    // SAFETY: the caller's pointers are valid for this call (the SSPI contract); the helper checks NULL and alignment.
+    unsafe {
+        boundary::write(h.new_ctx, handle);
+        boundary::write(h.attrs, flags);
+        write_expiry(h.expiry, out.expiry);
+    }
+    Ok(out.status)
+}
+
+#[allow(clippy::too_many_arguments)]
+unsafe fn initialize<E: Encoding>(
+    cred: *const SecHandle,
+    ctx: *const SecHandle,
+    target: *const E::Unit,
+    req_flags: ULONG,
+    data_rep: ULONG,
+    input: *const SecBufferDesc,
+    new_ctx: *mut SecHandle,
+    output: *const SecBufferDesc,
+    attrs: *mut ULONG,
+    expiry: *mut TimeStamp,
+) -> SecResult<SECURITY_STATUS> {
+    // SAFETY: a non-NULL target is a NUL-terminated string by contract.
+    let target = unsafe { read_cstr::<E>(target) }.map_err(|()| SEC_E_TARGET_UNKNOWN)?;
+    // SAFETY: forwarded contract.
+    unsafe {
+        handshake(Handshake {
+            role: Role::Initiator,
+            cred,
+            ctx,
+            target: target.as_deref(),
+            req_flags,
+            data_rep,
+            input,
+            new_ctx,
+            output,
+            attrs,
+            expiry,
+        })
+    }
+}
+
+/// Starts or continues the initiator's side of a handshake. First call:
+/// `phContext` NULL and `phCredential` an outbound credential; later calls
+/// pass the context. Returns SEC_I_CONTINUE_NEEDED (send the output token,
+/// call again with the reply) or SEC_E_OK. The output token goes into the
+/// first SECBUFFER_TOKEN buffer of `pOutput`, or, with
+/// ISC_REQ_ALLOCATE_MEMORY, into memory freed by FreeContextBuffer. A new
+/// context handle is freed by DeleteSecurityContext, even after a failed
+/// later step.
+#[no_mangle]
+pub unsafe extern "C" fn InitializeSecurityContextW(
+    phCredential: PCredHandle,
+    phContext: PCtxtHandle,
+    pszTargetName: *mut SEC_WCHAR,
+    fContextReq: ULONG,
+    _Reserved1: ULONG,
+    TargetDataRep: ULONG,
+    pInput: PSecBufferDesc,
+    _Reserved2: ULONG,
+    phNewContext: PCtxtHandle,
+    pOutput: PSecBufferDesc,
+    pfContextAttr: *mut ULONG,
+    ptsExpiry: PTimeStamp,
+) -> SECURITY_STATUS {
+    // SAFETY: pointers are checked inside.
+    guard(|| {
+        // SAFETY: the caller's pointers are valid for this call (the SSPI contract); the helper checks NULL and alignment.
+        status(unsafe {
+            initialize::<Wide>(
+                phCredential,
+                phContext,
+                pszTargetName,
+                fContextReq,
+                TargetDataRep,
+                pInput,
+                phNewContext,
+                pOutput,
+                pfContextAttr,
+                ptsExpiry,
+            )
+        })
+    })
+}
+
+/// The UTF-8 form of InitializeSecurityContextW.
+#[no_mangle]
+pub unsafe extern "C" fn InitializeSecurityContextA(
+    phCredential: PCredHandle,
+    phContext: PCtxtHandle,
+    pszTargetName: *mut SEC_CHAR,
+    fContextReq: ULONG,
+    _Reserved1: ULONG,
+    TargetDataRep: ULONG,
+    pInput: PSecBufferDesc,
+    _Reserved2: ULONG,
+    phNewContext: PCtxtHandle,
+    pOutput: PSecBufferDesc,
+    pfContextAttr: *mut ULONG,
+    ptsExpiry: PTimeStamp,
+) -> SECURITY_STATUS {
+    // SAFETY: pointers are checked inside.
+    guard(|| {
+        // SAFETY: the caller's pointers are valid for this call (the SSPI contract); the helper checks NULL and alignment.
+        status(unsafe {
+            initialize::<Ansi>(
+                phCredential,
+                phContext,
+                pszTargetName.cast(),
+                fContextReq,
+                TargetDataRep,
+                pInput,
+                phNewContext,
+                pOutput,
+                pfContextAttr,
+                ptsExpiry,
+            )
+        })
+    })
+}
+
+/// Starts or continues the acceptor's side of a handshake; the mirror of
+/// InitializeSecurityContext, with ASC_REQ_* flags and an inbound credential.
+#[no_mangle]
+pub unsafe extern "C" fn AcceptSecurityContext(
+    phCredential: PCredHandle,
+    phContext: PCtxtHandle,
+    pInput: PSecBufferDesc,
+    fContextReq: ULONG,
+    TargetDataRep: ULONG,
+    phNewContext: PCtxtHandle,
+    pOutput: PSecBufferDesc,
+    pfContextAttr: *mut ULONG,
+    ptsExpiry: PTimeStamp,
+) -> SECURITY_STATUS {
+    guard(|| {
+        // SAFETY: pointers are checked inside.
+        status(unsafe {
+            handshake(Handshake {
+                role: Role::Acceptor,
+                cred: phCredential,
+                ctx: phContext,
+                target: None,
+                req_flags: fContextReq,
+                data_rep: TargetDataRep,
+                input: pInput,
+                new_ctx: phNewContext,
+                output: pOutput,
+                attrs: pfContextAttr,
+                expiry: ptsExpiry,
+            })
+        })
+    })
+}
+
+/// Completes a token after SEC_I_COMPLETE_NEEDED. Harmless on packages that
+/// never ask for it (NTLM): SEC_E_OK for a valid context.
+#[no_mangle]
+pub unsafe extern "C" fn CompleteAuthToken(
+    phContext: PCtxtHandle,
+    pToken: PSecBufferDesc,
+) -> SECURITY_STATUS {
+    guard(|| {
+        status((|| {
+            // SAFETY: pointers are checked by the helpers.
+            let ctx = unsafe { context(phContext) }?;
+            // SAFETY: the caller's pointers are valid for this call (the SSPI contract); the helper checks NULL and alignment.
+            let bufs = unsafe { buffers::descriptors(pToken) }.ok_or(SEC_E_INVALID_TOKEN)?;
+            // SAFETY: the caller's pointers are valid for this call (the SSPI contract); the helper checks NULL and alignment.
+            let mut view = unsafe { buffers::message(bufs) }?;
+            ctx.package.complete(&mut ctx.state.lock(), &mut view)?;
+            buffers::write_back(bufs, &view);
+            Ok(SEC_E_OK)
+        })())
+    })
+}
+
+/// Deletes a context and invalidates its handle. An invalid or already
+/// deleted handle: SEC_E_INVALID_HANDLE.
+#[no_mangle]
+pub unsafe extern "C" fn DeleteSecurityContext(phContext: PCtxtHandle) -> SECURITY_STATUS {
+    guard(|| {
+        // SAFETY: a non-NULL handle pointer is readable by contract.
+        match unsafe { boundary::read_handle(phContext) }.and_then(|h| CONTEXTS.remove(h)) {
+            Some(_) => SEC_E_OK,
+            None => SEC_E_INVALID_HANDLE,
+        }
+    })
+}
+
+/// Applies a control token (e.g. a TLS shutdown) to a context. NULL
+/// `pInput`: SEC_E_INTERNAL_ERROR, as Windows.
+#[no_mangle]
+pub unsafe extern "C" fn ApplyControlToken(
+    phContext: PCtxtHandle,
+    pInput: PSecBufferDesc,
+) -> SECURITY_STATUS {
+    guard(|| {
+        status((|| {
+            // SAFETY: pointers are checked by the helpers.
+            let ctx = unsafe { context(phContext) }?;
+            // SAFETY: the caller's pointers are valid for this call (the SSPI contract); the helper checks NULL and alignment.
+            let bufs = unsafe { buffers::descriptors(pInput) }.ok_or(SEC_E_INTERNAL_ERROR)?;
+            // SAFETY: the caller's pointers are valid for this call (the SSPI contract); the helper checks NULL and alignment.
+            let inputs = unsafe { buffers::inputs(bufs) }?;
+            ctx.package.apply_control(&mut ctx.state.lock(), &inputs)?;
+            Ok(SEC_E_OK)
+        })())
+    })
+}
+
+unsafe fn query_context<E: Encoding>(
+    h: *const SecHandle,
+    attribute: ULONG,
+    out: *mut c_void,
+    room: Option<ULONG>,
+) -> SecResult<SECURITY_STATUS> {
+    // SAFETY: forwarded contract.
+    let ctx = unsafe { context(h) }?;
+    if out.is_null()
+        || (out as usize) % std::mem::align_of::<*mut c_void>() != 0
+            && context_attribute_size(attribute).is_some_and(|s| s >= 8)
+    {
+        return Err(SEC_E_INTERNAL_ERROR);
+    }
+    if let (Some(room), Some(size)) = (room, context_attribute_size(attribute)) {
+        if (room as usize) < size {
+            return Err(SEC_E_BUFFER_TOO_SMALL);
+        }
+    }
+    let value = ctx.package.query_context(&ctx.state.lock(), attribute)?;
+    if value.attribute_id() != attribute {
+        return Err(SEC_E_INTERNAL_ERROR);
+    }
+    // SAFETY: `out` has room for the attribute's structure by contract.
+    unsafe { write_context_attribute::<E>(out, value) }?;
+    Ok(SEC_E_OK)
+}
+
+/// Queries a context attribute (SECPKG_ATTR_*) into the caller's structure.
+/// Strings, keys and package infos inside it are freed with
+/// FreeContextBuffer. An attribute the package lacks: SEC_E_UNSUPPORTED_FUNCTION.
+#[no_mangle]
+pub unsafe extern "C" fn QueryContextAttributesW(
+    phContext: PCtxtHandle,
+    ulAttribute: ULONG,
+    pBuffer: *mut c_void,
+) -> SECURITY_STATUS {
+    // SAFETY: pointers are checked inside.
+    guard(|| status(unsafe { query_context::<Wide>(phContext, ulAttribute, pBuffer, None) }))
+}
+
+/// The UTF-8 form of QueryContextAttributesW.
+#[no_mangle]
+pub unsafe extern "C" fn QueryContextAttributesA(
+    phContext: PCtxtHandle,
+    ulAttribute: ULONG,
+    pBuffer: *mut c_void,
+) -> SECURITY_STATUS {
+    // SAFETY: pointers are checked inside.
+    guard(|| status(unsafe { query_context::<Ansi>(phContext, ulAttribute, pBuffer, None) }))
+}
+
+/// QueryContextAttributesW with the size of `pBuffer`: a buffer smaller than
+/// the attribute's structure is SEC_E_BUFFER_TOO_SMALL.
+#[no_mangle]
+pub unsafe extern "C" fn QueryContextAttributesExW(
+    phContext: PCtxtHandle,
+    ulAttribute: ULONG,
+    pBuffer: *mut c_void,
+    cbBuffer: ULONG,
+) -> SECURITY_STATUS {
+    // SAFETY: pointers are checked inside.
+    guard(|| {
+        status(unsafe { query_context::<Wide>(phContext, ulAttribute, pBuffer, Some(cbBuffer)) })
+    })
+}
+
+/// The UTF-8 form of QueryContextAttributesExW.
+#[no_mangle]
+pub unsafe extern "C" fn QueryContextAttributesExA(
+    phContext: PCtxtHandle,
+    ulAttribute: ULONG,
+    pBuffer: *mut c_void,
+    cbBuffer: ULONG,
+) -> SECURITY_STATUS {
+    // SAFETY: pointers are checked inside.
+    guard(|| {
+        status(unsafe { query_context::<Ansi>(phContext, ulAttribute, pBuffer, Some(cbBuffer)) })
+    })
+}
+
+unsafe fn set_context(
+    h: *const SecHandle,
+    attribute: ULONG,
+    value: *const c_void,
+    len: ULONG,
+) -> SecResult<SECURITY_STATUS> {
+    // SAFETY: forwarded contract.
+    let ctx = unsafe { context(h) }?;
+    // SAFETY: `len` readable bytes at `value` by contract.
+    let value = unsafe { boundary::bytes(value, len as usize) }.ok_or(SEC_E_INTERNAL_ERROR)?;
+    ctx.package
+        .set_context(&mut ctx.state.lock(), attribute, value)?;
+    Ok(SEC_E_OK)
+}
+
+/// Sets a context attribute. Attributes a package does not take:
+/// SEC_E_UNSUPPORTED_FUNCTION.
+#[no_mangle]
+pub unsafe extern "C" fn SetContextAttributesW(
+    phContext: PCtxtHandle,
+    ulAttribute: ULONG,
+    pBuffer: *mut c_void,
+    cbBuffer: ULONG,
+) -> SECURITY_STATUS {
+    // SAFETY: pointers are checked inside.
+    guard(|| status(unsafe { set_context(phContext, ulAttribute, pBuffer, cbBuffer) }))
+}
+
+/// The UTF-8 form of SetContextAttributesW.
+#[no_mangle]
+pub unsafe extern "C" fn SetContextAttributesA(
+    phContext: PCtxtHandle,
+    ulAttribute: ULONG,
+    pBuffer: *mut c_void,
+    cbBuffer: ULONG,
+) -> SECURITY_STATUS {
+    // SAFETY: pointers are checked inside.
+    guard(|| status(unsafe { set_context(phContext, ulAttribute, pBuffer, cbBuffer) }))
+}
+
+/// Marks an exported context: magic, format version, package name length.
+const EXPORT_MAGIC: &[u8; 6] = b"OSSPI\x01";
+
+/// Serialises a context into `pPackedContext->pvBuffer` (freed with
+/// FreeContextBuffer). With SECPKG_CONTEXT_EXPORT_DELETE_OLD the handle is
+/// deleted afterwards. `*pToken`, when given, is set to NULL (no OS token).
+#[no_mangle]
+pub unsafe extern "C" fn ExportSecurityContext(
+    phContext: PCtxtHandle,
+    fFlags: ULONG,
+    pPackedContext: PSecBuffer,
+    pToken: *mut *mut c_void,
+) -> SECURITY_STATUS {
+    guard(|| {
+        status((|| {
+            // SAFETY: pointers are checked by the helpers.
+            let ctx = unsafe { context(phContext) }?;
+            if pPackedContext.is_null() || !pPackedContext.is_aligned() {
+                return Err(SEC_E_INTERNAL_ERROR);
+            }
+            let state = ctx.package.export(&ctx.state.lock())?;
+            let name = ctx.package.info().name.as_bytes();
+            let mut packed = Zeroizing::new(Vec::with_capacity(
+                EXPORT_MAGIC.len() + 1 + name.len() + state.len(),
+            ));
+            packed.extend_from_slice(EXPORT_MAGIC);
+            packed.push(name.len() as u8);
+            packed.extend_from_slice(name);
+            packed.extend_from_slice(&state);
+            let p = memory::alloc_copy(&packed);
+            if p.is_null() {
+                return Err(SEC_E_INSUFFICIENT_MEMORY);
+            }
+            // SAFETY: checked non-NULL and aligned above.
+            unsafe {
+                let b = &mut *pPackedContext;
+                b.cbBuffer = packed.len() as u32;
+                b.BufferType = SECBUFFER_EMPTY;
+                b.pvBuffer = p.cast();
+                boundary::write(pToken, std::ptr::null_mut());
+            }
+            if fFlags & SECPKG_CONTEXT_EXPORT_DELETE_OLD != 0 {
+                // SAFETY: readable above.
+                if let Some(h) = unsafe { boundary::read_handle(phContext) } {
+                    CONTEXTS.remove(h);
+                }
+            }
+            Ok(SEC_E_OK)
+        })())
+    })
+}
+
+unsafe fn import<E: Encoding>(
+    package: *const E::Unit,
+    packed: *const SecBuffer,
+    out: *mut SecHandle,
+) -> SecResult<SECURITY_STATUS> {
+    // SAFETY (all): pointers as the caller's contract states, checked by the helpers.
+    // SAFETY: the caller's pointers are valid for this call (the SSPI contract); the helper checks NULL and alignment.
+    let package = unsafe { package_named::<E>(package) }?;
+    // SAFETY: the caller's pointers are valid for this call (the SSPI contract); the helper checks NULL and alignment.
+    let b = unsafe { boundary::read(packed) }.ok_or(SEC_E_INVALID_TOKEN)?;
+    // SAFETY: the caller's pointers are valid for this call (the SSPI contract); the helper checks NULL and alignment.
+    let data =
+        unsafe { boundary::bytes(b.pvBuffer, b.cbBuffer as usize) }.ok_or(SEC_E_INVALID_TOKEN)?;
+    let rest = data.strip_prefix(EXPORT_MAGIC).ok_or(SEC_E_INVALID_TOKEN)?;
+    let (&n, rest) = rest.split_first().ok_or(SEC_E_INVALID_TOKEN)?;
+    let (name, state) = rest
+        .split_at_checked(n as usize)
+        .ok_or(SEC_E_INVALID_TOKEN)?;
+    if !name.eq_ignore_ascii_case(package.info().name.as_bytes()) {
+        return Err(SEC_E_INVALID_TOKEN);
+    }
+    if out.is_null() || !out.is_aligned() {
+        return Err(SEC_E_INVALID_HANDLE);
+    }
+    let state = package.import(state)?;
+    let handle = CONTEXTS.insert(Arc::new(Context {
+        package,
+        credential: None,
+        state: Mutex::new(state),
+    }));
+    // SAFETY: the caller's pointers are valid for this call (the SSPI contract); the helper checks NULL and alignment.
+    unsafe { boundary::write(out, handle) };
+    Ok(SEC_E_OK)
+}
+
+/// Rebuilds a context from ExportSecurityContext's output, in this process
+/// or another. `*phContext` is a new handle freed by DeleteSecurityContext.
+#[no_mangle]
+pub unsafe extern "C" fn ImportSecurityContextW(
+    pszPackage: *mut SEC_WCHAR,
+    pPackedContext: PSecBuffer,
+    _Token: *mut c_void,
+    phContext: PCtxtHandle,
+) -> SECURITY_STATUS {
+    // SAFETY: pointers are checked inside.
+    guard(|| status(unsafe { import::<Wide>(pszPackage, pPackedContext, phContext) }))
+}
+
+/// The UTF-8 form of ImportSecurityContextW.
+#[no_mangle]
+pub unsafe extern "C" fn ImportSecurityContextA(
+    pszPackage: *mut SEC_CHAR,
+    pPackedContext: PSecBuffer,
+    _Token: *mut c_void,
+    phContext: PCtxtHandle,
+) -> SECURITY_STATUS {
+    // SAFETY: pointers are checked inside.
+    guard(|| status(unsafe { import::<Ansi>(pszPackage.cast(), pPackedContext, phContext) }))
+}
+
+/// There are no Windows access tokens here: SEC_E_UNSUPPORTED_FUNCTION for
+/// a valid context, SEC_E_INVALID_HANDLE otherwise.
+#[no_mangle]
+pub unsafe extern "C" fn QuerySecurityContextToken(
+    phContext: PCtxtHandle,
+    _Token: *mut *mut c_void,
+) -> SECURITY_STATUS {
+    // SAFETY: the handle pointer is checked inside.
+    guard(|| status(unsafe { context(phContext) }.and(Err(SEC_E_UNSUPPORTED_FUNCTION))))
+}
+
+/// Impersonation has no meaning on this platform: SEC_E_NO_IMPERSONATION for
+/// a valid context, SEC_E_INVALID_HANDLE otherwise.
+#[no_mangle]
+pub unsafe extern "C" fn ImpersonateSecurityContext(phContext: PCtxtHandle) -> SECURITY_STATUS {
+    // SAFETY: the handle pointer is checked inside.
+    guard(|| status(unsafe { context(phContext) }.and(Err(SEC_E_NO_IMPERSONATION))))
+}
+
+/// Nothing was impersonated, so there is nothing to revert: SEC_E_OK for a
+/// valid context (a harmless no-op), SEC_E_INVALID_HANDLE otherwise.
+#[no_mangle]
+pub unsafe extern "C" fn RevertSecurityContext(phContext: PCtxtHandle) -> SECURITY_STATUS {
+    // SAFETY: the handle pointer is checked inside.
+    guard(|| status(unsafe { context(phContext) }.map(|_| SEC_E_OK)))
+}
+
+unsafe fn change_password<E: Encoding>(package: *const E::Unit) -> SecResult<SECURITY_STATUS> {
+    // SAFETY: forwarded contract.
+    unsafe { package_named::<E>(package) }?;
+    Err(SEC_E_UNSUPPORTED_FUNCTION)
+}
+
+/// Changing a domain password needs a domain controller: SEC_E_UNSUPPORTED_FUNCTION
+/// for a known package, SEC_E_SECPKG_NOT_FOUND otherwise.
+#[no_mangle]
+pub unsafe extern "C" fn ChangeAccountPasswordW(
+    pszPackageName: *mut SEC_WCHAR,
+    _pszDomainName: *mut SEC_WCHAR,
+    _pszAccountName: *mut SEC_WCHAR,
+    _pszOldPassword: *mut SEC_WCHAR,
+    _pszNewPassword: *mut SEC_WCHAR,
+    _bImpersonating: BOOLEAN,
+    _dwReserved: ULONG,
+    _pOutput: PSecBufferDesc,
+) -> SECURITY_STATUS {
+    // SAFETY: the name is checked inside.
+    guard(|| status(unsafe { change_password::<Wide>(pszPackageName) }))
+}
+
+/// The UTF-8 form of ChangeAccountPasswordW.
+#[no_mangle]
+pub unsafe extern "C" fn ChangeAccountPasswordA(
+    pszPackageName: *mut SEC_CHAR,
+    _pszDomainName: *mut SEC_CHAR,
+    _pszAccountName: *mut SEC_CHAR,
+    _pszOldPassword: *mut SEC_CHAR,
+    _pszNewPassword: *mut SEC_CHAR,
+    _bImpersonating: BOOLEAN,
+    _dwReserved: ULONG,
+    _pOutput: PSecBufferDesc,
+) -> SECURITY_STATUS {
+    // SAFETY: the name is checked inside.
+    guard(|| status(unsafe { change_password::<Ansi>(pszPackageName.cast()) }))
+}

@@ -1,0 +1,322 @@
+//! AcquireCredentialsHandle, FreeCredentialsHandle, Query/Set credential
+//! attributes, AddCredentials.
+#![allow(non_snake_case)]
+
+use std::ffi::c_void;
+use std::mem::size_of;
+use std::sync::Arc;
+
+use crate::abi::attributes::{write_credential_attribute, write_expiry};
+use crate::abi::boundary::{self, guard, status};
+use crate::abi::identity::read_identity;
+use crate::abi::strings::{read_cstr, Ansi, Encoding, Wide};
+use crate::abi::types::*;
+use crate::package::{AcquireRequest, CredentialUse, DynPackage, SecResult};
+use crate::packages;
+use crate::state::{Credential, CREDENTIALS};
+use crate::vocabulary::*;
+
+/// Finds the package a caller names, or SEC_E_SECPKG_NOT_FOUND.
+///
+/// # Safety
+/// A non-NULL `name` must be a NUL-terminated string.
+pub unsafe fn package_named<E: Encoding>(
+    name: *const E::Unit,
+) -> SecResult<&'static dyn DynPackage> {
+    // SAFETY: forwarded contract.
+    match unsafe { read_cstr::<E>(name) } {
+        Ok(Some(n)) => packages::find(&n).ok_or(SEC_E_SECPKG_NOT_FOUND),
+        _ => Err(SEC_E_SECPKG_NOT_FOUND),
+    }
+}
+
+/// The live credential a caller's handle names, or SEC_E_INVALID_HANDLE.
+///
+/// # Safety
+/// A non-NULL `h` must point at a readable SecHandle.
+pub unsafe fn credential(h: *const SecHandle) -> SecResult<Arc<Credential>> {
+    // SAFETY: forwarded contract.
+    let h = unsafe { boundary::read_handle(h) }.ok_or(SEC_E_INVALID_HANDLE)?;
+    CREDENTIALS.get(h).ok_or(SEC_E_INVALID_HANDLE)
+}
+
+#[allow(clippy::too_many_arguments)]
+unsafe fn acquire<E: Encoding>(
+    principal: *const E::Unit,
+    package: *const E::Unit,
+    usage: ULONG,
+    auth: *const c_void,
+    out: *mut SecHandle,
+    expiry: *mut TimeStamp,
+) -> SecResult<SECURITY_STATUS> {
+    // SAFETY (all): strings and structures as the caller's contract states.
+    // SAFETY: the caller's pointers are valid for this call (the SSPI contract); the helper checks NULL and alignment.
+    let package = unsafe { package_named::<E>(package) }?;
+    if usage & SECPKG_CRED_BOTH == 0 {
+        return Err(SEC_E_UNKNOWN_CREDENTIALS);
+    }
+    if out.is_null() || !out.is_aligned() {
+        return Err(SEC_E_INVALID_HANDLE);
+    }
+    // SAFETY: the caller's pointers are valid for this call (the SSPI contract); the helper checks NULL and alignment.
+    let principal = unsafe { read_cstr::<E>(principal) }.map_err(|()| SEC_E_INVALID_PARAMETER)?;
+    // SAFETY: the caller's pointers are valid for this call (the SSPI contract); the helper checks NULL and alignment.
+    let identity = if auth.is_null() {
+        None
+    } else {
+        Some(unsafe { read_identity::<E>(auth) }?)
+    };
+    let usage = CredentialUse(usage & SECPKG_CRED_BOTH);
+    let (state, expires) = package.acquire_credentials(AcquireRequest {
+        principal,
+        usage,
+        identity,
+    })?;
+    let handle = CREDENTIALS.insert(Arc::new(Credential {
+        package,
+        usage,
+        state,
+    }));
+    // SAFETY: the caller's pointers are valid for this call (the SSPI contract); the helper checks NULL and alignment.
+    unsafe {
+        boundary::write(out, handle);
+        write_expiry(expiry, expires);
+    }
+    Ok(SEC_E_OK)
+}
+
+/// Acquires credentials of a package. `pAuthData` is NULL (the package's
+/// default credentials) or a SEC_WINNT_AUTH_IDENTITY_A/W or _EXA/_EXW,
+/// copied before return. On success `*phCredential` is a new handle that
+/// FreeCredentialsHandle frees; `ptsExpiry` (optional) gets its expiry.
+/// `pvLogonId`, `pGetKeyFn` and `pvGetKeyArgument` are ignored.
+#[no_mangle]
+pub unsafe extern "C" fn AcquireCredentialsHandleW(
+    pszPrincipal: *mut SEC_WCHAR,
+    pszPackage: *mut SEC_WCHAR,
+    fCredentialUse: ULONG,
+    _pvLogonId: *mut c_void,
+    pAuthData: *mut c_void,
+    _pGetKeyFn: SEC_GET_KEY_FN,
+    _pvGetKeyArgument: *mut c_void,
+    phCredential: PCredHandle,
+    ptsExpiry: PTimeStamp,
+) -> SECURITY_STATUS {
+    // SAFETY: pointers are checked inside.
+    guard(|| {
+        status(unsafe {
+            acquire::<Wide>(
+                pszPrincipal,
+                pszPackage,
+                fCredentialUse,
+                pAuthData,
+                phCredential,
+                ptsExpiry,
+            )
+        })
+    })
+}
+
+/// The UTF-8 form of AcquireCredentialsHandleW.
+#[no_mangle]
+pub unsafe extern "C" fn AcquireCredentialsHandleA(
+    pszPrincipal: *mut SEC_CHAR,
+    pszPackage: *mut SEC_CHAR,
+    fCredentialUse: ULONG,
+    _pvLogonId: *mut c_void,
+    pAuthData: *mut c_void,
+    _pGetKeyFn: SEC_GET_KEY_FN,
+    _pvGetKeyArgument: *mut c_void,
+    phCredential: PCredHandle,
+    ptsExpiry: PTimeStamp,
+) -> SECURITY_STATUS {
+    // SAFETY: pointers are checked inside.
+    guard(|| {
+        status(unsafe {
+            acquire::<Ansi>(
+                pszPrincipal.cast(),
+                pszPackage.cast(),
+                fCredentialUse,
+                pAuthData,
+                phCredential,
+                ptsExpiry,
+            )
+        })
+    })
+}
+
+/// Frees a credentials handle. Contexts made with it keep working until
+/// they are deleted. An invalid or already freed handle: SEC_E_INVALID_HANDLE.
+#[no_mangle]
+pub unsafe extern "C" fn FreeCredentialsHandle(phCredential: PCredHandle) -> SECURITY_STATUS {
+    guard(|| {
+        // SAFETY: a non-NULL handle pointer is readable by contract.
+        match unsafe { boundary::read_handle(phCredential) }.and_then(|h| CREDENTIALS.remove(h)) {
+            Some(_) => SEC_E_OK,
+            None => SEC_E_INVALID_HANDLE,
+        }
+    })
+}
+
+unsafe fn query_credentials<E: Encoding>(
+    h: *const SecHandle,
+    attribute: ULONG,
+    out: *mut c_void,
+    room: Option<ULONG>,
+) -> SecResult<SECURITY_STATUS> {
+    // SAFETY: forwarded contract.
+    let cred = unsafe { credential(h) }?;
+    if out.is_null() || (out as usize) % std::mem::align_of::<*mut c_void>() != 0 {
+        return Err(SEC_E_INTERNAL_ERROR);
+    }
+    if attribute == SECPKG_CRED_ATTR_NAMES
+        && room.is_some_and(|r| (r as usize) < size_of::<SecPkgCredentials_NamesW>())
+    {
+        return Err(SEC_E_BUFFER_TOO_SMALL);
+    }
+    let value = cred.package.query_credentials(&cred.state, attribute)?;
+    // SAFETY: `out` has room for the attribute's structure by contract.
+    unsafe { write_credential_attribute::<E>(out, value) }?;
+    Ok(SEC_E_OK)
+}
+
+/// Queries a credential attribute (SECPKG_CRED_ATTR_NAMES: the user name,
+/// freed with FreeContextBuffer). An attribute the package lacks:
+/// SEC_E_UNSUPPORTED_FUNCTION; NULL `pBuffer`: SEC_E_INTERNAL_ERROR, as Windows.
+#[no_mangle]
+pub unsafe extern "C" fn QueryCredentialsAttributesW(
+    phCredential: PCredHandle,
+    ulAttribute: ULONG,
+    pBuffer: *mut c_void,
+) -> SECURITY_STATUS {
+    // SAFETY: pointers are checked inside.
+    guard(|| status(unsafe { query_credentials::<Wide>(phCredential, ulAttribute, pBuffer, None) }))
+}
+
+/// The UTF-8 form of QueryCredentialsAttributesW.
+#[no_mangle]
+pub unsafe extern "C" fn QueryCredentialsAttributesA(
+    phCredential: PCredHandle,
+    ulAttribute: ULONG,
+    pBuffer: *mut c_void,
+) -> SECURITY_STATUS {
+    // SAFETY: pointers are checked inside.
+    guard(|| status(unsafe { query_credentials::<Ansi>(phCredential, ulAttribute, pBuffer, None) }))
+}
+
+/// QueryCredentialsAttributesW with the size of `pBuffer`: a buffer smaller
+/// than the attribute's structure is SEC_E_BUFFER_TOO_SMALL.
+#[no_mangle]
+pub unsafe extern "C" fn QueryCredentialsAttributesExW(
+    phCredential: PCredHandle,
+    ulAttribute: ULONG,
+    pBuffer: *mut c_void,
+    cbBuffer: ULONG,
+) -> SECURITY_STATUS {
+    // SAFETY: pointers are checked inside.
+    guard(|| {
+        status(unsafe {
+            query_credentials::<Wide>(phCredential, ulAttribute, pBuffer, Some(cbBuffer))
+        })
+    })
+}
+
+/// The UTF-8 form of QueryCredentialsAttributesExW.
+#[no_mangle]
+pub unsafe extern "C" fn QueryCredentialsAttributesExA(
+    phCredential: PCredHandle,
+    ulAttribute: ULONG,
+    pBuffer: *mut c_void,
+    cbBuffer: ULONG,
+) -> SECURITY_STATUS {
+    // SAFETY: pointers are checked inside.
+    guard(|| {
+        status(unsafe {
+            query_credentials::<Ansi>(phCredential, ulAttribute, pBuffer, Some(cbBuffer))
+        })
+    })
+}
+
+unsafe fn set_credentials(
+    h: *const SecHandle,
+    attribute: ULONG,
+    value: *const c_void,
+    len: ULONG,
+) -> SecResult<SECURITY_STATUS> {
+    // SAFETY: forwarded contract.
+    let cred = unsafe { credential(h) }?;
+    // SAFETY: `len` readable bytes at `value` by contract.
+    let value = unsafe { boundary::bytes(value, len as usize) }.ok_or(SEC_E_INTERNAL_ERROR)?;
+    cred.package
+        .set_credentials(&cred.state, attribute, value)?;
+    Ok(SEC_E_OK)
+}
+
+/// Sets a credential attribute. Attributes a package does not take:
+/// SEC_E_UNSUPPORTED_FUNCTION.
+#[no_mangle]
+pub unsafe extern "C" fn SetCredentialsAttributesW(
+    phCredential: PCredHandle,
+    ulAttribute: ULONG,
+    pBuffer: *mut c_void,
+    cbBuffer: ULONG,
+) -> SECURITY_STATUS {
+    // SAFETY: pointers are checked inside.
+    guard(|| status(unsafe { set_credentials(phCredential, ulAttribute, pBuffer, cbBuffer) }))
+}
+
+/// The UTF-8 form of SetCredentialsAttributesW.
+#[no_mangle]
+pub unsafe extern "C" fn SetCredentialsAttributesA(
+    phCredential: PCredHandle,
+    ulAttribute: ULONG,
+    pBuffer: *mut c_void,
+    cbBuffer: ULONG,
+) -> SECURITY_STATUS {
+    // SAFETY: pointers are checked inside.
+    guard(|| status(unsafe { set_credentials(phCredential, ulAttribute, pBuffer, cbBuffer) }))
+}
+
+unsafe fn add_credentials<E: Encoding>(
+    h: *const SecHandle,
+    package: *const E::Unit,
+) -> SecResult<SECURITY_STATUS> {
+    // SAFETY: forwarded contract.
+    unsafe { credential(h) }?;
+    // SAFETY: forwarded contract.
+    unsafe { package_named::<E>(package) }?;
+    Err(SEC_E_UNSUPPORTED_FUNCTION)
+}
+
+/// Adds credentials to an existing handle. No opensspi package supports it:
+/// SEC_E_UNSUPPORTED_FUNCTION for a valid handle and package.
+#[no_mangle]
+pub unsafe extern "C" fn AddCredentialsW(
+    hCredentials: PCredHandle,
+    _pszPrincipal: *mut SEC_WCHAR,
+    pszPackage: *mut SEC_WCHAR,
+    _fCredentialUse: ULONG,
+    _pAuthData: *mut c_void,
+    _pGetKeyFn: SEC_GET_KEY_FN,
+    _pvGetKeyArgument: *mut c_void,
+    _ptsExpiry: PTimeStamp,
+) -> SECURITY_STATUS {
+    // SAFETY: pointers are checked inside.
+    guard(|| status(unsafe { add_credentials::<Wide>(hCredentials, pszPackage) }))
+}
+
+/// The UTF-8 form of AddCredentialsW.
+#[no_mangle]
+pub unsafe extern "C" fn AddCredentialsA(
+    hCredentials: PCredHandle,
+    _pszPrincipal: *mut SEC_CHAR,
+    pszPackage: *mut SEC_CHAR,
+    _fCredentialUse: ULONG,
+    _pAuthData: *mut c_void,
+    _pGetKeyFn: SEC_GET_KEY_FN,
+    _pvGetKeyArgument: *mut c_void,
+    _ptsExpiry: PTimeStamp,
+) -> SECURITY_STATUS {
+    // SAFETY: pointers are checked inside.
+    guard(|| status(unsafe { add_credentials::<Ansi>(hCredentials, pszPackage.cast()) }))
+}

@@ -1,0 +1,196 @@
+//! Reading SEC_WINNT_AUTH_IDENTITY_A/W and _EX_A/_EX_W into `AuthIdentity`.
+//!
+//! The structure's own Flags decide the string encoding (ANSI = UTF-8 bytes,
+//! UNICODE = UTF-16), whatever entry point it came through; with neither
+//! flag, the entry point's encoding is used. The EX form is recognised, as
+//! Windows does, by `Version == SEC_WINNT_AUTH_IDENTITY_VERSION` and a
+//! `Length` at least the EX size; longer structures that start with the EX
+//! fields (WinPR's `SEC_WINNT_AUTH_IDENTITY_WINPR`) are read by that prefix.
+
+use std::ffi::c_void;
+use std::mem::size_of;
+
+use zeroize::Zeroizing;
+
+use crate::abi::boundary;
+use crate::abi::strings::{read_counted, Ansi, Encoding, Wide};
+use crate::abi::types::{SEC_WINNT_AUTH_IDENTITY_EXW, SEC_WINNT_AUTH_IDENTITY_W};
+use crate::package::{AuthIdentity, SecResult};
+use crate::vocabulary::*;
+
+/// Longest user, domain, password or package list accepted, in characters.
+const MAX_FIELD: u32 = 32 * 1024;
+
+/// The fields common to both identity forms, as raw pointers.
+struct RawIdentity {
+    user: (*const c_void, u32),
+    domain: (*const c_void, u32),
+    password: (*const c_void, u32),
+    package_list: (*const c_void, u32),
+    flags: u32,
+}
+
+/// Reads the identity at `p` (an A or W, plain or EX structure).
+///
+/// # Safety
+/// `p` must be NULL or point at one of the identity structures, whose
+/// string pointers hold at least the stated number of characters.
+pub unsafe fn read_identity<E: Encoding>(p: *const c_void) -> SecResult<AuthIdentity> {
+    // SAFETY: every identity structure is at least 8 bytes and pointer-aligned.
+    let head: [u32; 2] = unsafe { boundary::read(p.cast()) }.ok_or(SEC_E_INVALID_PARAMETER)?;
+    let raw = if head[0] == SEC_WINNT_AUTH_IDENTITY_VERSION
+        && head[1] as usize >= size_of::<SEC_WINNT_AUTH_IDENTITY_EXW>()
+    {
+        // SAFETY: Version and Length say this is (at least) the EX structure;
+        // the A and W forms have the same layout.
+        let ex: SEC_WINNT_AUTH_IDENTITY_EXW =
+            unsafe { boundary::read(p.cast()) }.ok_or(SEC_E_INVALID_PARAMETER)?;
+        RawIdentity {
+            user: (ex.User as *const c_void, ex.UserLength),
+            domain: (ex.Domain as *const c_void, ex.DomainLength),
+            password: (ex.Password as *const c_void, ex.PasswordLength),
+            package_list: (ex.PackageList as *const c_void, ex.PackageListLength),
+            flags: ex.Flags,
+        }
+    } else if head[0] == SEC_WINNT_AUTH_IDENTITY_VERSION_2 {
+        // The packed EX2 form is not supported (yet).
+        return Err(SEC_E_UNKNOWN_CREDENTIALS);
+    } else {
+        // SAFETY: not an EX structure, so the plain one (A and W share a layout).
+        let id: SEC_WINNT_AUTH_IDENTITY_W =
+            unsafe { boundary::read(p.cast()) }.ok_or(SEC_E_INVALID_PARAMETER)?;
+        RawIdentity {
+            user: (id.User as *const c_void, id.UserLength),
+            domain: (id.Domain as *const c_void, id.DomainLength),
+            password: (id.Password as *const c_void, id.PasswordLength),
+            package_list: (std::ptr::null(), 0),
+            flags: id.Flags,
+        }
+    };
+    if raw.flags & SEC_WINNT_AUTH_IDENTITY_MARSHALLED != 0 {
+        return Err(SEC_E_UNKNOWN_CREDENTIALS);
+    }
+    let wide = if raw.flags & SEC_WINNT_AUTH_IDENTITY_UNICODE != 0 {
+        true
+    } else if raw.flags & SEC_WINNT_AUTH_IDENTITY_ANSI != 0 {
+        false
+    } else {
+        E::WIDE
+    };
+    // SAFETY (all four): the caller's contract covers each string.
+    // SAFETY: the caller's pointers are valid for this call (the SSPI contract); the helper checks NULL and alignment.
+    let user = unsafe { field(wide, raw.user) }?;
+    // SAFETY: the caller's pointers are valid for this call (the SSPI contract); the helper checks NULL and alignment.
+    let domain = unsafe { field(wide, raw.domain) }?;
+    // SAFETY: the caller's pointers are valid for this call (the SSPI contract); the helper checks NULL and alignment.
+    let package_list = unsafe { field(wide, raw.package_list) }?;
+    // SAFETY: the caller's pointers are valid for this call (the SSPI contract); the helper checks NULL and alignment.
+    let password = unsafe { secret(wide, raw.password) }?;
+    Ok(AuthIdentity {
+        user,
+        domain,
+        password,
+        package_list,
+        flags: raw.flags,
+    })
+}
+
+unsafe fn units<'a, U: Copy>((p, len): (*const c_void, u32)) -> SecResult<Option<&'a [U]>> {
+    if len > MAX_FIELD {
+        return Err(SEC_E_INVALID_PARAMETER);
+    }
+    // SAFETY: `len` units at `p` by the caller's contract.
+    unsafe { read_counted(p.cast::<U>(), len) }.map_err(|()| SEC_E_INVALID_PARAMETER)
+}
+
+unsafe fn field(wide: bool, raw: (*const c_void, u32)) -> SecResult<Option<String>> {
+    fn decode<E: Encoding>(u: Option<&[E::Unit]>) -> SecResult<Option<String>> {
+        u.map(|u| E::decode(u).ok_or(SEC_E_INVALID_PARAMETER))
+            .transpose()
+    }
+    // SAFETY: forwarded contract.
+    unsafe {
+        if wide {
+            decode::<Wide>(units(raw)?)
+        } else {
+            decode::<Ansi>(units(raw)?)
+        }
+    }
+}
+
+unsafe fn secret(wide: bool, raw: (*const c_void, u32)) -> SecResult<Option<Zeroizing<String>>> {
+    fn decode<E: Encoding>(u: Option<&[E::Unit]>) -> SecResult<Option<Zeroizing<String>>> {
+        u.map(|u| E::decode_secret(u).ok_or(SEC_E_INVALID_PARAMETER))
+            .transpose()
+    }
+    // SAFETY: forwarded contract.
+    unsafe {
+        if wide {
+            decode::<Wide>(units(raw)?)
+        } else {
+            decode::<Ansi>(units(raw)?)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::abi::types::{SEC_WINNT_AUTH_IDENTITY_A, SEC_WINNT_AUTH_IDENTITY_EXA};
+
+    #[test]
+    fn reads_every_form() {
+        let mut user: Vec<u16> = "alice".encode_utf16().collect();
+        let mut pw: Vec<u16> = "pässword".encode_utf16().collect();
+        let w = SEC_WINNT_AUTH_IDENTITY_W {
+            User: user.as_mut_ptr(),
+            UserLength: 5,
+            Domain: std::ptr::null_mut(),
+            DomainLength: 0,
+            Password: pw.as_mut_ptr(),
+            PasswordLength: pw.len() as u32,
+            Flags: SEC_WINNT_AUTH_IDENTITY_UNICODE,
+        };
+        // SAFETY: `w` and its strings are live.
+        let id = unsafe { read_identity::<Ansi>((&w as *const SEC_WINNT_AUTH_IDENTITY_W).cast()) }
+            .unwrap();
+        assert_eq!(id.user.as_deref(), Some("alice"));
+        assert_eq!(id.domain, None);
+        assert_eq!(id.password.as_deref().map(|s| s.as_str()), Some("pässword"));
+
+        let mut dom = *b"CONTOSOxx";
+        let mut list = *b"NTLM";
+        let a = SEC_WINNT_AUTH_IDENTITY_EXA {
+            Version: SEC_WINNT_AUTH_IDENTITY_VERSION,
+            Length: size_of::<SEC_WINNT_AUTH_IDENTITY_EXA>() as u32,
+            User: std::ptr::null_mut(),
+            UserLength: 0,
+            Domain: dom.as_mut_ptr(),
+            DomainLength: 7,
+            Password: std::ptr::null_mut(),
+            PasswordLength: 0,
+            Flags: SEC_WINNT_AUTH_IDENTITY_ANSI,
+            PackageList: list.as_mut_ptr(),
+            PackageListLength: 4,
+        };
+        // SAFETY: as above; the W entry point honours the ANSI flag.
+        let id =
+            unsafe { read_identity::<Wide>((&a as *const SEC_WINNT_AUTH_IDENTITY_EXA).cast()) }
+                .unwrap();
+        assert_eq!(id.domain.as_deref(), Some("CONTOSO"));
+        assert_eq!(id.package_list.as_deref(), Some("NTLM"));
+
+        let bad = SEC_WINNT_AUTH_IDENTITY_A {
+            User: std::ptr::null_mut(),
+            UserLength: 3,
+            Domain: std::ptr::null_mut(),
+            DomainLength: 0,
+            Password: std::ptr::null_mut(),
+            PasswordLength: 0,
+            Flags: SEC_WINNT_AUTH_IDENTITY_ANSI,
+        };
+        // SAFETY: NULL with a length is refused before any read.
+        let r = unsafe { read_identity::<Ansi>((&bad as *const SEC_WINNT_AUTH_IDENTITY_A).cast()) };
+        assert_eq!(r.unwrap_err(), SEC_E_INVALID_PARAMETER);
+    }
+}

@@ -1,0 +1,121 @@
+//! Per-message protection: MakeSignature, VerifySignature, EncryptMessage,
+//! DecryptMessage. This is the hot path: no heap allocation for up to eight
+//! buffers, and only the context's own lock is taken.
+#![allow(non_snake_case)]
+
+use crate::abi::boundary::{self, guard, status};
+use crate::abi::buffers::{self, MessageView};
+use crate::abi::context_api::context;
+use crate::abi::types::*;
+use crate::package::AnyContext;
+use crate::package::{DynPackage, SecBuf, SecResult};
+use crate::vocabulary::*;
+
+/// Runs a per-message operation over the caller's buffers and reports the
+/// buffers' new lengths back. NULL message: SEC_E_INVALID_TOKEN.
+unsafe fn protect<T>(
+    ctx: *const SecHandle,
+    message: *const SecBufferDesc,
+    op: impl FnOnce(&dyn DynPackage, &mut AnyContext, &mut [SecBuf<'_>]) -> SecResult<T>,
+) -> SecResult<T> {
+    // SAFETY (all): pointers as the caller's contract states, checked by the helpers.
+    // SAFETY: the caller's pointers are valid for this call (the SSPI contract); the helper checks NULL and alignment.
+    let ctx = unsafe { context(ctx) }?;
+    // SAFETY: the caller's pointers are valid for this call (the SSPI contract); the helper checks NULL and alignment.
+    let bufs = unsafe { buffers::descriptors(message) }.ok_or(SEC_E_INVALID_TOKEN)?;
+    // SAFETY: the caller's pointers are valid for this call (the SSPI contract); the helper checks NULL and alignment.
+    let mut view: MessageView<'_> = unsafe { buffers::message(bufs) }?;
+    let r = op(ctx.package, &mut ctx.state.lock(), &mut view)?;
+    buffers::write_back(bufs, &view);
+    Ok(r)
+}
+
+/// Signs the message's buffers into its SECBUFFER_TOKEN buffer (whose
+/// cbBuffer becomes the signature's length).
+#[no_mangle]
+pub unsafe extern "C" fn MakeSignature(
+    phContext: PCtxtHandle,
+    fQOP: ULONG,
+    pMessage: PSecBufferDesc,
+    MessageSeqNo: ULONG,
+) -> SECURITY_STATUS {
+    // SAFETY: pointers are checked inside.
+    guard(|| {
+        status(
+            unsafe {
+                protect(phContext, pMessage, |p, c, m| {
+                    p.make_signature(c, fQOP, m, MessageSeqNo)
+                })
+            }
+            .map(|()| SEC_E_OK),
+        )
+    })
+}
+
+/// Verifies a signature made by the peer's MakeSignature. A mismatch is
+/// SEC_E_MESSAGE_ALTERED, a replayed or reordered message
+/// SEC_E_OUT_OF_SEQUENCE; `*pfQOP` (optional) is written only on success.
+#[no_mangle]
+pub unsafe extern "C" fn VerifySignature(
+    phContext: PCtxtHandle,
+    pMessage: PSecBufferDesc,
+    MessageSeqNo: ULONG,
+    pfQOP: *mut ULONG,
+) -> SECURITY_STATUS {
+    guard(|| {
+        // SAFETY: pointers are checked inside.
+        let qop = unsafe {
+            protect(phContext, pMessage, |p, c, m| {
+                p.verify_signature(c, m, MessageSeqNo)
+            })
+        };
+        status(qop.map(|qop| {
+            // SAFETY: an optional out pointer.
+            unsafe { boundary::write(pfQOP, qop) };
+            SEC_E_OK
+        }))
+    })
+}
+
+/// Encrypts the message's SECBUFFER_DATA buffers in place and writes the
+/// trailer into its SECBUFFER_TOKEN buffer. READONLY buffers are signed but
+/// not encrypted. SECQOP_WRAP_NO_ENCRYPT signs only.
+#[no_mangle]
+pub unsafe extern "C" fn EncryptMessage(
+    phContext: PCtxtHandle,
+    fQOP: ULONG,
+    pMessage: PSecBufferDesc,
+    MessageSeqNo: ULONG,
+) -> SECURITY_STATUS {
+    // SAFETY: pointers are checked inside.
+    guard(|| {
+        status(
+            unsafe {
+                protect(phContext, pMessage, |p, c, m| {
+                    p.encrypt(c, fQOP, m, MessageSeqNo)
+                })
+            }
+            .map(|()| SEC_E_OK),
+        )
+    })
+}
+
+/// Decrypts a message made by the peer's EncryptMessage, in place.
+/// `*pfQOP` (optional) is written only on success.
+#[no_mangle]
+pub unsafe extern "C" fn DecryptMessage(
+    phContext: PCtxtHandle,
+    pMessage: PSecBufferDesc,
+    MessageSeqNo: ULONG,
+    pfQOP: *mut ULONG,
+) -> SECURITY_STATUS {
+    guard(|| {
+        // SAFETY: pointers are checked inside.
+        let qop = unsafe { protect(phContext, pMessage, |p, c, m| p.decrypt(c, m, MessageSeqNo)) };
+        status(qop.map(|qop| {
+            // SAFETY: an optional out pointer.
+            unsafe { boundary::write(pfQOP, qop) };
+            SEC_E_OK
+        }))
+    })
+}

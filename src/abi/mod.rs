@@ -1,0 +1,16 @@
+//! The C ABI: `sspi.h`'s types and every exported function. This layer
+//! converts and validates caller memory, runs each call inside a panic
+//! boundary, and hands safe values to the package behind the handle.
+
+pub mod attributes;
+pub mod boundary;
+pub mod buffers;
+pub mod context_api;
+pub mod credentials_api;
+pub mod identity;
+pub mod memory;
+pub mod message_api;
+pub mod packages_api;
+pub mod strings;
+pub mod table;
+pub mod types;

@@ -1,0 +1,461 @@
+//! The C types of `sspi.h`, laid out exactly as Windows defines them, on LP64.
+//!
+//! Windows' `long` is 32 bits, so `ULONG` is `uint32_t` (never C `long`), and
+//! `SEC_WCHAR` is a UTF-16 code unit (never `wchar_t`). cbindgen turns this
+//! file into include/sspi.h; the layout is pinned by Rust tests below and by
+//! `static_assert`s in ctests/test_layout.c.
+#![allow(non_snake_case, non_camel_case_types)]
+
+use std::ffi::{c_char, c_void};
+
+/// Status code returned by every SSPI function (`SEC_E_*`, `SEC_I_*`).
+pub type SECURITY_STATUS = i32;
+/// Windows' 32-bit `long`.
+pub type LONG = i32;
+/// Windows' 32-bit `unsigned long`.
+pub type ULONG = u32;
+/// Windows' 16-bit `unsigned short`.
+pub type USHORT = u16;
+/// Windows' one-byte boolean.
+pub type BOOLEAN = u8;
+/// Pointer-sized unsigned integer.
+pub type ULONG_PTR = usize;
+/// An 8-bit character: UTF-8 in opensspi's A entry points.
+pub type SEC_CHAR = c_char;
+/// A UTF-16 code unit, as Windows' `WCHAR` (not `wchar_t`).
+pub type SEC_WCHAR = u16;
+
+/// A credential or context handle. Its two words are opaque: opensspi stores
+/// an arena slot, a generation and a type tag there, never a pointer.
+/// `SecInvalidateHandle` sets both words to `(ULONG_PTR)-1`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SecHandle {
+    pub dwLower: ULONG_PTR,
+    pub dwUpper: ULONG_PTR,
+}
+pub type PSecHandle = *mut SecHandle;
+/// A credentials handle (from AcquireCredentialsHandle, freed by FreeCredentialsHandle).
+pub type CredHandle = SecHandle;
+pub type PCredHandle = *mut CredHandle;
+/// A security context handle (from Initialize/AcceptSecurityContext, freed by DeleteSecurityContext).
+pub type CtxtHandle = SecHandle;
+pub type PCtxtHandle = *mut CtxtHandle;
+
+/// A 64-bit time as two 32-bit halves (4-byte aligned), in FILETIME units:
+/// 100 ns since 1601-01-01 UTC, local time as Windows reports it.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SECURITY_INTEGER {
+    pub LowPart: ULONG,
+    pub HighPart: LONG,
+}
+pub type PSECURITY_INTEGER = *mut SECURITY_INTEGER;
+/// Expiry times returned by the credential and context calls.
+pub type TimeStamp = SECURITY_INTEGER;
+pub type PTimeStamp = *mut SECURITY_INTEGER;
+
+/// One buffer of a message or token. The caller owns `pvBuffer` unless a
+/// call was asked to allocate it (ISC_REQ_ALLOCATE_MEMORY), in which case
+/// FreeContextBuffer frees it.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct SecBuffer {
+    /// Size of `pvBuffer` in bytes.
+    pub cbBuffer: ULONG,
+    /// A `SECBUFFER_*` type, possibly with `SECBUFFER_READONLY*` flags.
+    pub BufferType: ULONG,
+    pub pvBuffer: *mut c_void,
+}
+pub type PSecBuffer = *mut SecBuffer;
+
+/// An array of `SecBuffer`s owned by the caller.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct SecBufferDesc {
+    /// `SECBUFFER_VERSION` (0).
+    pub ulVersion: ULONG,
+    pub cBuffers: ULONG,
+    pub pBuffers: PSecBuffer,
+}
+pub type PSecBufferDesc = *mut SecBufferDesc;
+
+/// A security package's description (UTF-8 strings). Returned arrays hold
+/// their strings in the same allocation; FreeContextBuffer frees it.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct SecPkgInfoA {
+    pub fCapabilities: ULONG,
+    pub wVersion: USHORT,
+    pub wRPCID: USHORT,
+    pub cbMaxToken: ULONG,
+    pub Name: *mut SEC_CHAR,
+    pub Comment: *mut SEC_CHAR,
+}
+pub type PSecPkgInfoA = *mut SecPkgInfoA;
+
+/// A security package's description (UTF-16 strings). Returned arrays hold
+/// their strings in the same allocation; FreeContextBuffer frees it.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct SecPkgInfoW {
+    pub fCapabilities: ULONG,
+    pub wVersion: USHORT,
+    pub wRPCID: USHORT,
+    pub cbMaxToken: ULONG,
+    pub Name: *mut SEC_WCHAR,
+    pub Comment: *mut SEC_WCHAR,
+}
+pub type PSecPkgInfoW = *mut SecPkgInfoW;
+
+/// An explicit identity for AcquireCredentialsHandle. Lengths count
+/// characters and exclude any NUL. `Flags` says how the strings are encoded
+/// (SEC_WINNT_AUTH_IDENTITY_ANSI or _UNICODE), whatever the entry point.
+/// The caller keeps ownership; opensspi copies what it needs.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct SEC_WINNT_AUTH_IDENTITY_A {
+    pub User: *mut u8,
+    pub UserLength: ULONG,
+    pub Domain: *mut u8,
+    pub DomainLength: ULONG,
+    pub Password: *mut u8,
+    pub PasswordLength: ULONG,
+    pub Flags: ULONG,
+}
+pub type PSEC_WINNT_AUTH_IDENTITY_A = *mut SEC_WINNT_AUTH_IDENTITY_A;
+
+/// The UTF-16 form of `SEC_WINNT_AUTH_IDENTITY_A`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct SEC_WINNT_AUTH_IDENTITY_W {
+    pub User: *mut u16,
+    pub UserLength: ULONG,
+    pub Domain: *mut u16,
+    pub DomainLength: ULONG,
+    pub Password: *mut u16,
+    pub PasswordLength: ULONG,
+    pub Flags: ULONG,
+}
+pub type PSEC_WINNT_AUTH_IDENTITY_W = *mut SEC_WINNT_AUTH_IDENTITY_W;
+
+/// The extended identity: `Version` is SEC_WINNT_AUTH_IDENTITY_VERSION and
+/// `Length` the structure's size (larger structures that start with this
+/// one are accepted). `PackageList` is a comma-separated list of packages
+/// for Negotiate ("NTLM", "!Kerberos").
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct SEC_WINNT_AUTH_IDENTITY_EXA {
+    pub Version: ULONG,
+    pub Length: ULONG,
+    pub User: *mut u8,
+    pub UserLength: ULONG,
+    pub Domain: *mut u8,
+    pub DomainLength: ULONG,
+    pub Password: *mut u8,
+    pub PasswordLength: ULONG,
+    pub Flags: ULONG,
+    pub PackageList: *mut u8,
+    pub PackageListLength: ULONG,
+}
+pub type PSEC_WINNT_AUTH_IDENTITY_EXA = *mut SEC_WINNT_AUTH_IDENTITY_EXA;
+
+/// The UTF-16 form of `SEC_WINNT_AUTH_IDENTITY_EXA`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct SEC_WINNT_AUTH_IDENTITY_EXW {
+    pub Version: ULONG,
+    pub Length: ULONG,
+    pub User: *mut u16,
+    pub UserLength: ULONG,
+    pub Domain: *mut u16,
+    pub DomainLength: ULONG,
+    pub Password: *mut u16,
+    pub PasswordLength: ULONG,
+    pub Flags: ULONG,
+    pub PackageList: *mut u16,
+    pub PackageListLength: ULONG,
+}
+pub type PSEC_WINNT_AUTH_IDENTITY_EXW = *mut SEC_WINNT_AUTH_IDENTITY_EXW;
+
+/// Channel bindings, passed in a SECBUFFER_CHANNEL_BINDINGS buffer: this
+/// header followed by the data its offsets point into.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SEC_CHANNEL_BINDINGS {
+    pub dwInitiatorAddrType: ULONG,
+    pub cbInitiatorLength: ULONG,
+    pub dwInitiatorOffset: ULONG,
+    pub dwAcceptorAddrType: ULONG,
+    pub cbAcceptorLength: ULONG,
+    pub dwAcceptorOffset: ULONG,
+    pub cbApplicationDataLength: ULONG,
+    pub dwApplicationDataOffset: ULONG,
+}
+
+/// SECPKG_ATTR_SIZES: written into the caller's structure.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SecPkgContext_Sizes {
+    pub cbMaxToken: ULONG,
+    pub cbMaxSignature: ULONG,
+    pub cbBlockSize: ULONG,
+    pub cbSecurityTrailer: ULONG,
+}
+
+/// SECPKG_ATTR_STREAM_SIZES: written into the caller's structure.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SecPkgContext_StreamSizes {
+    pub cbHeader: ULONG,
+    pub cbTrailer: ULONG,
+    pub cbMaximumMessage: ULONG,
+    pub cBuffers: ULONG,
+    pub cbBlockSize: ULONG,
+}
+
+/// SECPKG_ATTR_NAMES: `sUserName` is allocated by opensspi; free it with FreeContextBuffer.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct SecPkgContext_NamesA {
+    pub sUserName: *mut SEC_CHAR,
+}
+/// SECPKG_ATTR_NAMES (UTF-16): free `sUserName` with FreeContextBuffer.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct SecPkgContext_NamesW {
+    pub sUserName: *mut SEC_WCHAR,
+}
+
+/// SECPKG_ATTR_NATIVE_NAMES: free each name with FreeContextBuffer.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct SecPkgContext_NativeNamesA {
+    pub sClientName: *mut SEC_CHAR,
+    pub sServerName: *mut SEC_CHAR,
+}
+/// SECPKG_ATTR_NATIVE_NAMES (UTF-16): free each name with FreeContextBuffer.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct SecPkgContext_NativeNamesW {
+    pub sClientName: *mut SEC_WCHAR,
+    pub sServerName: *mut SEC_WCHAR,
+}
+
+/// SECPKG_ATTR_LIFESPAN: written into the caller's structure.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SecPkgContext_Lifespan {
+    pub tsStart: TimeStamp,
+    pub tsExpiry: TimeStamp,
+}
+
+/// SECPKG_ATTR_DCE_INFO: `pPac` is freed with FreeContextBuffer.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct SecPkgContext_DceInfo {
+    pub AuthzSvc: ULONG,
+    pub pPac: *mut c_void,
+}
+
+/// SECPKG_ATTR_KEY_INFO: free both names with FreeContextBuffer.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct SecPkgContext_KeyInfoA {
+    pub sSignatureAlgorithmName: *mut SEC_CHAR,
+    pub sEncryptAlgorithmName: *mut SEC_CHAR,
+    pub KeySize: ULONG,
+    pub SignatureAlgorithm: ULONG,
+    pub EncryptAlgorithm: ULONG,
+}
+/// SECPKG_ATTR_KEY_INFO (UTF-16): free both names with FreeContextBuffer.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct SecPkgContext_KeyInfoW {
+    pub sSignatureAlgorithmName: *mut SEC_WCHAR,
+    pub sEncryptAlgorithmName: *mut SEC_WCHAR,
+    pub KeySize: ULONG,
+    pub SignatureAlgorithm: ULONG,
+    pub EncryptAlgorithm: ULONG,
+}
+
+/// SECPKG_ATTR_AUTHORITY: free `sAuthorityName` with FreeContextBuffer.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct SecPkgContext_AuthorityA {
+    pub sAuthorityName: *mut SEC_CHAR,
+}
+/// SECPKG_ATTR_AUTHORITY (UTF-16): free `sAuthorityName` with FreeContextBuffer.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct SecPkgContext_AuthorityW {
+    pub sAuthorityName: *mut SEC_WCHAR,
+}
+
+/// SECPKG_ATTR_PASSWORD_EXPIRY: written into the caller's structure.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SecPkgContext_PasswordExpiry {
+    pub tsPasswordExpires: TimeStamp,
+}
+
+/// SECPKG_ATTR_SESSION_KEY: free `SessionKey` with FreeContextBuffer.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct SecPkgContext_SessionKey {
+    pub SessionKeyLength: ULONG,
+    pub SessionKey: *mut u8,
+}
+
+/// SECPKG_ATTR_PACKAGE_INFO: free `PackageInfo` (one allocation with its
+/// strings) with FreeContextBuffer.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct SecPkgContext_PackageInfoA {
+    pub PackageInfo: PSecPkgInfoA,
+}
+/// SECPKG_ATTR_PACKAGE_INFO (UTF-16).
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct SecPkgContext_PackageInfoW {
+    pub PackageInfo: PSecPkgInfoW,
+}
+
+/// SECPKG_ATTR_NEGOTIATION_INFO: free `PackageInfo` with FreeContextBuffer.
+/// `NegotiationState` is a SECPKG_NEGOTIATION_* value.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct SecPkgContext_NegotiationInfoA {
+    pub PackageInfo: PSecPkgInfoA,
+    pub NegotiationState: ULONG,
+}
+/// SECPKG_ATTR_NEGOTIATION_INFO (UTF-16).
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct SecPkgContext_NegotiationInfoW {
+    pub PackageInfo: PSecPkgInfoW,
+    pub NegotiationState: ULONG,
+}
+
+/// SECPKG_ATTR_FLAGS: the negotiated ISC_RET_* / ASC_RET_* flags.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SecPkgContext_Flags {
+    pub Flags: ULONG,
+}
+
+/// SECPKG_ATTR_CREDENTIAL_NAME: free `sCredentialName` with FreeContextBuffer.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct SecPkgContext_CredentialNameA {
+    pub CredentialType: ULONG,
+    pub sCredentialName: *mut SEC_CHAR,
+}
+/// SECPKG_ATTR_CREDENTIAL_NAME (UTF-16).
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct SecPkgContext_CredentialNameW {
+    pub CredentialType: ULONG,
+    pub sCredentialName: *mut SEC_WCHAR,
+}
+
+/// SECPKG_ATTR_UNIQUE_BINDINGS / ENDPOINT_BINDINGS: free `Bindings` with FreeContextBuffer.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct SecPkgContext_Bindings {
+    pub BindingsLength: ULONG,
+    pub Bindings: *mut SEC_CHANNEL_BINDINGS,
+}
+
+/// SECPKG_ATTR_NEGO_PKG_INFO: the package a Negotiate context chose.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct SecPkgContext_NegotiationPackageA {
+    pub PackageInfo: PSecPkgInfoA,
+}
+/// SECPKG_ATTR_NEGO_PKG_INFO (UTF-16).
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct SecPkgContext_NegotiationPackageW {
+    pub PackageInfo: PSecPkgInfoW,
+}
+
+/// SECPKG_ATTR_LAST_CLIENT_TOKEN_STATUS: SecPkgAttrLastClientTokenYes (0), No (1), Maybe (2).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SecPkgContext_LastClientTokenStatus {
+    pub LastClientTokenStatus: ULONG,
+}
+
+/// SECPKG_ATTR_CONNECTION_INFO (Schannel): written into the caller's structure.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SecPkgContext_ConnectionInfo {
+    pub dwProtocol: ULONG,
+    pub aiCipher: ULONG,
+    pub dwCipherStrength: ULONG,
+    pub aiHash: ULONG,
+    pub dwHashStrength: ULONG,
+    pub aiExch: ULONG,
+    pub dwExchStrength: ULONG,
+}
+
+/// SECPKG_ATTR_APPLICATION_PROTOCOL (Schannel): the negotiated ALPN protocol.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct SecPkgContext_ApplicationProtocol {
+    pub ProtoNegoStatus: ULONG,
+    pub ProtoNegoExt: ULONG,
+    pub ProtocolIdSize: u8,
+    pub ProtocolId: [u8; 255],
+}
+
+/// SECPKG_CRED_ATTR_NAMES: free `sUserName` with FreeContextBuffer.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct SecPkgCredentials_NamesA {
+    pub sUserName: *mut SEC_CHAR,
+}
+/// SECPKG_CRED_ATTR_NAMES (UTF-16): free `sUserName` with FreeContextBuffer.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct SecPkgCredentials_NamesW {
+    pub sUserName: *mut SEC_WCHAR,
+}
+
+/// The key callback of AcquireCredentialsHandle and AddCredentials (unused by
+/// opensspi's packages, accepted for compatibility).
+pub type SEC_GET_KEY_FN = Option<
+    unsafe extern "C" fn(
+        Arg: *mut c_void,
+        Principal: *mut c_void,
+        KeyVer: ULONG,
+        Key: *mut *mut c_void,
+        Status: *mut SECURITY_STATUS,
+    ),
+>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::mem::{align_of, offset_of, size_of};
+
+    #[test]
+    fn sizes_match_windows_on_lp64() {
+        assert_eq!(size_of::<SecHandle>(), 16);
+        assert_eq!(size_of::<SecBuffer>(), 16);
+        assert_eq!(size_of::<SecBufferDesc>(), 16);
+        assert_eq!(size_of::<SecPkgInfoW>(), 32);
+        assert_eq!(offset_of!(SecPkgInfoW, Name), 16);
+        assert_eq!(offset_of!(SecPkgInfoW, Comment), 24);
+        assert_eq!(size_of::<SEC_WINNT_AUTH_IDENTITY_W>(), 48);
+        assert_eq!(offset_of!(SEC_WINNT_AUTH_IDENTITY_W, Flags), 44);
+        assert_eq!(size_of::<SEC_WINNT_AUTH_IDENTITY_EXW>(), 72);
+        assert_eq!(offset_of!(SEC_WINNT_AUTH_IDENTITY_EXW, PackageList), 56);
+        assert_eq!(size_of::<TimeStamp>(), 8);
+        assert_eq!(align_of::<TimeStamp>(), 4);
+        assert_eq!(size_of::<SEC_CHANNEL_BINDINGS>(), 32);
+        assert_eq!(size_of::<SecPkgContext_Lifespan>(), 16);
+        assert_eq!(size_of::<SecPkgContext_KeyInfoW>(), 32);
+    }
+}

@@ -1,0 +1,26 @@
+//! The package registry: every package opensspi provides, in the order
+//! EnumerateSecurityPackages lists them.
+
+use crate::package::DynPackage;
+
+#[cfg(test)]
+pub mod mock;
+
+#[cfg(not(test))]
+static PACKAGES: &[&'static dyn DynPackage] = &[];
+
+#[cfg(test)]
+static PACKAGES: &[&'static dyn DynPackage] = &[&mock::MockPackage];
+
+/// Every registered package.
+pub fn all() -> &'static [&'static dyn DynPackage] {
+    PACKAGES
+}
+
+/// The package with this name (case-insensitive, as Windows matches names).
+pub fn find(name: &str) -> Option<&'static dyn DynPackage> {
+    PACKAGES
+        .iter()
+        .copied()
+        .find(|p| p.info().name.eq_ignore_ascii_case(name))
+}
