@@ -5,12 +5,13 @@ use crate::package::DynPackage;
 
 #[cfg(test)]
 pub mod mock;
+pub mod ntlm;
 
 #[cfg(not(test))]
-static PACKAGES: &[&'static dyn DynPackage] = &[];
+static PACKAGES: &[&'static dyn DynPackage] = &[&ntlm::Ntlm];
 
 #[cfg(test)]
-static PACKAGES: &[&'static dyn DynPackage] = &[&mock::MockPackage];
+static PACKAGES: &[&'static dyn DynPackage] = &[&ntlm::Ntlm, &mock::MockPackage];
 
 /// Every registered package.
 pub fn all() -> &'static [&'static dyn DynPackage] {

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The whole test suite: formatting and lints, Rust unit tests (known
+# answers, header freshness and constants), the C suite through ctest, and
+# the C suite again under AddressSanitizer and UndefinedBehaviorSanitizer.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+
+echo "== cargo fmt / clippy"
+cargo fmt --check
+cargo clippy --all-targets --quiet -- -D warnings
+
+echo "== Rust tests"
+cargo test --quiet
+
+echo "== build and install into build/stage"
+scripts/build-install.sh
+
+echo "== C tests (ctest)"
+cmake -S ctests -B build/ctests -DCMAKE_PREFIX_PATH="$PWD/build/stage" >/dev/null
+cmake --build build/ctests
+ctest --test-dir build/ctests --output-on-failure
+
+echo "== C tests under ASan/UBSan (ctest)"
+cmake -S ctests -B build/ctests-asan -DCMAKE_PREFIX_PATH="$PWD/build/stage" -DOPENSSPI_SANITIZE=ON >/dev/null
+cmake --build build/ctests-asan
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --test-dir build/ctests-asan --output-on-failure
+echo "== all tests passed"
