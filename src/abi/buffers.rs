@@ -189,6 +189,7 @@ mod tests {
             SecBuffer {
                 cbBuffer: 16,
                 BufferType: SECBUFFER_DATA,
+                // SAFETY: the caller's pointers are valid for this call (the SSPI contract); the helper checks NULL and alignment.
                 pvBuffer: unsafe { p.add(8) }.cast(),
             },
         ];
@@ -204,6 +205,7 @@ mod tests {
             SecBuffer {
                 cbBuffer: 16,
                 BufferType: SECBUFFER_DATA | SECBUFFER_READONLY,
+                // SAFETY: the caller's pointers are valid for this call (the SSPI contract); the helper checks NULL and alignment.
                 pvBuffer: unsafe { p.add(16) }.cast(),
             },
         ];

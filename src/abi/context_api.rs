@@ -62,6 +62,7 @@ unsafe fn handshake(h: Handshake<'_>) -> SecResult<SECURITY_STATUS> {
     let existing = if h.ctx.is_null() {
         None
     } else {
+        // SAFETY: the caller's pointers are valid for this call (the SSPI contract); the helper checks NULL and alignment.
         Some(unsafe { context(h.ctx) }?)
     };
     let cred = match existing {
@@ -86,6 +87,7 @@ unsafe fn handshake(h: Handshake<'_>) -> SecResult<SECURITY_STATUS> {
     let in_bufs = if h.input.is_null() {
         &mut [][..]
     } else {
+        // SAFETY: the caller's pointers are valid for this call (the SSPI contract); the helper checks NULL and alignment.
         unsafe { buffers::descriptors(h.input) }.ok_or(SEC_E_INVALID_TOKEN)?
     };
     // SAFETY: the caller's pointers are valid for this call (the SSPI contract); the helper checks NULL and alignment.
@@ -94,6 +96,7 @@ unsafe fn handshake(h: Handshake<'_>) -> SecResult<SECURITY_STATUS> {
     let out_bufs = if h.output.is_null() {
         None
     } else {
+        // SAFETY: the caller's pointers are valid for this call (the SSPI contract); the helper checks NULL and alignment.
         Some(unsafe { buffers::descriptors(h.output) }.ok_or(SEC_E_INVALID_TOKEN)?)
     };
     let out_bufs = out_bufs.ok_or(SEC_E_BUFFER_TOO_SMALL)?;
@@ -432,6 +435,7 @@ pub unsafe extern "C" fn QueryContextAttributesExW(
 ) -> SECURITY_STATUS {
     // SAFETY: pointers are checked inside.
     guard(|| {
+        // SAFETY: the caller's pointers are valid for this call (the SSPI contract); the helper checks NULL and alignment.
         status(unsafe { query_context::<Wide>(phContext, ulAttribute, pBuffer, Some(cbBuffer)) })
     })
 }
@@ -446,6 +450,7 @@ pub unsafe extern "C" fn QueryContextAttributesExA(
 ) -> SECURITY_STATUS {
     // SAFETY: pointers are checked inside.
     guard(|| {
+        // SAFETY: the caller's pointers are valid for this call (the SSPI contract); the helper checks NULL and alignment.
         status(unsafe { query_context::<Ansi>(phContext, ulAttribute, pBuffer, Some(cbBuffer)) })
     })
 }

@@ -64,6 +64,7 @@ unsafe fn acquire<E: Encoding>(
     let identity = if auth.is_null() {
         None
     } else {
+        // SAFETY: the caller's pointers are valid for this call (the SSPI contract); the helper checks NULL and alignment.
         Some(unsafe { read_identity::<E>(auth) }?)
     };
     let usage = CredentialUse(usage & SECPKG_CRED_BOTH);
@@ -104,6 +105,7 @@ pub unsafe extern "C" fn AcquireCredentialsHandleW(
 ) -> SECURITY_STATUS {
     // SAFETY: pointers are checked inside.
     guard(|| {
+        // SAFETY: the caller's pointers are valid for this call (the SSPI contract); the helper checks NULL and alignment.
         status(unsafe {
             acquire::<Wide>(
                 pszPrincipal,
@@ -132,6 +134,7 @@ pub unsafe extern "C" fn AcquireCredentialsHandleA(
 ) -> SECURITY_STATUS {
     // SAFETY: pointers are checked inside.
     guard(|| {
+        // SAFETY: the caller's pointers are valid for this call (the SSPI contract); the helper checks NULL and alignment.
         status(unsafe {
             acquire::<Ansi>(
                 pszPrincipal.cast(),
@@ -215,6 +218,7 @@ pub unsafe extern "C" fn QueryCredentialsAttributesExW(
 ) -> SECURITY_STATUS {
     // SAFETY: pointers are checked inside.
     guard(|| {
+        // SAFETY: the caller's pointers are valid for this call (the SSPI contract); the helper checks NULL and alignment.
         status(unsafe {
             query_credentials::<Wide>(phCredential, ulAttribute, pBuffer, Some(cbBuffer))
         })
@@ -231,6 +235,7 @@ pub unsafe extern "C" fn QueryCredentialsAttributesExA(
 ) -> SECURITY_STATUS {
     // SAFETY: pointers are checked inside.
     guard(|| {
+        // SAFETY: the caller's pointers are valid for this call (the SSPI contract); the helper checks NULL and alignment.
         status(unsafe {
             query_credentials::<Ansi>(phCredential, ulAttribute, pBuffer, Some(cbBuffer))
         })

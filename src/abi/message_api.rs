@@ -42,6 +42,7 @@ pub unsafe extern "C" fn MakeSignature(
     // SAFETY: pointers are checked inside.
     guard(|| {
         status(
+            // SAFETY: the caller's pointers are valid for this call (the SSPI contract); the helper checks NULL and alignment.
             unsafe {
                 protect(phContext, pMessage, |p, c, m| {
                     p.make_signature(c, fQOP, m, MessageSeqNo)
@@ -90,6 +91,7 @@ pub unsafe extern "C" fn EncryptMessage(
     // SAFETY: pointers are checked inside.
     guard(|| {
         status(
+            // SAFETY: the caller's pointers are valid for this call (the SSPI contract); the helper checks NULL and alignment.
             unsafe {
                 protect(phContext, pMessage, |p, c, m| {
                     p.encrypt(c, fQOP, m, MessageSeqNo)

@@ -26,7 +26,11 @@ pub static INFO: PackageInfo = PackageInfo {
 pub enum Account {
     /// An explicit identity. `user` is as given (a UPN stays whole, with an
     /// empty domain, as MS-NLMP says); `DOMAIN\user` is split.
-    Explicit { user: String, domain: String, password: Zeroizing<String> },
+    Explicit {
+        user: String,
+        domain: String,
+        password: Zeroizing<String>,
+    },
     /// NULL auth data: the accounts of the `NTLM_USER_FILE` file.
     Default,
 }
@@ -61,7 +65,8 @@ fn split_user(user: String, domain: Option<String>) -> (String, String) {
 }
 
 fn user_file_readable() -> bool {
-    std::env::var_os("NTLM_USER_FILE").is_some_and(|p| std::fs::metadata(p).is_ok_and(|m| m.is_file()))
+    std::env::var_os("NTLM_USER_FILE")
+        .is_some_and(|p| std::fs::metadata(p).is_ok_and(|m| m.is_file()))
 }
 
 impl Package for Ntlm {
@@ -76,7 +81,11 @@ impl Package for Ntlm {
         let account = match request.identity {
             Some(id) if id.user.is_some() || id.domain.is_some() || id.password.is_some() => {
                 let (user, domain) = split_user(id.user.unwrap_or_default(), id.domain);
-                Account::Explicit { user, domain, password: id.password.unwrap_or_default() }
+                Account::Explicit {
+                    user,
+                    domain,
+                    password: id.password.unwrap_or_default(),
+                }
             }
             // An identity whose fields are all NULL is accepted, as Windows
             // does; the default account is looked up when it is used.
@@ -88,25 +97,48 @@ impl Package for Ntlm {
                 Account::Default
             }
         };
-        Ok((NtlmCredentials { usage: request.usage, account }, NEVER_EXPIRES))
+        Ok((
+            NtlmCredentials {
+                usage: request.usage,
+                account,
+            },
+            NEVER_EXPIRES,
+        ))
     }
 
-    fn query_credentials(&self, cred: &NtlmCredentials, attribute: u32) -> SecResult<CredentialAttribute> {
+    fn query_credentials(
+        &self,
+        cred: &NtlmCredentials,
+        attribute: u32,
+    ) -> SecResult<CredentialAttribute> {
         match attribute {
             SECPKG_CRED_ATTR_NAMES => Ok(CredentialAttribute::Names(cred.display_name())),
             _ => Err(SEC_E_UNSUPPORTED_FUNCTION),
         }
     }
 
-    fn initialize(&self, _cred: &NtlmCredentials, _input: &StepInput<'_>) -> SecResult<((), StepOutput)> {
+    fn initialize(
+        &self,
+        _cred: &NtlmCredentials,
+        _input: &StepInput<'_>,
+    ) -> SecResult<((), StepOutput)> {
         Err(SEC_E_UNSUPPORTED_FUNCTION)
     }
 
-    fn accept(&self, _cred: &NtlmCredentials, _input: &StepInput<'_>) -> SecResult<((), StepOutput)> {
+    fn accept(
+        &self,
+        _cred: &NtlmCredentials,
+        _input: &StepInput<'_>,
+    ) -> SecResult<((), StepOutput)> {
         Err(SEC_E_UNSUPPORTED_FUNCTION)
     }
 
-    fn step(&self, _cred: Option<&NtlmCredentials>, _ctx: &mut (), _input: &StepInput<'_>) -> SecResult<StepOutput> {
+    fn step(
+        &self,
+        _cred: Option<&NtlmCredentials>,
+        _ctx: &mut (),
+        _input: &StepInput<'_>,
+    ) -> SecResult<StepOutput> {
         Err(SEC_E_UNSUPPORTED_FUNCTION)
     }
 
@@ -121,8 +153,17 @@ mod tests {
 
     #[test]
     fn splits_domain_user_only_without_a_domain() {
-        assert_eq!(split_user("CORP\\bob".into(), None), ("bob".into(), "CORP".into()));
-        assert_eq!(split_user("bob@corp.example".into(), Some(String::new())), ("bob@corp.example".into(), String::new()));
-        assert_eq!(split_user("bob".into(), Some("X".into())), ("bob".into(), "X".into()));
+        assert_eq!(
+            split_user("CORP\\bob".into(), None),
+            ("bob".into(), "CORP".into())
+        );
+        assert_eq!(
+            split_user("bob@corp.example".into(), Some(String::new())),
+            ("bob@corp.example".into(), String::new())
+        );
+        assert_eq!(
+            split_user("bob".into(), Some("X".into())),
+            ("bob".into(), "X".into())
+        );
     }
 }
