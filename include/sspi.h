@@ -500,16 +500,6 @@
 #endif
 
 
-// Buffers a message view holds without touching the heap.
-#define INLINE_BUFFERS 8
-
-// Longest NUL-terminated string read from a caller (package and target
-// names); longer input is refused rather than read without bound.
-#define MAX_CSTR (64 * 1024)
-
-// FILETIME value Windows reports for "never expires".
-#define NEVER_EXPIRES 9223372036854775807
-
 // Status code returned by every SSPI function (`SEC_E_*`, `SEC_I_*`).
 typedef int32_t SECURITY_STATUS;
 

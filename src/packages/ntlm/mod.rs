@@ -3,6 +3,26 @@
 //! protocol core (issue 3), until then Initialize/AcceptSecurityContext
 //! return SEC_E_UNSUPPORTED_FUNCTION.
 
+// The sans-IO protocol core (MS-NLMP): messages, keys, initiator and
+// acceptor state machines, message protection. Not wired to the ABI yet.
+#[allow(missing_docs)]
+pub mod av_pairs;
+pub mod bindings;
+pub mod client;
+pub mod context;
+pub mod credentials;
+pub mod crypto;
+pub mod env;
+pub mod error;
+pub mod flags;
+pub mod keystream;
+pub mod messages;
+pub mod server;
+pub mod session;
+pub mod text;
+pub mod user_file;
+pub mod wire;
+
 use zeroize::Zeroizing;
 
 use crate::package::*;

@@ -1,0 +1,452 @@
+//! The initiator (InitializeSecurityContext) state machine: NEGOTIATE out,
+//! CHALLENGE in, AUTHENTICATE out. NTLMv2 with extended session security
+//! only.
+
+use zeroize::Zeroizing;
+
+use super::av_pairs::{AvList, AvListBuilder};
+use super::context::{Established, TargetNames};
+use super::credentials::Credentials;
+use super::crypto::{lmv2_response, mic, nt_proof, ntlmv2_blob, ntowf_v2, rc4k, session_base_key};
+use super::env::Env;
+use super::error::Error;
+use super::flags::*;
+use super::messages::{Authenticate, AuthenticateFields, Challenge, Negotiate, MIC_OFFSET};
+use super::session::SessionSecurity;
+use super::text::encode;
+use super::wire::put;
+
+/// What the initiator asks for and who it is.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// The identity, or anonymous.
+    pub credentials: Credentials,
+    /// The workstation name sent in AUTHENTICATE (may be empty).
+    pub workstation: String,
+    /// Message integrity requested (ISC_REQ_INTEGRITY).
+    pub integrity: bool,
+    /// Message confidentiality requested (ISC_REQ_CONFIDENTIALITY).
+    pub confidentiality: bool,
+    /// Replay detection requested (ISC_REQ_REPLAY_DETECT); implies signing.
+    pub replay_detect: bool,
+    /// Sequence detection requested (ISC_REQ_SEQUENCE_DETECT); implies
+    /// signing.
+    pub sequence_detect: bool,
+    /// The target SPN, sent as MsvAvTargetName.
+    pub target_spn: Option<String>,
+    /// The channel-binding hash (see `bindings`), sent as
+    /// MsvAvChannelBindings.
+    pub channel_bindings: Option<[u8; 16]>,
+    /// Whether to send a MIC (done only when the server sent a timestamp).
+    pub send_mic: bool,
+}
+
+impl ClientConfig {
+    /// A configuration for `credentials` that requests no message
+    /// protection and sends a MIC.
+    pub fn new(credentials: Credentials) -> Self {
+        ClientConfig {
+            credentials,
+            workstation: String::new(),
+            integrity: false,
+            confidentiality: false,
+            replay_detect: false,
+            sequence_detect: false,
+            target_spn: None,
+            channel_bindings: None,
+            send_mic: true,
+        }
+    }
+}
+
+/// Where the initiator is in the exchange.
+#[derive(Debug)]
+enum State {
+    Initial,
+    NegotiateSent(Vec<u8>),
+    Done,
+}
+
+/// The initiator state machine.
+#[derive(Debug)]
+pub struct Client {
+    config: ClientConfig,
+    state: State,
+}
+
+impl Client {
+    /// A new initiator.
+    pub fn new(config: ClientConfig) -> Self {
+        Client {
+            config,
+            state: State::Initial,
+        }
+    }
+
+    /// The flags this client puts in its NEGOTIATE message.
+    pub fn requested_flags(&self) -> u32 {
+        let c = &self.config;
+        let mut flags = NEGOTIATE_UNICODE
+            | NEGOTIATE_OEM
+            | REQUEST_TARGET
+            | NEGOTIATE_NTLM
+            | NEGOTIATE_ALWAYS_SIGN
+            | NEGOTIATE_EXTENDED_SESSIONSECURITY
+            | NEGOTIATE_VERSION
+            | NEGOTIATE_128
+            | NEGOTIATE_KEY_EXCH;
+        if c.integrity || c.replay_detect || c.sequence_detect {
+            flags |= NEGOTIATE_SIGN;
+        }
+        if c.confidentiality {
+            flags |= NEGOTIATE_SEAL;
+        }
+        flags
+    }
+
+    /// The NEGOTIATE message. `InvalidState` if already called.
+    pub fn negotiate(&mut self) -> Result<Vec<u8>, Error> {
+        if !matches!(self.state, State::Initial) {
+            return Err(Error::InvalidState);
+        }
+        let msg = Negotiate::encode(self.requested_flags(), &[], &[])?;
+        self.state = State::NegotiateSent(msg.clone());
+        Ok(msg)
+    }
+
+    /// Processes the server's CHALLENGE (which may be followed by unrelated
+    /// bytes) and returns the AUTHENTICATE message and the established
+    /// context. The client is finished afterwards, whether this succeeds
+    /// or not.
+    ///
+    /// Errors: `InvalidState` if `negotiate` was not called or this was;
+    /// `InvalidToken` for a malformed CHALLENGE; `Unsupported` if the
+    /// server does not offer extended session security, or offers signing
+    /// or sealing below 128 bits; `InvalidParameter` if a name does not fit;
+    /// `Internal` if randomness fails.
+    pub fn authenticate(
+        &mut self,
+        challenge: &[u8],
+        env: &mut dyn Env,
+    ) -> Result<(Vec<u8>, Established), Error> {
+        let negotiate = match core::mem::replace(&mut self.state, State::Done) {
+            State::NegotiateSent(negotiate) => negotiate,
+            _ => return Err(Error::InvalidState),
+        };
+        let chal = Challenge::parse(challenge)?;
+        let challenge_bytes = challenge.get(..chal.len).ok_or(Error::InvalidToken)?;
+        let flags = self.final_flags(chal.flags)?;
+        let unicode = flags & NEGOTIATE_UNICODE != 0;
+        let target_info = if chal.flags & NEGOTIATE_TARGET_INFO != 0 {
+            chal.target_info
+        } else {
+            &[]
+        };
+        let av = AvList::parse(target_info)?;
+        let cfg = &self.config;
+
+        let (user, domain, responses) = match &cfg.credentials {
+            Credentials::Anonymous => (String::new(), String::new(), Responses::anonymous()),
+            Credentials::User {
+                user,
+                domain,
+                secret,
+            } => {
+                let r = self.ntlmv2_responses(
+                    &av,
+                    &chal.server_challenge,
+                    user,
+                    domain,
+                    secret.nt_hash(),
+                    env,
+                )?;
+                (user.clone(), domain.clone(), r)
+            }
+        };
+
+        // KXKEY is the SessionBaseKey for NTLMv2; with key exchange the
+        // session key is fresh randomness sent encrypted under it.
+        let (exported, encrypted) = if flags & NEGOTIATE_KEY_EXCH != 0 {
+            let mut random = Zeroizing::new([0u8; 16]);
+            env.random(&mut random[..])?;
+            let encrypted = rc4k(&responses.session_base_key, &random);
+            (random, Some(encrypted))
+        } else {
+            (responses.session_base_key.clone(), None)
+        };
+
+        let domain_bytes = encode(&domain, unicode);
+        let user_bytes = encode(&user, unicode);
+        let workstation_bytes = encode(&cfg.workstation, unicode);
+        let mut msg = Authenticate::encode(&AuthenticateFields {
+            lm_response: &responses.lm,
+            nt_response: &responses.nt,
+            domain: &domain_bytes,
+            user: &user_bytes,
+            workstation: &workstation_bytes,
+            encrypted_session_key: encrypted.as_ref().map_or(&[][..], |k| &k[..]),
+            flags,
+        })?;
+        if responses.send_mic {
+            let code = mic(&exported, &negotiate, challenge_bytes, &msg);
+            put(&mut msg, MIC_OFFSET, &code)?;
+        }
+
+        let established = Established {
+            session: SessionSecurity::new(&exported, flags, true)?,
+            flags,
+            is_client: true,
+            user,
+            domain,
+            workstation: cfg.workstation.clone(),
+            session_key: exported,
+            anonymous: matches!(cfg.credentials, Credentials::Anonymous),
+            target: TargetNames::from_av_list(&av),
+            client_target_name: None,
+        };
+        Ok((msg, established))
+    }
+
+    /// The flags of the AUTHENTICATE message: what both sides support.
+    fn final_flags(&self, offered: u32) -> Result<u32, Error> {
+        if offered & NEGOTIATE_EXTENDED_SESSIONSECURITY == 0 {
+            return Err(Error::Unsupported);
+        }
+        let informational = NEGOTIATE_TARGET_INFO | TARGET_TYPE_DOMAIN | TARGET_TYPE_SERVER;
+        let mut flags = offered & (self.requested_flags() | informational);
+        if flags & NEGOTIATE_UNICODE != 0 {
+            flags &= !NEGOTIATE_OEM;
+        } else if flags & NEGOTIATE_OEM == 0 {
+            return Err(Error::Unsupported);
+        }
+        if flags & (NEGOTIATE_SIGN | NEGOTIATE_SEAL) != 0 && flags & NEGOTIATE_128 == 0 {
+            return Err(Error::Unsupported);
+        }
+        if matches!(self.config.credentials, Credentials::Anonymous) {
+            flags |= NEGOTIATE_ANONYMOUS;
+        }
+        Ok(flags | NEGOTIATE_VERSION)
+    }
+
+    /// NTLMv2 LM and NT responses and the SessionBaseKey (MS-NLMP 3.3.2).
+    fn ntlmv2_responses(
+        &self,
+        server_info: &AvList<'_>,
+        server_challenge: &[u8; 8],
+        user: &str,
+        domain: &str,
+        nt_hash: Zeroizing<[u8; 16]>,
+        env: &mut dyn Env,
+    ) -> Result<Responses, Error> {
+        let cfg = &self.config;
+        let server_time = server_info.timestamp();
+        let timestamp = server_time.unwrap_or_else(|| env.now_filetime());
+        let mut client_challenge = [0u8; 8];
+        env.random(&mut client_challenge)?;
+        let send_mic = cfg.send_mic && server_time.is_some();
+
+        let mut list = AvListBuilder::new();
+        for pair in server_info.iter() {
+            if !matches!(
+                pair.id,
+                MSV_AV_FLAGS | MSV_AV_CHANNEL_BINDINGS | MSV_AV_TARGET_NAME
+            ) {
+                list.push(pair.id, pair.value)?;
+            }
+        }
+        if send_mic {
+            list.push(MSV_AV_FLAGS, &AV_FLAG_MIC_PRESENT.to_le_bytes())?;
+        }
+        match (&cfg.channel_bindings, send_mic) {
+            (Some(hash), _) => {
+                list.push(MSV_AV_CHANNEL_BINDINGS, hash)?;
+            }
+            // Like Windows, a modern exchange carries the (empty) bindings.
+            (None, true) => {
+                list.push(MSV_AV_CHANNEL_BINDINGS, &[0; 16])?;
+            }
+            (None, false) => {}
+        }
+        if let Some(spn) = &cfg.target_spn {
+            list.push_str(MSV_AV_TARGET_NAME, spn)?;
+        }
+        let blob = ntlmv2_blob(timestamp, &client_challenge, &list.finish());
+
+        let key = ntowf_v2(&nt_hash, user, domain);
+        let proof = nt_proof(&key, server_challenge, &blob);
+        let mut nt = Vec::with_capacity(16 + blob.len());
+        nt.extend_from_slice(&proof);
+        nt.extend_from_slice(&blob);
+        // With a server timestamp the LM response is Z(24) (MS-NLMP 3.1.5.1.2).
+        let lm = if server_time.is_some() {
+            vec![0; 24]
+        } else {
+            lmv2_response(&key, server_challenge, &client_challenge).to_vec()
+        };
+        Ok(Responses {
+            lm,
+            nt,
+            session_base_key: session_base_key(&key, &proof),
+            send_mic,
+        })
+    }
+}
+
+/// The computed challenge responses.
+struct Responses {
+    lm: Vec<u8>,
+    nt: Vec<u8>,
+    session_base_key: Zeroizing<[u8; 16]>,
+    send_mic: bool,
+}
+
+impl Responses {
+    /// Anonymous: empty NT response, LM response Z(1), zero session key.
+    fn anonymous() -> Self {
+        Responses {
+            lm: vec![0],
+            nt: Vec::new(),
+            session_base_key: Zeroizing::new([0; 16]),
+            send_mic: false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::credentials::Secret;
+    use super::super::crypto::tests::{
+        hex, kat_target_info, CLIENT_CHALLENGE, RANDOM_SESSION_KEY, SERVER_CHALLENGE,
+    };
+    use super::super::env::FixedEnv;
+    use super::super::session::Part;
+    use super::super::text::utf16le;
+    use super::*;
+
+    fn kat_config() -> ClientConfig {
+        let mut cfg = ClientConfig::new(Credentials::User {
+            user: "User".into(),
+            domain: "Domain".into(),
+            secret: Secret::Password(Zeroizing::new("Password".into())),
+        });
+        cfg.workstation = "COMPUTER".into();
+        cfg.integrity = true;
+        cfg.confidentiality = true;
+        cfg
+    }
+
+    /// The CHALLENGE of MS-NLMP 4.2.4.
+    fn kat_challenge() -> Vec<u8> {
+        let flags = 0xe28a_0233;
+        Challenge::encode(
+            flags,
+            &utf16le("Server"),
+            &SERVER_CHALLENGE,
+            &kat_target_info(),
+        )
+        .expect("encodes")
+    }
+
+    fn kat_env() -> FixedEnv {
+        let mut script = CLIENT_CHALLENGE.to_vec();
+        script.extend_from_slice(&RANDOM_SESSION_KEY);
+        FixedEnv::new(&script, 0)
+    }
+
+    #[test]
+    fn negotiate_message() {
+        let mut client = Client::new(kat_config());
+        let msg = client.negotiate().expect("negotiate");
+        let parsed = Negotiate::parse(&msg).expect("parses");
+        assert_eq!(parsed.flags, client.requested_flags());
+        assert_eq!(msg.len(), 40);
+        assert_eq!(client.negotiate(), Err(Error::InvalidState));
+    }
+
+    #[test]
+    fn authenticate_before_negotiate_is_refused() {
+        let mut client = Client::new(kat_config());
+        let result = client.authenticate(&kat_challenge(), &mut kat_env());
+        assert_eq!(result.map(|_| ()), Err(Error::InvalidState));
+    }
+
+    #[test]
+    fn ms_nlmp_4_2_4_authenticate_known_answers() {
+        let mut client = Client::new(kat_config());
+        client.negotiate().expect("negotiate");
+        let mut env = kat_env();
+        let (msg, mut ctx) = client
+            .authenticate(&kat_challenge(), &mut env)
+            .expect("auth");
+        let auth = Authenticate::parse(&msg).expect("parses");
+        let mut expected_nt = hex("68cd0ab851e51c96aabc927bebef6a1c");
+        expected_nt.extend_from_slice(&hex(
+            "0101000000000000 0000000000000000 aaaaaaaaaaaaaaaa 00000000 \
+             02000c0044006f006d00610069006e00 01000c00530065007200760065007200 \
+             0000000000000000",
+        ));
+        assert_eq!(auth.nt_response, &expected_nt[..]);
+        assert_eq!(
+            auth.lm_response,
+            &hex("86c35097ac9cec102554764a57cccc19aaaaaaaaaaaaaaaa")[..]
+        );
+        assert_eq!(
+            auth.encrypted_session_key,
+            &hex("c5dad2544fc9799094ce1ce90bc9d03e")[..]
+        );
+        assert_eq!(auth.user, &utf16le("User")[..]);
+        assert_eq!(auth.domain, &utf16le("Domain")[..]);
+        assert_eq!(auth.workstation, &utf16le("COMPUTER")[..]);
+        // No server timestamp: no MIC.
+        assert_eq!(auth.mic, Some([0; 16]));
+        assert_eq!(ctx.session_key(), &RANDOM_SESSION_KEY);
+        assert_eq!(ctx.target_names().nb_computer, "Server");
+        assert_eq!(ctx.target_names().nb_domain, "Domain");
+        assert!(!ctx.is_anonymous());
+
+        let mut data = utf16le("Plaintext");
+        let sig = ctx
+            .session_mut()
+            .seal(&mut [Part::Encrypt(&mut data)])
+            .expect("seal");
+        assert_eq!(data, hex("54e50165bf1936dc996020c1811b0f06fb5f"));
+        assert_eq!(sig.to_vec(), hex("010000007fb38ec5c55d497600000000"));
+    }
+
+    #[test]
+    fn refuses_weak_servers() {
+        for flags in [
+            // No extended session security.
+            0xe28a_0233 & !NEGOTIATE_EXTENDED_SESSIONSECURITY,
+            // Signing without 128-bit keys.
+            0xe28a_0233 & !NEGOTIATE_128,
+            // Neither Unicode nor OEM.
+            0xe28a_0233 & !(NEGOTIATE_UNICODE | NEGOTIATE_OEM),
+        ] {
+            let chal = Challenge::encode(flags, &[], &SERVER_CHALLENGE, &kat_target_info())
+                .expect("encodes");
+            let mut client = Client::new(kat_config());
+            client.negotiate().expect("negotiate");
+            let result = client.authenticate(&chal, &mut kat_env());
+            assert_eq!(result.map(|_| ()), Err(Error::Unsupported));
+        }
+    }
+
+    #[test]
+    fn garbage_challenge_is_invalid_token() {
+        let chal = kat_challenge();
+        for cut in 0..chal.len() {
+            let mut client = Client::new(kat_config());
+            client.negotiate().expect("negotiate");
+            let result = client.authenticate(&chal[..cut], &mut kat_env());
+            assert_eq!(result.map(|_| ()), Err(Error::InvalidToken));
+        }
+        // A target info that is not an AV list.
+        let bad = Challenge::encode(0xe28a_0233, &[], &SERVER_CHALLENGE, &[2, 0, 9, 0, 1])
+            .expect("encodes");
+        let mut client = Client::new(kat_config());
+        client.negotiate().expect("negotiate");
+        let result = client.authenticate(&bad, &mut kat_env());
+        assert_eq!(result.map(|_| ()), Err(Error::InvalidToken));
+    }
+}

@@ -1,0 +1,592 @@
+//! Message integrity and confidentiality for an established context with
+//! extended session security (MS-NLMP 3.4): signing, verifying, sealing and
+//! unsealing, all in place and without heap allocation, plus export and
+//! import of the whole state.
+//!
+//! Connection-oriented mode only: each direction has one RC4 keystream that
+//! runs across messages, and its own sequence number. A failed verify or
+//! unseal has consumed keystream, so that direction cannot verify further
+//! messages (as on Windows); the context should be discarded.
+
+use zeroize::Zeroizing;
+
+use super::crypto::{ct_eq, hmac_md5_iter, seal_key, sign_key, Direction};
+use super::error::Error;
+use super::flags::{
+    NEGOTIATE_128, NEGOTIATE_56, NEGOTIATE_DATAGRAM, NEGOTIATE_EXTENDED_SESSIONSECURITY,
+    NEGOTIATE_KEY_EXCH, NEGOTIATE_SEAL, NEGOTIATE_SIGN,
+};
+use super::keystream::{Keystream, MAX_POSITION};
+use super::wire::Cursor;
+
+/// Length of an NTLMSSP_MESSAGE_SIGNATURE.
+pub const SIGNATURE_LEN: usize = 16;
+
+/// The signature MakeSignature returns when integrity was not negotiated:
+/// version 1 followed by twelve zero bytes.
+pub const DUMMY_SIGNATURE: [u8; SIGNATURE_LEN] = [1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+
+/// Magic and version of an exported `SessionSecurity`.
+const EXPORT_MAGIC: [u8; 8] = *b"OSNTLMSS";
+const EXPORT_VERSION: u8 = 1;
+/// Length of an exported `SessionSecurity`.
+pub const EXPORT_LEN: usize = 8 + 1 + 4 + 4 * 16 + 2 * 8 + 2 * 4;
+
+/// One buffer of a message to seal or unseal, in message order.
+#[derive(Debug)]
+pub enum Part<'a> {
+    /// Encrypted and covered by the signature (SECBUFFER_DATA).
+    Encrypt(&'a mut [u8]),
+    /// Covered by the signature only (SECBUFFER_READONLY_WITH_CHECKSUM).
+    SignOnly(&'a [u8]),
+}
+
+impl Part<'_> {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Part::Encrypt(data) => data,
+            Part::SignOnly(data) => data,
+        }
+    }
+}
+
+/// Keys, keystream and sequence number for one direction.
+struct Channel {
+    sign_key: Zeroizing<[u8; 16]>,
+    keystream: Keystream,
+    seq: u32,
+}
+
+impl Channel {
+    fn new(exported_session_key: &[u8; 16], flags: u32, direction: Direction) -> Self {
+        Channel {
+            sign_key: sign_key(exported_session_key, direction),
+            keystream: Keystream::new(&seal_key(exported_session_key, flags, direction)),
+            seq: 0,
+        }
+    }
+
+    /// The first 8 bytes of HMAC-MD5(SigningKey, seq || parts).
+    fn checksum<'p>(&self, seq: u32, parts: impl Iterator<Item = &'p [u8]>) -> [u8; 8] {
+        let seq_bytes = seq.to_le_bytes();
+        let seq: &[u8] = &seq_bytes;
+        let full = hmac_md5_iter(
+            &self.sign_key,
+            core::iter::once(seq).chain(parts.map(|p| -> &[u8] { p })),
+        );
+        let mut out = [0u8; 8];
+        out.copy_from_slice(&full[..8]);
+        out
+    }
+}
+
+impl core::fmt::Debug for Channel {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Channel")
+            .field("keystream", &self.keystream)
+            .field("seq", &self.seq)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Signing and sealing state of an established NTLM context.
+#[derive(Debug)]
+pub struct SessionSecurity {
+    flags: u32,
+    send: Channel,
+    recv: Channel,
+}
+
+impl SessionSecurity {
+    /// The state for one side of a context whose ExportedSessionKey and
+    /// negotiated flags are given. `is_client` selects which keys send and
+    /// which receive. `Unsupported` without extended session security or
+    /// with datagram mode.
+    pub fn new(
+        exported_session_key: &[u8; 16],
+        flags: u32,
+        is_client: bool,
+    ) -> Result<Self, Error> {
+        check_flags(flags)?;
+        let (out, inn) = if is_client {
+            (Direction::ClientToServer, Direction::ServerToClient)
+        } else {
+            (Direction::ServerToClient, Direction::ClientToServer)
+        };
+        Ok(SessionSecurity {
+            flags,
+            send: Channel::new(exported_session_key, flags, out),
+            recv: Channel::new(exported_session_key, flags, inn),
+        })
+    }
+
+    /// The negotiated flags this state was built for.
+    pub fn flags(&self) -> u32 {
+        self.flags
+    }
+
+    /// Whether signatures are real (signing or sealing was negotiated).
+    pub fn has_integrity(&self) -> bool {
+        self.flags & (NEGOTIATE_SIGN | NEGOTIATE_SEAL) != 0
+    }
+
+    /// Whether sealing was negotiated.
+    pub fn has_confidentiality(&self) -> bool {
+        self.flags & NEGOTIATE_SEAL != 0
+    }
+
+    /// The next outgoing and expected incoming sequence numbers.
+    pub fn sequence_numbers(&self) -> (u32, u32) {
+        (self.send.seq, self.recv.seq)
+    }
+
+    /// Builds the signature for `checksum` and advances the sequence number.
+    fn finish_signature(&mut self, mut checksum: [u8; 8]) -> [u8; SIGNATURE_LEN] {
+        if self.flags & NEGOTIATE_KEY_EXCH != 0 {
+            self.send.keystream.apply(&mut checksum);
+        }
+        let seq = self.send.seq;
+        self.send.seq = seq.wrapping_add(1);
+        let mut sig = [0u8; SIGNATURE_LEN];
+        sig[..4].copy_from_slice(&1u32.to_le_bytes());
+        sig[4..12].copy_from_slice(&checksum);
+        sig[12..].copy_from_slice(&seq.to_le_bytes());
+        sig
+    }
+
+    /// MakeSignature: the signature of the concatenation of `parts`. Without
+    /// negotiated integrity, the dummy signature and no state change.
+    pub fn sign(&mut self, parts: &[&[u8]]) -> [u8; SIGNATURE_LEN] {
+        if !self.has_integrity() {
+            return DUMMY_SIGNATURE;
+        }
+        let checksum = self.send.checksum(self.send.seq, parts.iter().copied());
+        self.finish_signature(checksum)
+    }
+
+    /// Checks a received 16-byte signature against the plaintext `parts`:
+    /// decrypts its checksum, recomputes it for the signature's own sequence
+    /// number, then compares that number with the expected one.
+    fn check_signature<'p>(
+        &mut self,
+        sig: &[u8],
+        parts: impl Iterator<Item = &'p [u8]> + Clone,
+    ) -> Result<(), Error> {
+        let mut cursor = Cursor::new(sig);
+        let version = cursor.u32()?;
+        let mut checksum = cursor.array::<8>()?;
+        let seq = cursor.u32()?;
+        if cursor.remaining() != 0 {
+            return Err(Error::InvalidToken);
+        }
+        if self.flags & NEGOTIATE_KEY_EXCH != 0 {
+            self.recv.keystream.apply(&mut checksum);
+        }
+        if version != 1 {
+            return Err(Error::MessageAltered);
+        }
+        let expected = self.recv.checksum(seq, parts);
+        if !ct_eq(&expected, &checksum) {
+            return Err(Error::MessageAltered);
+        }
+        if seq != self.recv.seq {
+            return Err(Error::OutOfSequence);
+        }
+        self.recv.seq = seq.wrapping_add(1);
+        Ok(())
+    }
+
+    /// VerifySignature: checks `sig` over the concatenation of `parts`.
+    /// `InvalidToken` if `sig` is not 16 bytes, `MessageAltered` if it does
+    /// not match, `OutOfSequence` if it matches but with an unexpected
+    /// sequence number. Without negotiated integrity only the dummy
+    /// signature is accepted.
+    pub fn verify(&mut self, parts: &[&[u8]], sig: &[u8]) -> Result<(), Error> {
+        if sig.len() != SIGNATURE_LEN {
+            return Err(Error::InvalidToken);
+        }
+        if !self.has_integrity() {
+            return if sig == DUMMY_SIGNATURE {
+                Ok(())
+            } else {
+                Err(Error::MessageAltered)
+            };
+        }
+        self.check_signature(sig, parts.iter().copied())
+    }
+
+    /// EncryptMessage: encrypts the `Encrypt` parts in place, in order, and
+    /// returns the signature over all parts' plaintext in order.
+    /// `Unsupported` if sealing was not negotiated.
+    pub fn seal(&mut self, parts: &mut [Part<'_>]) -> Result<[u8; SIGNATURE_LEN], Error> {
+        if !self.has_confidentiality() {
+            return Err(Error::Unsupported);
+        }
+        let checksum = self
+            .send
+            .checksum(self.send.seq, parts.iter().map(Part::bytes));
+        for part in parts.iter_mut() {
+            if let Part::Encrypt(data) = part {
+                self.send.keystream.apply(data);
+            }
+        }
+        Ok(self.finish_signature(checksum))
+    }
+
+    /// DecryptMessage: decrypts the `Encrypt` parts in place, in order, then
+    /// checks `sig` over all parts' plaintext as `verify` does. On error the
+    /// parts' contents are unspecified and must not be used.
+    pub fn unseal(&mut self, parts: &mut [Part<'_>], sig: &[u8]) -> Result<(), Error> {
+        if !self.has_confidentiality() {
+            return Err(Error::Unsupported);
+        }
+        if sig.len() != SIGNATURE_LEN {
+            return Err(Error::InvalidToken);
+        }
+        for part in parts.iter_mut() {
+            if let Part::Encrypt(data) = part {
+                self.recv.keystream.apply(data);
+            }
+        }
+        self.check_signature(sig, parts.iter().map(Part::bytes))
+    }
+
+    /// The whole state as bytes ([`EXPORT_LEN`] of them, versioned): flags,
+    /// both directions' signing and sealing keys, keystream positions and
+    /// sequence numbers. The result holds keys: keep it secret.
+    /// `Unsupported` once a direction has used more keystream than
+    /// `keystream::MAX_POSITION`.
+    pub fn export(&self) -> Result<Zeroizing<Vec<u8>>, Error> {
+        if self.send.keystream.position() > MAX_POSITION
+            || self.recv.keystream.position() > MAX_POSITION
+        {
+            return Err(Error::Unsupported);
+        }
+        let mut out = Zeroizing::new(Vec::with_capacity(EXPORT_LEN));
+        out.extend_from_slice(&EXPORT_MAGIC);
+        out.push(EXPORT_VERSION);
+        out.extend_from_slice(&self.flags.to_le_bytes());
+        for ch in [&self.send, &self.recv] {
+            out.extend_from_slice(&ch.sign_key[..]);
+            out.extend_from_slice(ch.keystream.key());
+        }
+        for ch in [&self.send, &self.recv] {
+            out.extend_from_slice(&ch.keystream.position().to_le_bytes());
+        }
+        for ch in [&self.send, &self.recv] {
+            out.extend_from_slice(&ch.seq.to_le_bytes());
+        }
+        Ok(out)
+    }
+
+    /// Rebuilds a state from `export`'s bytes. `InvalidParameter` for a
+    /// wrong length, magic or version, unsupported flags, or a keystream
+    /// position beyond `keystream::MAX_POSITION`.
+    pub fn import(data: &[u8]) -> Result<Self, Error> {
+        let bad = |_| Error::InvalidParameter;
+        if data.len() != EXPORT_LEN {
+            return Err(Error::InvalidParameter);
+        }
+        let mut c = Cursor::new(data);
+        if c.array::<8>().map_err(bad)? != EXPORT_MAGIC || c.u8().map_err(bad)? != EXPORT_VERSION {
+            return Err(Error::InvalidParameter);
+        }
+        let flags = c.u32().map_err(bad)?;
+        check_flags(flags).map_err(bad)?;
+        let send_sign = Zeroizing::new(c.array::<16>().map_err(bad)?);
+        let send_seal = Zeroizing::new(c.array::<16>().map_err(bad)?);
+        let recv_sign = Zeroizing::new(c.array::<16>().map_err(bad)?);
+        let recv_seal = Zeroizing::new(c.array::<16>().map_err(bad)?);
+        let send_pos = c.u64().map_err(bad)?;
+        let recv_pos = c.u64().map_err(bad)?;
+        let send_seq = c.u32().map_err(bad)?;
+        let recv_seq = c.u32().map_err(bad)?;
+        Ok(SessionSecurity {
+            flags,
+            send: Channel {
+                sign_key: send_sign,
+                keystream: Keystream::at_position(&send_seal, send_pos)?,
+                seq: send_seq,
+            },
+            recv: Channel {
+                sign_key: recv_sign,
+                keystream: Keystream::at_position(&recv_seal, recv_pos)?,
+                seq: recv_seq,
+            },
+        })
+    }
+}
+
+/// Only extended session security, connection-oriented, is implemented.
+fn check_flags(flags: u32) -> Result<(), Error> {
+    if flags & NEGOTIATE_EXTENDED_SESSIONSECURITY == 0 || flags & NEGOTIATE_DATAGRAM != 0 {
+        return Err(Error::Unsupported);
+    }
+    Ok(())
+}
+
+/// The key strength the flags select, in bits (128, 56 or 40).
+pub fn key_bits(flags: u32) -> u32 {
+    if flags & NEGOTIATE_128 != 0 {
+        128
+    } else if flags & NEGOTIATE_56 != 0 {
+        56
+    } else {
+        40
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::crypto::tests::{hex, RANDOM_SESSION_KEY};
+    use super::super::crypto::{hmac_md5, nt_hash};
+    use super::super::flags::*;
+    use super::super::text::utf16le;
+    use super::*;
+
+    const KAT_FLAGS: u32 = NEGOTIATE_KEY_EXCH
+        | NEGOTIATE_128
+        | NEGOTIATE_VERSION
+        | NEGOTIATE_TARGET_INFO
+        | NEGOTIATE_EXTENDED_SESSIONSECURITY
+        | TARGET_TYPE_SERVER
+        | NEGOTIATE_ALWAYS_SIGN
+        | NEGOTIATE_NTLM
+        | NEGOTIATE_SEAL
+        | NEGOTIATE_SIGN
+        | NEGOTIATE_OEM
+        | NEGOTIATE_UNICODE;
+
+    fn pair(key: &[u8; 16], flags: u32) -> (SessionSecurity, SessionSecurity) {
+        (
+            SessionSecurity::new(key, flags, true).expect("client"),
+            SessionSecurity::new(key, flags, false).expect("server"),
+        )
+    }
+
+    #[test]
+    fn ms_nlmp_4_2_4_seal_known_answer() {
+        let mut client = SessionSecurity::new(&RANDOM_SESSION_KEY, KAT_FLAGS, true).expect("ok");
+        let mut data = utf16le("Plaintext");
+        let sig = client.seal(&mut [Part::Encrypt(&mut data)]).expect("seal");
+        assert_eq!(data, hex("54e50165bf1936dc996020c1811b0f06fb5f"));
+        assert_eq!(sig.to_vec(), hex("010000007fb38ec5c55d497600000000"));
+
+        let mut server = SessionSecurity::new(&RANDOM_SESSION_KEY, KAT_FLAGS, false).expect("ok");
+        server
+            .unseal(&mut [Part::Encrypt(&mut data)], &sig)
+            .expect("unseals");
+        assert_eq!(data, utf16le("Plaintext"));
+    }
+
+    #[test]
+    fn ms_nlmp_4_2_3_seal_known_answer() {
+        // NTLMv1 with extended session security: 56-bit, no key exchange.
+        // KeyExchangeKey = HMAC_MD5(SessionBaseKey, ServerChallenge ||
+        // ClientChallenge), SessionBaseKey = MD4(NTOWFv1).
+        let flags = NEGOTIATE_56
+            | NEGOTIATE_VERSION
+            | NEGOTIATE_EXTENDED_SESSIONSECURITY
+            | TARGET_TYPE_SERVER
+            | NEGOTIATE_ALWAYS_SIGN
+            | NEGOTIATE_NTLM
+            | NEGOTIATE_SEAL
+            | NEGOTIATE_SIGN
+            | NEGOTIATE_OEM
+            | NEGOTIATE_UNICODE;
+        let nt = nt_hash("Password");
+        let base: [u8; 16] = {
+            use md4::{Digest, Md4};
+            Md4::digest(&nt[..]).into()
+        };
+        let challenges = hex("0123456789abcdef aaaaaaaaaaaaaaaa");
+        let exported = hmac_md5(&base, &[&challenges]);
+        let mut client = SessionSecurity::new(&exported, flags, true).expect("ok");
+        let mut data = utf16le("Plaintext");
+        let sig = client.seal(&mut [Part::Encrypt(&mut data)]).expect("seal");
+        assert_eq!(data, hex("a02372f6530273f3aa1eb90190ce5200c99d"));
+        assert_eq!(sig.to_vec(), hex("01000000ff2aeb52f681793a00000000"));
+    }
+
+    #[test]
+    fn sign_verify_both_directions() {
+        let (mut c, mut s) = pair(&[7; 16], KAT_FLAGS);
+        for i in 0..3u8 {
+            let msg = [i; 10];
+            let sig = c.sign(&[&msg[..4], &msg[4..]]);
+            assert_eq!(&sig[12..], &u32::from(i).to_le_bytes());
+            s.verify(&[&msg], &sig).expect("client->server");
+            let sig = s.sign(&[&msg]);
+            c.verify(&[&msg[..1], &msg[1..]], &sig)
+                .expect("server->client");
+        }
+        assert_eq!(c.sequence_numbers(), (3, 3));
+        assert_eq!(s.sequence_numbers(), (3, 3));
+    }
+
+    #[test]
+    fn tamper_and_replay_are_detected() {
+        let (mut c, mut s) = pair(&[7; 16], KAT_FLAGS);
+        let sig = c.sign(&[b"hello"]);
+        assert_eq!(s.verify(&[b"hellO"], &sig), Err(Error::MessageAltered));
+
+        let (mut c, mut s) = pair(&[7; 16], KAT_FLAGS);
+        let sig = c.sign(&[b"hello"]);
+        s.verify(&[b"hello"], &sig).expect("first time");
+        assert!(s.verify(&[b"hello"], &sig).is_err(), "replay");
+
+        assert_eq!(s.verify(&[b"x"], &sig[..15]), Err(Error::InvalidToken));
+    }
+
+    #[test]
+    fn out_of_sequence_without_key_exchange() {
+        // Without key exchange the checksum is not encrypted, so a replayed
+        // or reordered message has a valid checksum but the wrong number.
+        let flags = KAT_FLAGS & !NEGOTIATE_KEY_EXCH;
+        let (mut c, mut s) = pair(&[3; 16], flags);
+        let first = c.sign(&[b"one"]);
+        let second = c.sign(&[b"two"]);
+        assert_eq!(s.verify(&[b"two"], &second), Err(Error::OutOfSequence));
+        s.verify(&[b"one"], &first).expect("in order");
+        assert_eq!(s.verify(&[b"one"], &first), Err(Error::OutOfSequence));
+        s.verify(&[b"two"], &second).expect("in order");
+    }
+
+    #[test]
+    fn seal_mixed_parts_both_directions() {
+        let (mut c, mut s) = pair(&[9; 16], KAT_FLAGS);
+        let header = *b"header";
+        let mut body = *b"secret body";
+        let mut tail = *b"tail";
+        let sig = c
+            .seal(&mut [
+                Part::SignOnly(&header),
+                Part::Encrypt(&mut body),
+                Part::Encrypt(&mut tail),
+            ])
+            .expect("seal");
+        assert_ne!(&body, b"secret body");
+        s.unseal(
+            &mut [
+                Part::SignOnly(&header),
+                Part::Encrypt(&mut body),
+                Part::Encrypt(&mut tail),
+            ],
+            &sig,
+        )
+        .expect("unseal");
+        assert_eq!(&body, b"secret body");
+        assert_eq!(&tail, b"tail");
+
+        let mut reply = *b"reply";
+        let sig = s.seal(&mut [Part::Encrypt(&mut reply)]).expect("seal");
+        c.unseal(&mut [Part::Encrypt(&mut reply)], &sig)
+            .expect("unseal");
+        assert_eq!(&reply, b"reply");
+
+        // A changed sign-only part is detected.
+        let mut body = *b"more";
+        let sig = c
+            .seal(&mut [Part::SignOnly(b"h1"), Part::Encrypt(&mut body)])
+            .expect("seal");
+        assert_eq!(
+            s.unseal(&mut [Part::SignOnly(b"h2"), Part::Encrypt(&mut body)], &sig),
+            Err(Error::MessageAltered)
+        );
+    }
+
+    #[test]
+    fn tampered_ciphertext_is_detected() {
+        let (mut c, mut s) = pair(&[9; 16], KAT_FLAGS);
+        let mut body = *b"payload";
+        let sig = c.seal(&mut [Part::Encrypt(&mut body)]).expect("seal");
+        body[0] ^= 1;
+        assert_eq!(
+            s.unseal(&mut [Part::Encrypt(&mut body)], &sig),
+            Err(Error::MessageAltered)
+        );
+    }
+
+    #[test]
+    fn no_integrity_gives_dummy_signature() {
+        let flags = NEGOTIATE_EXTENDED_SESSIONSECURITY | NEGOTIATE_ALWAYS_SIGN;
+        let (mut c, mut s) = pair(&[1; 16], flags);
+        let sig = c.sign(&[b"anything"]);
+        assert_eq!(sig, DUMMY_SIGNATURE);
+        assert_eq!(c.sequence_numbers(), (0, 0));
+        s.verify(&[b"other"], &sig).expect("dummy accepted");
+        let mut bad = DUMMY_SIGNATURE;
+        bad[5] = 1;
+        assert_eq!(s.verify(&[b"x"], &bad), Err(Error::MessageAltered));
+        let mut data = *b"x";
+        assert_eq!(
+            c.seal(&mut [Part::Encrypt(&mut data)]),
+            Err(Error::Unsupported)
+        );
+    }
+
+    #[test]
+    fn requires_extended_session_security() {
+        assert!(SessionSecurity::new(&[0; 16], NEGOTIATE_SIGN, true).is_err());
+        let flags = NEGOTIATE_EXTENDED_SESSIONSECURITY | NEGOTIATE_DATAGRAM;
+        assert!(SessionSecurity::new(&[0; 16], flags, true).is_err());
+    }
+
+    #[test]
+    fn export_import_continues_the_session() {
+        let (mut c, mut s) = pair(&[5; 16], KAT_FLAGS);
+        let mut m = *b"first message";
+        let sig = c.seal(&mut [Part::Encrypt(&mut m)]).expect("seal");
+        s.unseal(&mut [Part::Encrypt(&mut m)], &sig)
+            .expect("unseal");
+        let sig = s.sign(&[b"ack"]);
+        c.verify(&[b"ack"], &sig).expect("verify");
+
+        let blob = c.export().expect("export");
+        assert_eq!(blob.len(), EXPORT_LEN);
+        let mut c2 = SessionSecurity::import(&blob).expect("import");
+        drop(c);
+        assert_eq!(c2.sequence_numbers(), (1, 1));
+        let mut m = *b"second message";
+        let sig = c2.seal(&mut [Part::Encrypt(&mut m)]).expect("seal");
+        s.unseal(&mut [Part::Encrypt(&mut m)], &sig)
+            .expect("unseal");
+        assert_eq!(&m, b"second message");
+        let sig = s.sign(&[b"ack2"]);
+        c2.verify(&[b"ack2"], &sig).expect("verify");
+
+        let blob = s.export().expect("export");
+        let mut s2 = SessionSecurity::import(&blob).expect("import");
+        let sig = c2.sign(&[b"third"]);
+        s2.verify(&[b"third"], &sig).expect("verify");
+    }
+
+    #[test]
+    fn import_validates() {
+        let (c, _) = pair(&[5; 16], KAT_FLAGS);
+        let blob = c.export().expect("export");
+        assert!(SessionSecurity::import(&blob[..EXPORT_LEN - 1]).is_err());
+        let mut longer = blob.to_vec();
+        longer.push(0);
+        assert!(SessionSecurity::import(&longer).is_err());
+        let mut bad = blob.to_vec();
+        bad[0] ^= 1;
+        assert!(SessionSecurity::import(&bad).is_err());
+        let mut bad = blob.to_vec();
+        bad[8] = 2;
+        assert!(SessionSecurity::import(&bad).is_err());
+        let mut bad = blob.to_vec();
+        bad[9..13].copy_from_slice(&NEGOTIATE_SIGN.to_le_bytes());
+        assert!(SessionSecurity::import(&bad).is_err());
+        let mut bad = blob.to_vec();
+        let pos = 8 + 1 + 4 + 64;
+        bad[pos..pos + 8].copy_from_slice(&u64::MAX.to_le_bytes());
+        assert_eq!(
+            SessionSecurity::import(&bad).map(|_| ()),
+            Err(Error::InvalidParameter)
+        );
+        for cut in 0..EXPORT_LEN {
+            assert!(SessionSecurity::import(&blob[..cut]).is_err());
+        }
+    }
+}
