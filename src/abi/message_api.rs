@@ -30,6 +30,22 @@ unsafe fn protect<T>(
     Ok(r)
 }
 
+/// `protect` for an operation that returns a quality of protection,
+/// written through the optional `qop` pointer on success only.
+unsafe fn unprotect(
+    ctx: *const SecHandle,
+    message: *const SecBufferDesc,
+    qop: *mut ULONG,
+    op: impl FnOnce(&dyn DynPackage, &mut AnyContext, &mut [SecBuf<'_>]) -> SecResult<u32>,
+) -> SECURITY_STATUS {
+    // SAFETY: forwarded contract.
+    status(unsafe { protect(ctx, message, op) }.map(|q| {
+        // SAFETY: an optional out pointer, checked for NULL and alignment.
+        unsafe { boundary::write(qop, q) };
+        SEC_E_OK
+    }))
+}
+
 /// Signs the message's buffers into its SECBUFFER_TOKEN buffer (whose
 /// cbBuffer becomes the signature's length).
 #[no_mangle]
@@ -42,7 +58,7 @@ pub unsafe extern "C" fn MakeSignature(
     // SAFETY: pointers are checked inside.
     guard(|| {
         status(
-            // SAFETY: the caller's pointers are valid for this call (the SSPI contract); the helper checks NULL and alignment.
+            // SAFETY: `protect` checks every pointer before use.
             unsafe {
                 protect(phContext, pMessage, |p, c, m| {
                     p.make_signature(c, fQOP, m, MessageSeqNo)
@@ -63,18 +79,11 @@ pub unsafe extern "C" fn VerifySignature(
     MessageSeqNo: ULONG,
     pfQOP: *mut ULONG,
 ) -> SECURITY_STATUS {
-    guard(|| {
-        // SAFETY: pointers are checked inside.
-        let qop = unsafe {
-            protect(phContext, pMessage, |p, c, m| {
-                p.verify_signature(c, m, MessageSeqNo)
-            })
-        };
-        status(qop.map(|qop| {
-            // SAFETY: an optional out pointer.
-            unsafe { boundary::write(pfQOP, qop) };
-            SEC_E_OK
-        }))
+    // SAFETY: pointers are checked inside.
+    guard(|| unsafe {
+        unprotect(phContext, pMessage, pfQOP, |p, c, m| {
+            p.verify_signature(c, m, MessageSeqNo)
+        })
     })
 }
 
@@ -91,7 +100,7 @@ pub unsafe extern "C" fn EncryptMessage(
     // SAFETY: pointers are checked inside.
     guard(|| {
         status(
-            // SAFETY: the caller's pointers are valid for this call (the SSPI contract); the helper checks NULL and alignment.
+            // SAFETY: `protect` checks every pointer before use.
             unsafe {
                 protect(phContext, pMessage, |p, c, m| {
                     p.encrypt(c, fQOP, m, MessageSeqNo)
@@ -111,13 +120,10 @@ pub unsafe extern "C" fn DecryptMessage(
     MessageSeqNo: ULONG,
     pfQOP: *mut ULONG,
 ) -> SECURITY_STATUS {
-    guard(|| {
-        // SAFETY: pointers are checked inside.
-        let qop = unsafe { protect(phContext, pMessage, |p, c, m| p.decrypt(c, m, MessageSeqNo)) };
-        status(qop.map(|qop| {
-            // SAFETY: an optional out pointer.
-            unsafe { boundary::write(pfQOP, qop) };
-            SEC_E_OK
-        }))
+    // SAFETY: pointers are checked inside.
+    guard(|| unsafe {
+        unprotect(phContext, pMessage, pfQOP, |p, c, m| {
+            p.decrypt(c, m, MessageSeqNo)
+        })
     })
 }
