@@ -382,6 +382,9 @@
 #define SECPKG_CONTEXT_EXPORT_DELETE_OLD 0x00000002
 #define SECPKG_CONTEXT_EXPORT_TO_KERNEL 0x00000004
 #define SECPKG_ID_NONE 0x0000FFFF
+#define SSPI_CREDENTIALS_HASH_LENGTH_OFFSET 0x00000200
+#define CALG_RC4 0x00006801
+#define CALG_HMAC 0x00008009
 
 /* Calling convention and helpers. */
 #define SEC_ENTRY
@@ -1209,6 +1212,8 @@ PSecurityFunctionTableW InitSecurityInterfaceW(void);
 // Returns the UTF-8 function table: a static the caller never frees and
 // must not modify. The same pointer on every call.
 PSecurityFunctionTableA InitSecurityInterfaceA(void);
+
+extern int gethostname(char *name, uintptr_t len);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -423,5 +423,12 @@ windows_constants! {
         SECPKG_CONTEXT_EXPORT_DELETE_OLD = 0x00000002;
         SECPKG_CONTEXT_EXPORT_TO_KERNEL = 0x00000004;
         SECPKG_ID_NONE = 0xFFFF;
+        // WinPR's convention, which opensspi follows: a PasswordLength above
+        // this offset marks the password as an NT hash of
+        // (PasswordLength - offset) = 32 hex digits.
+        SSPI_CREDENTIALS_HASH_LENGTH_OFFSET = 512;
+        // SecPkgContext_KeyInfo algorithm identifiers (wincrypt.h).
+        CALG_RC4 = 0x6801;
+        CALG_HMAC = 0x8009;
     }
 }

@@ -56,6 +56,10 @@ pub struct AuthIdentity {
     pub user: Option<String>,
     pub domain: Option<String>,
     pub password: Option<Zeroizing<String>>,
+    /// The NT hash given instead of a password (PasswordLength above
+    /// SSPI_CREDENTIALS_HASH_LENGTH_OFFSET, WinPR's convention); `password`
+    /// is then `None`.
+    pub nt_hash: Option<Zeroizing<[u8; 16]>>,
     /// The EX structure's comma-separated PackageList, for Negotiate.
     pub package_list: Option<String>,
     /// The identity's Flags field (SEC_WINNT_AUTH_IDENTITY_*).

@@ -99,21 +99,22 @@ unsafe fn handshake(h: Handshake<'_>) -> SecResult<SECURITY_STATUS> {
         // SAFETY: the caller's pointers are valid for this call (the SSPI contract); the helper checks NULL and alignment.
         Some(unsafe { buffers::descriptors(h.output) }.ok_or(SEC_E_INVALID_TOKEN)?)
     };
-    let out_bufs = out_bufs.ok_or(SEC_E_BUFFER_TOO_SMALL)?;
-    let slot = buffers::token_slot(out_bufs).ok_or(SEC_E_BUFFER_TOO_SMALL)?;
-    if !allocate && (slot.cbBuffer == 0 || slot.pvBuffer.is_null()) {
-        return Err(SEC_E_BUFFER_TOO_SMALL);
-    }
+    // Where the output token goes. Without a SECBUFFER_TOKEN output buffer
+    // there is no room: a step with a token to send fails with
+    // SEC_E_BUFFER_TOO_SMALL, as on Windows, and one without succeeds.
+    let slot = out_bufs.and_then(buffers::token_slot);
+    let out_capacity = match &slot {
+        _ if allocate => None,
+        Some(s) if s.pvBuffer.is_null() && s.cbBuffer > 0 => return Err(SEC_E_INTERNAL_ERROR),
+        Some(s) => Some(s.cbBuffer as usize),
+        None => Some(0),
+    };
     let step = StepInput {
         target: h.target,
         req_flags: h.req_flags,
         data_rep: h.data_rep,
         inputs: &inputs,
-        out_capacity: if allocate {
-            None
-        } else {
-            Some(slot.cbBuffer as usize)
-        },
+        out_capacity,
     };
     let (new_context, out) = match (&existing, cred) {
         (Some(ctx), _) => {
@@ -138,7 +139,11 @@ unsafe fn handshake(h: Handshake<'_>) -> SecResult<SECURITY_STATUS> {
         }
         (None, None) => return Err(SEC_E_INVALID_HANDLE),
     };
-    buffers::put_token(slot, &out.token, allocate)?;
+    match slot {
+        Some(slot) => buffers::put_token(slot, &out.token, allocate)?,
+        None if out.token.is_empty() => {}
+        None => return Err(SEC_E_BUFFER_TOO_SMALL),
+    }
     if out.extra > 0 {
         if let Some(b) = in_bufs
             .iter_mut()

@@ -84,15 +84,38 @@ pub unsafe fn read_identity<E: Encoding>(p: *const c_void) -> SecResult<AuthIden
     let domain = unsafe { field(wide, raw.domain) }?;
     // SAFETY: the caller's pointers are valid for this call (the SSPI contract); the helper checks NULL and alignment.
     let package_list = unsafe { field(wide, raw.package_list) }?;
-    // SAFETY: the caller's pointers are valid for this call (the SSPI contract); the helper checks NULL and alignment.
-    let password = unsafe { secret(wide, raw.password) }?;
+    let (password, nt_hash) = match raw.password {
+        (p, len) if len > SSPI_CREDENTIALS_HASH_LENGTH_OFFSET => {
+            let hex_len = len - SSPI_CREDENTIALS_HASH_LENGTH_OFFSET;
+            // SAFETY: WinPR's convention: the buffer holds `hex_len` characters.
+            let hex = unsafe { secret(wide, (p, hex_len)) }?.ok_or(SEC_E_INVALID_PARAMETER)?;
+            (None, Some(parse_nt_hash(&hex)?))
+        }
+        // SAFETY: `PasswordLength` characters at `Password`, by the caller's contract.
+        raw_password => (unsafe { secret(wide, raw_password) }?, None),
+    };
     Ok(AuthIdentity {
         user,
         domain,
         password,
+        nt_hash,
         package_list,
         flags: raw.flags,
     })
+}
+
+/// 32 hex digits as the 16 bytes of an NT hash.
+fn parse_nt_hash(hex: &str) -> SecResult<Zeroizing<[u8; 16]>> {
+    let digits = hex.as_bytes();
+    if digits.len() != 32 || !digits.iter().all(u8::is_ascii_hexdigit) {
+        return Err(SEC_E_INVALID_PARAMETER);
+    }
+    let mut out = Zeroizing::new([0u8; 16]);
+    for (byte, pair) in out.iter_mut().zip(digits.chunks_exact(2)) {
+        let text = std::str::from_utf8(pair).map_err(|_| SEC_E_INVALID_PARAMETER)?;
+        *byte = u8::from_str_radix(text, 16).map_err(|_| SEC_E_INVALID_PARAMETER)?;
+    }
+    Ok(out)
 }
 
 unsafe fn units<'a, U: Copy>((p, len): (*const c_void, u32)) -> SecResult<Option<&'a [U]>> {

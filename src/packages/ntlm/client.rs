@@ -60,7 +60,7 @@ impl ClientConfig {
 }
 
 /// Where the initiator is in the exchange.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 enum State {
     Initial,
     NegotiateSent(Vec<u8>),
@@ -68,7 +68,7 @@ enum State {
 }
 
 /// The initiator state machine.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Client {
     config: ClientConfig,
     state: State,
@@ -102,6 +102,12 @@ impl Client {
             flags |= NEGOTIATE_SEAL;
         }
         flags
+    }
+
+    /// The configuration, to complete before `authenticate` (the target SPN
+    /// and channel bindings may arrive with the CHALLENGE).
+    pub fn config_mut(&mut self) -> &mut ClientConfig {
+        &mut self.config
     }
 
     /// The NEGOTIATE message. `InvalidState` if already called.
@@ -208,10 +214,11 @@ impl Client {
     }
 
     /// The flags of the AUTHENTICATE message: what both sides support.
+    ///
+    /// A server without extended session security is accepted only when no
+    /// signing or sealing is negotiated (the responses are NTLMv2 all the
+    /// same): NTLMv1 session security is never used.
     fn final_flags(&self, offered: u32) -> Result<u32, Error> {
-        if offered & NEGOTIATE_EXTENDED_SESSIONSECURITY == 0 {
-            return Err(Error::Unsupported);
-        }
         let informational = NEGOTIATE_TARGET_INFO | TARGET_TYPE_DOMAIN | TARGET_TYPE_SERVER;
         let mut flags = offered & (self.requested_flags() | informational);
         if flags & NEGOTIATE_UNICODE != 0 {
@@ -219,8 +226,14 @@ impl Client {
         } else if flags & NEGOTIATE_OEM == 0 {
             return Err(Error::Unsupported);
         }
-        if flags & (NEGOTIATE_SIGN | NEGOTIATE_SEAL) != 0 && flags & NEGOTIATE_128 == 0 {
+        let protected = flags & (NEGOTIATE_SIGN | NEGOTIATE_SEAL) != 0;
+        if protected
+            && (flags & NEGOTIATE_128 == 0 || flags & NEGOTIATE_EXTENDED_SESSIONSECURITY == 0)
+        {
             return Err(Error::Unsupported);
+        }
+        if flags & NEGOTIATE_EXTENDED_SESSIONSECURITY == 0 {
+            flags &= !NEGOTIATE_KEY_EXCH;
         }
         if matches!(self.config.credentials, Credentials::Anonymous) {
             flags |= NEGOTIATE_ANONYMOUS;

@@ -112,11 +112,18 @@ impl<'a> Fields<'a> {
     }
 
     /// The VERSION at `at`, when flagged and not overlapping the payload.
-    fn version(&self, flags: u32, at: usize) -> Option<[u8; 8]> {
+    /// A message that ends exactly before a flagged VERSION has none (older
+    /// clients send such a NEGOTIATE); one that ends inside it is
+    /// truncated: `InvalidToken`.
+    fn version(&self, flags: u32, at: usize) -> Result<Option<[u8; 8]>, Error> {
         if flags & NEGOTIATE_VERSION == 0 || self.payload_start() < at + VERSION_LEN {
-            return None;
+            let len = self.buf.len();
+            if flags & NEGOTIATE_VERSION != 0 && len > at && len < at + VERSION_LEN {
+                return Err(Error::InvalidToken);
+            }
+            return Ok(None);
         }
-        array::<8>(self.buf, at).ok()
+        array::<8>(self.buf, at).map(Some)
     }
 }
 
@@ -171,7 +178,7 @@ impl<'a> Negotiate<'a> {
         check_header(buf, TYPE_NEGOTIATE)?;
         let flags = u32_at(buf, 12)?;
         let fields = Fields::read(buf, [16, 24], NEGOTIATE_FIXED)?;
-        let version = fields.version(flags, NEGOTIATE_FIXED);
+        let version = fields.version(flags, NEGOTIATE_FIXED)?;
         let header = NEGOTIATE_FIXED + version.map_or(0, |_| VERSION_LEN);
         Ok(Negotiate {
             flags,
@@ -222,7 +229,7 @@ impl<'a> Challenge<'a> {
         let flags = u32_at(buf, 20)?;
         let server_challenge = array::<8>(buf, 24)?;
         let fields = Fields::read(buf, [12, 40], CHALLENGE_FIXED)?;
-        let version = fields.version(flags, CHALLENGE_FIXED);
+        let version = fields.version(flags, CHALLENGE_FIXED)?;
         let header = CHALLENGE_FIXED + version.map_or(0, |_| VERSION_LEN);
         Ok(Challenge {
             flags,
@@ -309,7 +316,7 @@ impl<'a> Authenticate<'a> {
         check_header(buf, TYPE_AUTHENTICATE)?;
         let flags = u32_at(buf, 60)?;
         let fields = Fields::read(buf, [12, 20, 28, 36, 44, 52], AUTHENTICATE_FIXED)?;
-        let version = fields.version(flags, AUTHENTICATE_VERSION_OFFSET);
+        let version = fields.version(flags, AUTHENTICATE_VERSION_OFFSET)?;
         let mic_end = MIC_OFFSET + MIC_LEN;
         let mic = if fields.payload_start() >= mic_end {
             array::<16>(buf, MIC_OFFSET).ok()

@@ -1,10 +1,10 @@
-//! NTLM (MS-NLMP). This module holds the package's registry entry and its
-//! credentials; the handshake and message protection arrive with the NTLM
-//! protocol core (issue 3), until then Initialize/AcceptSecurityContext
-//! return SEC_E_UNSUPPORTED_FUNCTION.
+//! NTLM (MS-NLMP), initiator and acceptor.
+//!
+//! The protocol is a sans-IO core (messages, keys, state machines, session
+//! security: `messages` .. `session`); `account`, `handshake`,
+//! `protection` and `attributes` put it behind the `Package` trait with
+//! Windows' SSPI semantics.
 
-// The sans-IO protocol core (MS-NLMP): messages, keys, initiator and
-// acceptor state machines, message protection. Not wired to the ABI yet.
 #[allow(missing_docs)]
 pub mod av_pairs;
 pub mod bindings;
@@ -23,7 +23,15 @@ pub mod text;
 pub mod user_file;
 pub mod wire;
 
+pub mod account;
+pub mod attributes;
+pub mod handshake;
+pub mod protection;
+
 use zeroize::Zeroizing;
+
+pub use account::NtlmCredentials;
+pub use handshake::NtlmContext;
 
 use crate::package::*;
 use crate::vocabulary::*;
@@ -41,89 +49,16 @@ pub static INFO: PackageInfo = PackageInfo {
     max_token: 2888,
 };
 
-/// Where NTLM credentials come from.
-#[derive(Debug)]
-pub enum Account {
-    /// An explicit identity. `user` is as given (a UPN stays whole, with an
-    /// empty domain, as MS-NLMP says); `DOMAIN\user` is split.
-    Explicit {
-        user: String,
-        domain: String,
-        password: Zeroizing<String>,
-    },
-    /// NULL auth data: the accounts of the `NTLM_USER_FILE` file.
-    Default,
-}
-
-/// NTLM credentials.
-#[derive(Debug)]
-pub struct NtlmCredentials {
-    pub usage: CredentialUse,
-    pub account: Account,
-}
-
-impl NtlmCredentials {
-    /// The name SECPKG_CRED_ATTR_NAMES reports: `DOMAIN\user`, or `user`.
-    pub fn display_name(&self) -> String {
-        match &self.account {
-            Account::Explicit { user, domain, .. } if domain.is_empty() => user.clone(),
-            Account::Explicit { user, domain, .. } => format!("{domain}\\{user}"),
-            Account::Default => std::env::var("USER").unwrap_or_default(),
-        }
-    }
-}
-
-/// Splits `DOMAIN\user` when no domain was given.
-fn split_user(user: String, domain: Option<String>) -> (String, String) {
-    match domain {
-        Some(d) if !d.is_empty() => (user, d),
-        _ => match user.split_once('\\') {
-            Some((d, u)) => (u.to_owned(), d.to_owned()),
-            None => (user, String::new()),
-        },
-    }
-}
-
-fn user_file_readable() -> bool {
-    std::env::var_os("NTLM_USER_FILE")
-        .is_some_and(|p| std::fs::metadata(p).is_ok_and(|m| m.is_file()))
-}
-
 impl Package for Ntlm {
     type Credentials = NtlmCredentials;
-    type Context = ();
+    type Context = NtlmContext;
 
     fn info(&self) -> &'static PackageInfo {
         &INFO
     }
 
     fn acquire_credentials(&self, request: AcquireRequest) -> SecResult<(NtlmCredentials, i64)> {
-        let account = match request.identity {
-            Some(id) if id.user.is_some() || id.domain.is_some() || id.password.is_some() => {
-                let (user, domain) = split_user(id.user.unwrap_or_default(), id.domain);
-                Account::Explicit {
-                    user,
-                    domain,
-                    password: id.password.unwrap_or_default(),
-                }
-            }
-            // An identity whose fields are all NULL is accepted, as Windows
-            // does; the default account is looked up when it is used.
-            Some(_) => Account::Default,
-            None => {
-                if request.usage.outbound() && !request.usage.inbound() && !user_file_readable() {
-                    return Err(SEC_E_NO_CREDENTIALS);
-                }
-                Account::Default
-            }
-        };
-        Ok((
-            NtlmCredentials {
-                usage: request.usage,
-                account,
-            },
-            NEVER_EXPIRES,
-        ))
+        Ok((NtlmCredentials::acquire(request)?, NEVER_EXPIRES))
     }
 
     fn query_credentials(
@@ -139,51 +74,71 @@ impl Package for Ntlm {
 
     fn initialize(
         &self,
-        _cred: &NtlmCredentials,
-        _input: &StepInput<'_>,
-    ) -> SecResult<((), StepOutput)> {
-        Err(SEC_E_UNSUPPORTED_FUNCTION)
+        cred: &NtlmCredentials,
+        input: &StepInput<'_>,
+    ) -> SecResult<(NtlmContext, StepOutput)> {
+        NtlmContext::initialize(cred, input)
     }
 
     fn accept(
         &self,
         _cred: &NtlmCredentials,
-        _input: &StepInput<'_>,
-    ) -> SecResult<((), StepOutput)> {
-        Err(SEC_E_UNSUPPORTED_FUNCTION)
+        input: &StepInput<'_>,
+    ) -> SecResult<(NtlmContext, StepOutput)> {
+        NtlmContext::accept(input)
     }
 
     fn step(
         &self,
-        _cred: Option<&NtlmCredentials>,
-        _ctx: &mut (),
-        _input: &StepInput<'_>,
+        cred: Option<&NtlmCredentials>,
+        ctx: &mut NtlmContext,
+        input: &StepInput<'_>,
     ) -> SecResult<StepOutput> {
-        Err(SEC_E_UNSUPPORTED_FUNCTION)
+        ctx.step(cred, input)
     }
 
-    fn query_context(&self, _ctx: &(), _attribute: u32) -> SecResult<ContextAttribute> {
-        Err(SEC_E_UNSUPPORTED_FUNCTION)
+    fn query_context(&self, ctx: &NtlmContext, attribute: u32) -> SecResult<ContextAttribute> {
+        attributes::query(ctx, attribute)
     }
-}
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+    fn make_signature(
+        &self,
+        ctx: &mut NtlmContext,
+        qop: u32,
+        msg: &mut [SecBuf<'_>],
+        _seq: u32,
+    ) -> SecResult<()> {
+        protection::make_signature(ctx, qop, msg)
+    }
 
-    #[test]
-    fn splits_domain_user_only_without_a_domain() {
-        assert_eq!(
-            split_user("CORP\\bob".into(), None),
-            ("bob".into(), "CORP".into())
-        );
-        assert_eq!(
-            split_user("bob@corp.example".into(), Some(String::new())),
-            ("bob@corp.example".into(), String::new())
-        );
-        assert_eq!(
-            split_user("bob".into(), Some("X".into())),
-            ("bob".into(), "X".into())
-        );
+    fn verify_signature(
+        &self,
+        ctx: &mut NtlmContext,
+        msg: &mut [SecBuf<'_>],
+        _seq: u32,
+    ) -> SecResult<u32> {
+        protection::verify_signature(ctx, msg)
+    }
+
+    fn encrypt(
+        &self,
+        ctx: &mut NtlmContext,
+        qop: u32,
+        msg: &mut [SecBuf<'_>],
+        _seq: u32,
+    ) -> SecResult<()> {
+        protection::encrypt(ctx, qop, msg)
+    }
+
+    fn decrypt(&self, ctx: &mut NtlmContext, msg: &mut [SecBuf<'_>], _seq: u32) -> SecResult<u32> {
+        protection::decrypt(ctx, msg)
+    }
+
+    fn export(&self, ctx: &NtlmContext) -> SecResult<Zeroizing<Vec<u8>>> {
+        ctx.export()
+    }
+
+    fn import(&self, packed: &[u8]) -> SecResult<NtlmContext> {
+        NtlmContext::import(packed)
     }
 }

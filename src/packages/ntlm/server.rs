@@ -108,6 +108,12 @@ impl Server {
         }
     }
 
+    /// The configuration, to complete before `authenticate` (channel
+    /// bindings may arrive with the AUTHENTICATE).
+    pub fn config_mut(&mut self) -> &mut ServerConfig {
+        &mut self.config
+    }
+
     /// Processes the client's NEGOTIATE (which may be followed by unrelated
     /// bytes) and returns the CHALLENGE.
     ///
@@ -756,16 +762,16 @@ mod tests {
         for cut in 0..negotiate.len() {
             let mut server = Server::new(server_config());
             let r = server.challenge(&negotiate[..cut], &mut FixedEnv::new(&[], TIME));
-            if cut < 32 {
+            if cut == 32 {
+                // Without its VERSION a NEGOTIATE is still valid, as older
+                // clients send it; cut inside the VERSION it is truncated.
+                assert!(r.is_ok(), "negotiate cut at {cut}");
+            } else {
                 assert_eq!(
                     r.map(|_| ()),
                     Err(Error::InvalidToken),
                     "negotiate cut at {cut}"
                 );
-            } else {
-                // Without its VERSION a NEGOTIATE is still valid, as older
-                // clients send it.
-                assert!(r.is_ok(), "negotiate cut at {cut}");
             }
         }
         for cut in 0..auth.len() {

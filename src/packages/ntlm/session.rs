@@ -172,12 +172,9 @@ impl SessionSecurity {
         sig: &[u8],
         parts: impl Iterator<Item = &'p [u8]> + Clone,
     ) -> Result<(), Error> {
-        let mut cursor = Cursor::new(sig);
-        let version = cursor.u32()?;
-        let mut checksum = cursor.array::<8>()?;
-        let seq = cursor.u32()?;
-        if cursor.remaining() != 0 {
-            return Err(Error::InvalidToken);
+        let (version, mut checksum, seq) = parse_signature(sig)?;
+        if seq != self.recv.seq {
+            return Err(Error::OutOfSequence);
         }
         if self.flags & NEGOTIATE_KEY_EXCH != 0 {
             self.recv.keystream.apply(&mut checksum);
@@ -188,9 +185,6 @@ impl SessionSecurity {
         let expected = self.recv.checksum(seq, parts);
         if !ct_eq(&expected, &checksum) {
             return Err(Error::MessageAltered);
-        }
-        if seq != self.recv.seq {
-            return Err(Error::OutOfSequence);
         }
         self.recv.seq = seq.wrapping_add(1);
         Ok(())
@@ -240,8 +234,10 @@ impl SessionSecurity {
         if !self.has_confidentiality() {
             return Err(Error::Unsupported);
         }
-        if sig.len() != SIGNATURE_LEN {
-            return Err(Error::InvalidToken);
+        // A replayed or reordered message is refused before any keystream
+        // is spent on it.
+        if parse_signature(sig)?.2 != self.recv.seq {
+            return Err(Error::OutOfSequence);
         }
         for part in parts.iter_mut() {
             if let Part::Encrypt(data) = part {
@@ -317,9 +313,26 @@ impl SessionSecurity {
     }
 }
 
-/// Only extended session security, connection-oriented, is implemented.
+/// A signature's version, encrypted checksum and sequence number;
+/// `InvalidToken` unless it is exactly 16 bytes.
+fn parse_signature(sig: &[u8]) -> Result<(u32, [u8; 8], u32), Error> {
+    let mut cursor = Cursor::new(sig);
+    let version = cursor.u32()?;
+    let checksum = cursor.array::<8>()?;
+    let seq = cursor.u32()?;
+    if cursor.remaining() != 0 {
+        return Err(Error::InvalidToken);
+    }
+    Ok((version, checksum, seq))
+}
+
+/// Only extended session security, connection-oriented, is implemented;
+/// without signing and sealing (dummy signatures only) any flags do.
 fn check_flags(flags: u32) -> Result<(), Error> {
-    if flags & NEGOTIATE_EXTENDED_SESSIONSECURITY == 0 || flags & NEGOTIATE_DATAGRAM != 0 {
+    let protected = flags & (NEGOTIATE_SIGN | NEGOTIATE_SEAL) != 0;
+    if protected && flags & NEGOTIATE_EXTENDED_SESSIONSECURITY == 0
+        || flags & NEGOTIATE_DATAGRAM != 0
+    {
         return Err(Error::Unsupported);
     }
     Ok(())

@@ -1,0 +1,290 @@
+//! NTLM credentials as AcquireCredentialsHandle makes them: whose identity
+//! a client presents, and which accounts a server accepts.
+//!
+//! - An explicit identity (`DOMAIN\user`, `user@REALM`, or user and domain
+//!   apart; a password, or an NT hash by WinPR's length convention) is the
+//!   client's identity, and the one account its server side accepts.
+//! - Empty user, domain and password: anonymous (a NULL session).
+//! - NULL auth data (or an identity whose fields are all NULL): the
+//!   `NTLM_USER_FILE` file. A client uses its first account, read when the
+//!   credential is acquired; a server looks each logon up in the file as it
+//!   is when the logon arrives.
+
+use std::sync::OnceLock;
+
+use zeroize::Zeroizing;
+
+use super::credentials::{Credentials, Secret, UserStore};
+use super::text::eq_ignore_case;
+use super::user_file::UserFile;
+use crate::package::{AcquireRequest, CredentialUse, SecResult};
+use crate::vocabulary::*;
+
+/// The environment variable naming the accounts file.
+pub const USER_FILE_VAR: &str = "NTLM_USER_FILE";
+
+/// Where an NTLM credential's identity comes from.
+#[derive(Debug)]
+pub enum Account {
+    /// An explicit identity. `user` is as given (a UPN stays whole, with an
+    /// empty domain, as MS-NLMP says); `DOMAIN\user` is split.
+    Explicit {
+        user: String,
+        domain: String,
+        /// Held as the NT hash: the password itself is not kept.
+        secret: Secret,
+    },
+    /// Empty user, domain and password: anonymous authentication.
+    Anonymous,
+    /// NULL auth data: the accounts of `NTLM_USER_FILE`. `first` is the
+    /// file's first account when the credential was acquired (the client's
+    /// identity), `None` when the file was missing or empty.
+    Default {
+        first: Option<(String, String, Secret)>,
+    },
+}
+
+/// An NTLM credential (what a CredHandle holds for this package).
+#[derive(Debug)]
+pub struct NtlmCredentials {
+    pub usage: CredentialUse,
+    pub account: Account,
+}
+
+impl NtlmCredentials {
+    /// Builds the credential AcquireCredentialsHandle asked for.
+    /// SEC_E_NO_CREDENTIALS for an outbound-only default credential when no
+    /// `NTLM_USER_FILE` account can be read, as Windows fails without a
+    /// logon session.
+    pub fn acquire(request: AcquireRequest) -> SecResult<Self> {
+        let account = match request.identity {
+            Some(id)
+                if id.user.is_none()
+                    && id.domain.is_none()
+                    && id.password.is_none()
+                    && id.nt_hash.is_none() =>
+            {
+                Self::default_account()
+            }
+            Some(id) => {
+                let (user, domain) = split_user(id.user.unwrap_or_default(), id.domain);
+                let secret = match (id.nt_hash, id.password) {
+                    (Some(hash), _) => Some(Secret::NtHash(hash)),
+                    (None, Some(p)) if !p.is_empty() => Some(Secret::Password(p)),
+                    (None, _) => None,
+                };
+                match secret {
+                    None if user.is_empty() && domain.is_empty() => Account::Anonymous,
+                    secret => Account::Explicit {
+                        user,
+                        domain,
+                        secret: hashed(secret.unwrap_or(Secret::Password(Zeroizing::default()))),
+                    },
+                }
+            }
+            None => Self::default_account(),
+        };
+        let usage = request.usage;
+        if usage.outbound() && !usage.inbound() {
+            if let Account::Default { first: None } = account {
+                return Err(SEC_E_NO_CREDENTIALS);
+            }
+        }
+        Ok(NtlmCredentials { usage, account })
+    }
+
+    fn default_account() -> Account {
+        let first = read_user_file().and_then(|f| {
+            f.first()
+                .map(|e| (e.user.clone(), e.domain.clone(), hashed(e.secret.clone())))
+        });
+        Account::Default { first }
+    }
+
+    /// The name SECPKG_CRED_ATTR_NAMES reports: `DOMAIN\user`, or `user`.
+    pub fn display_name(&self) -> String {
+        match &self.account {
+            Account::Explicit { user, domain, .. }
+            | Account::Default {
+                first: Some((user, domain, _)),
+            } => qualified_name(domain, user),
+            Account::Anonymous => ANONYMOUS_NAME.to_owned(),
+            Account::Default { first: None } => String::new(),
+        }
+    }
+
+    /// The identity a client presents; `None` when there is none
+    /// (SEC_E_NO_CREDENTIALS).
+    pub fn client_identity(&self, null_session: bool) -> Option<Credentials> {
+        if null_session {
+            return Some(Credentials::Anonymous);
+        }
+        match &self.account {
+            Account::Explicit {
+                user,
+                domain,
+                secret,
+            }
+            | Account::Default {
+                first: Some((user, domain, secret)),
+            } => Some(Credentials::User {
+                user: user.clone(),
+                domain: domain.clone(),
+                secret: secret.clone(),
+            }),
+            Account::Anonymous => Some(Credentials::Anonymous),
+            Account::Default { first: None } => None,
+        }
+    }
+
+    /// The accounts a server side accepts.
+    pub fn server_store(&self) -> Box<dyn UserStore + '_> {
+        match &self.account {
+            Account::Explicit {
+                user,
+                domain,
+                secret,
+            } => Box::new(OneAccount {
+                user,
+                domain,
+                secret,
+            }),
+            Account::Anonymous | Account::Default { .. } => {
+                Box::new(read_user_file().unwrap_or_default())
+            }
+        }
+    }
+}
+
+/// The name Windows gives an anonymous logon.
+pub const ANONYMOUS_NAME: &str = "NT AUTHORITY\\ANONYMOUS LOGON";
+
+/// `DOMAIN\user`, or `user` alone without a domain.
+pub fn qualified_name(domain: &str, user: &str) -> String {
+    if domain.is_empty() {
+        user.to_owned()
+    } else {
+        format!("{domain}\\{user}")
+    }
+}
+
+/// A secret as its NT hash, so that no handshake hashes the password again.
+fn hashed(secret: Secret) -> Secret {
+    Secret::NtHash(secret.nt_hash())
+}
+
+/// Splits `DOMAIN\user` when no domain was given.
+fn split_user(user: String, domain: Option<String>) -> (String, String) {
+    match domain {
+        Some(d) if !d.is_empty() => (user, d),
+        _ => match user.split_once('\\') {
+            Some((d, u)) => (u.to_owned(), d.to_owned()),
+            None => (user, String::new()),
+        },
+    }
+}
+
+/// The parsed `NTLM_USER_FILE`, or `None` when unset or unreadable.
+fn read_user_file() -> Option<UserFile> {
+    let path = std::env::var_os(USER_FILE_VAR)?;
+    let text = Zeroizing::new(std::fs::read_to_string(path).ok()?);
+    Some(UserFile::parse(&text))
+}
+
+/// The single account an explicit inbound credential accepts. The user name
+/// matches case-insensitively; the domain matches when equal
+/// (case-insensitively) or when either side leaves it empty.
+struct OneAccount<'a> {
+    user: &'a str,
+    domain: &'a str,
+    secret: &'a Secret,
+}
+
+impl UserStore for OneAccount<'_> {
+    fn nt_hash(&self, user: &str, domain: &str) -> Option<Zeroizing<[u8; 16]>> {
+        let domain_ok =
+            self.domain.is_empty() || domain.is_empty() || eq_ignore_case(self.domain, domain);
+        (eq_ignore_case(self.user, user) && domain_ok).then(|| self.secret.nt_hash())
+    }
+}
+
+/// This machine's host name (cached), for the names a server announces.
+pub fn host_name() -> &'static str {
+    static NAME: OnceLock<String> = OnceLock::new();
+    NAME.get_or_init(|| {
+        let mut buf = [0u8; 256];
+        // SAFETY: `buf` is writable for its length; gethostname writes at
+        // most that many bytes.
+        let rc = unsafe { gethostname(buf.as_mut_ptr().cast(), buf.len()) };
+        let len = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+        match (rc, std::str::from_utf8(&buf[..len])) {
+            (0, Ok(name)) if !name.is_empty() => name.to_owned(),
+            _ => "localhost".to_owned(),
+        }
+    })
+}
+
+extern "C" {
+    fn gethostname(name: *mut std::ffi::c_char, len: usize) -> std::ffi::c_int;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::package::AuthIdentity;
+
+    fn request(user: Option<&str>, domain: Option<&str>, password: Option<&str>) -> AcquireRequest {
+        AcquireRequest {
+            principal: None,
+            usage: CredentialUse(SECPKG_CRED_BOTH),
+            identity: Some(AuthIdentity {
+                user: user.map(str::to_owned),
+                domain: domain.map(str::to_owned),
+                password: password.map(|p| Zeroizing::new(p.to_owned())),
+                ..AuthIdentity::default()
+            }),
+        }
+    }
+
+    #[test]
+    fn splits_domain_user_only_without_a_domain() {
+        assert_eq!(
+            split_user("CORP\\bob".into(), None),
+            ("bob".into(), "CORP".into())
+        );
+        assert_eq!(
+            split_user("bob@corp.example".into(), Some(String::new())),
+            ("bob@corp.example".into(), String::new())
+        );
+        assert_eq!(
+            split_user("bob".into(), Some("X".into())),
+            ("bob".into(), "X".into())
+        );
+    }
+
+    #[test]
+    fn empty_identity_is_anonymous_and_names_are_qualified() {
+        let anon = NtlmCredentials::acquire(request(Some(""), Some(""), Some(""))).unwrap();
+        assert!(matches!(anon.account, Account::Anonymous));
+        assert_eq!(anon.display_name(), ANONYMOUS_NAME);
+        let bob = NtlmCredentials::acquire(request(Some("CORP\\bob"), None, Some("pw"))).unwrap();
+        assert_eq!(bob.display_name(), "CORP\\bob");
+        let upn =
+            NtlmCredentials::acquire(request(Some("bob@corp"), Some(""), Some("pw"))).unwrap();
+        assert_eq!(upn.display_name(), "bob@corp");
+    }
+
+    #[test]
+    fn one_account_matches_user_case_insensitively_and_domain_loosely() {
+        let secret = Secret::Password(Zeroizing::new("pw".into()));
+        let store = OneAccount {
+            user: "Bob",
+            domain: "CORP",
+            secret: &secret,
+        };
+        assert!(store.nt_hash("bob", "corp").is_some());
+        assert!(store.nt_hash("BOB", "").is_some());
+        assert!(store.nt_hash("bob", "OTHER").is_none());
+        assert!(store.nt_hash("alice", "CORP").is_none());
+    }
+}

@@ -1,0 +1,375 @@
+//! An NTLM security context as the SSPI sees it: the initiator's and the
+//! acceptor's steps of InitializeSecurityContext/AcceptSecurityContext over
+//! the sans-IO state machines, the ISC_RET/ASC_RET flags actually in force,
+//! and export/import.
+//!
+//! Return-code sequence, as Windows' NTLM: ISC gives SEC_I_CONTINUE_NEEDED
+//! with NEGOTIATE, then SEC_E_OK with AUTHENTICATE; ASC gives
+//! SEC_I_CONTINUE_NEEDED with CHALLENGE, then SEC_E_OK with no token. A step
+//! that fails leaves the context unusable (every later call on it is
+//! SEC_E_INVALID_HANDLE) until DeleteSecurityContext frees it, except
+//! SEC_E_BUFFER_TOO_SMALL, which changes nothing.
+
+use zeroize::Zeroizing;
+
+use super::account::{host_name, NtlmCredentials};
+use super::bindings::channel_bindings_hash;
+use super::client::{Client, ClientConfig};
+use super::context::Established;
+use super::env::{Env, SystemEnv};
+use super::error::Error;
+use super::flags::{NEGOTIATE_SEAL, NEGOTIATE_SIGN};
+use super::server::{Server, ServerConfig};
+use crate::package::{SecResult, Status, StepInput, StepOutput, NEVER_EXPIRES};
+use crate::vocabulary::*;
+
+/// Which side of the handshake a context is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    Initiator,
+    Acceptor,
+}
+
+/// Where the context is in its life.
+#[derive(Debug)]
+enum Phase {
+    /// NEGOTIATE sent, waiting for CHALLENGE.
+    Client(Box<Client>),
+    /// CHALLENGE sent, waiting for AUTHENTICATE.
+    Server(Box<Server>),
+    /// Authenticated: message protection and attributes available.
+    Done(Box<Established>),
+    /// A step failed; only DeleteSecurityContext is left.
+    Failed,
+}
+
+/// An NTLM context (what a CtxtHandle holds for this package).
+#[derive(Debug)]
+pub struct NtlmContext {
+    role: Role,
+    phase: Phase,
+    /// The ISC_REQ_* / ASC_REQ_* flags of the first call.
+    req_flags: u32,
+    /// The target name given to InitializeSecurityContext.
+    target: Option<String>,
+    /// FILETIME at which the context was established (0 before).
+    established_at: i64,
+}
+
+/// Maps a core error to the status Windows' NTLM returns.
+pub fn status_of(e: Error) -> Status {
+    match e {
+        Error::InvalidToken => SEC_E_INVALID_TOKEN,
+        Error::LogonDenied => SEC_E_LOGON_DENIED,
+        Error::BadBindings => SEC_E_BAD_BINDINGS,
+        Error::MessageAltered => SEC_E_MESSAGE_ALTERED,
+        Error::OutOfSequence => SEC_E_OUT_OF_SEQUENCE,
+        Error::Unsupported => SEC_E_UNSUPPORTED_FUNCTION,
+        Error::InvalidState => SEC_E_OUT_OF_SEQUENCE,
+        Error::InvalidParameter => SEC_E_INVALID_PARAMETER,
+        Error::Internal => SEC_E_INTERNAL_ERROR,
+    }
+}
+
+/// The channel-binding hash of a SECBUFFER_CHANNEL_BINDINGS input, if any.
+fn bindings(input: &StepInput<'_>) -> SecResult<Option<[u8; 16]>> {
+    input
+        .find(SECBUFFER_CHANNEL_BINDINGS)
+        .map(|raw| channel_bindings_hash(raw).map_err(|_| SEC_E_INVALID_TOKEN))
+        .transpose()
+}
+
+/// The input SECBUFFER_TOKEN, which a step needs.
+fn token<'a>(input: &'a StepInput<'_>) -> SecResult<&'a [u8]> {
+    input
+        .token()
+        .filter(|t| !t.is_empty())
+        .ok_or(SEC_E_INVALID_TOKEN)
+}
+
+/// SEC_E_BUFFER_TOO_SMALL when `token` does not fit the caller's buffer.
+fn fits(token: &[u8], input: &StepInput<'_>) -> SecResult<()> {
+    match input.out_capacity {
+        Some(room) if token.len() > room => Err(SEC_E_BUFFER_TOO_SMALL),
+        _ => Ok(()),
+    }
+}
+
+/// The current time as a FILETIME.
+fn now() -> i64 {
+    i64::try_from(SystemEnv::new().now_filetime()).unwrap_or(NEVER_EXPIRES)
+}
+
+/// The NetBIOS form of this host's name: its first label, upper-cased, at
+/// most 15 characters.
+fn netbios_name() -> String {
+    let first = host_name().split('.').next().unwrap_or_default();
+    first.to_uppercase().chars().take(15).collect()
+}
+
+/// The names this host announces as a server (a stand-alone machine's:
+/// its own name as both computer and domain).
+fn server_config() -> ServerConfig {
+    let nb = netbios_name();
+    let mut config = ServerConfig::new(&nb, &nb);
+    config.dns_computer = host_name().to_owned();
+    config
+}
+
+impl NtlmContext {
+    /// The first InitializeSecurityContext call: NEGOTIATE.
+    pub fn initialize(
+        cred: &NtlmCredentials,
+        input: &StepInput<'_>,
+    ) -> SecResult<(Self, StepOutput)> {
+        let req = input.req_flags;
+        if req & ISC_REQ_DATAGRAM != 0 {
+            return Err(SEC_E_UNSUPPORTED_FUNCTION);
+        }
+        let identity = cred
+            .client_identity(req & ISC_REQ_NULL_SESSION != 0)
+            .ok_or(SEC_E_NO_CREDENTIALS)?;
+        let mut config = ClientConfig::new(identity);
+        config.workstation = netbios_name();
+        config.integrity = req & ISC_REQ_INTEGRITY != 0;
+        config.replay_detect = req & ISC_REQ_REPLAY_DETECT != 0;
+        config.sequence_detect = req & ISC_REQ_SEQUENCE_DETECT != 0;
+        config.confidentiality = req & ISC_REQ_CONFIDENTIALITY != 0;
+        config.target_spn = input.target.filter(|t| !t.is_empty()).map(str::to_owned);
+        config.channel_bindings = bindings(input)?;
+        let mut client = Client::new(config);
+        let token = client.negotiate().map_err(status_of)?;
+        fits(&token, input)?;
+        let ctx = NtlmContext {
+            role: Role::Initiator,
+            phase: Phase::Client(Box::new(client)),
+            req_flags: req,
+            target: input.target.map(str::to_owned),
+            established_at: 0,
+        };
+        let out = ctx.output(SEC_I_CONTINUE_NEEDED, token);
+        Ok((ctx, out))
+    }
+
+    /// The first AcceptSecurityContext call: NEGOTIATE in, CHALLENGE out.
+    pub fn accept(input: &StepInput<'_>) -> SecResult<(Self, StepOutput)> {
+        if input.req_flags & ASC_REQ_DATAGRAM != 0 {
+            return Err(SEC_E_UNSUPPORTED_FUNCTION);
+        }
+        let negotiate = token(input)?;
+        let mut config = server_config();
+        config.channel_bindings = bindings(input)?;
+        let mut server = Server::new(config);
+        let token = server
+            .challenge(negotiate, &mut SystemEnv::new())
+            .map_err(status_of)?;
+        fits(&token, input)?;
+        let ctx = NtlmContext {
+            role: Role::Acceptor,
+            phase: Phase::Server(Box::new(server)),
+            req_flags: input.req_flags,
+            target: None,
+            established_at: 0,
+        };
+        let out = ctx.output(SEC_I_CONTINUE_NEEDED, token);
+        Ok((ctx, out))
+    }
+
+    /// A later call: CHALLENGE (initiator) or AUTHENTICATE (acceptor).
+    pub fn step(
+        &mut self,
+        cred: Option<&NtlmCredentials>,
+        input: &StepInput<'_>,
+    ) -> SecResult<StepOutput> {
+        match &mut self.phase {
+            Phase::Client(client) => {
+                let challenge = token(input)?;
+                // The AUTHENTICATE is built on a copy, so that a buffer too
+                // small for it leaves the context as it was.
+                let mut attempt = client.clone();
+                if let Some(hash) = bindings(input)? {
+                    attempt.config_mut().channel_bindings = Some(hash);
+                }
+                if let Some(spn) = input.target.filter(|t| !t.is_empty()) {
+                    attempt.config_mut().target_spn = Some(spn.to_owned());
+                }
+                match attempt.authenticate(challenge, &mut SystemEnv::new()) {
+                    Ok((token, est)) => {
+                        fits(&token, input)?;
+                        Ok(self.finish(est, token))
+                    }
+                    Err(e) => Err(self.fail(e)),
+                }
+            }
+            Phase::Server(server) => {
+                let cred = cred.ok_or(SEC_E_INVALID_HANDLE)?;
+                let authenticate = match token(input) {
+                    Ok(t) => t,
+                    Err(e) => {
+                        self.phase = Phase::Failed;
+                        return Err(e);
+                    }
+                };
+                if let Some(hash) = bindings(input)? {
+                    server.config_mut().channel_bindings = Some(hash);
+                }
+                let store = cred.server_store();
+                match server.authenticate(authenticate, &*store) {
+                    Ok(est) => Ok(self.finish(est, Vec::new())),
+                    Err(e) => Err(self.fail(e)),
+                }
+            }
+            Phase::Done(_) => Err(SEC_E_OUT_OF_SEQUENCE),
+            Phase::Failed => Err(SEC_E_INVALID_HANDLE),
+        }
+    }
+
+    fn fail(&mut self, e: Error) -> Status {
+        self.phase = Phase::Failed;
+        status_of(e)
+    }
+
+    fn finish(&mut self, est: Established, token: Vec<u8>) -> StepOutput {
+        self.phase = Phase::Done(Box::new(est));
+        self.established_at = now();
+        self.output(SEC_E_OK, token)
+    }
+
+    fn output(&self, status: Status, token: Vec<u8>) -> StepOutput {
+        StepOutput {
+            status,
+            token,
+            ret_flags: self.ret_flags(),
+            expiry: NEVER_EXPIRES,
+            extra: 0,
+        }
+    }
+
+    /// Which side this context is.
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// The established state, or SEC_E_INVALID_HANDLE before (or after a
+    /// failed) authentication.
+    pub fn established(&self) -> SecResult<&Established> {
+        match &self.phase {
+            Phase::Done(est) => Ok(est),
+            _ => Err(SEC_E_INVALID_HANDLE),
+        }
+    }
+
+    /// `established`, mutably (for message protection).
+    pub fn established_mut(&mut self) -> SecResult<&mut Established> {
+        match &mut self.phase {
+            Phase::Done(est) => Ok(est),
+            _ => Err(SEC_E_INVALID_HANDLE),
+        }
+    }
+
+    /// Whether the handshake has completed.
+    pub fn is_complete(&self) -> bool {
+        matches!(self.phase, Phase::Done(_))
+    }
+
+    /// The target name the initiator was given.
+    pub fn target(&self) -> Option<&str> {
+        self.target.as_deref()
+    }
+
+    /// FILETIME at which the context was established (0 before).
+    pub fn established_at(&self) -> i64 {
+        self.established_at
+    }
+
+    /// The ISC_RET_* / ASC_RET_* flags in force: what was asked for and
+    /// what the negotiated NTLM flags deliver (before completion, what the
+    /// NEGOTIATE message asks for).
+    pub fn ret_flags(&self) -> u32 {
+        let req = self.req_flags;
+        let (ntlm, anonymous) = match &self.phase {
+            Phase::Done(est) => (est.flags(), est.is_anonymous()),
+            Phase::Client(c) => (c.requested_flags(), false),
+            Phase::Server(_) | Phase::Failed => (0, false),
+        };
+        let signing = ntlm & (NEGOTIATE_SIGN | NEGOTIATE_SEAL) != 0;
+        let sealing = ntlm & NEGOTIATE_SEAL != 0;
+        match self.role {
+            Role::Initiator => {
+                let mut ret = req & ISC_REQ_CONNECTION;
+                if signing {
+                    ret |=
+                        req & (ISC_REQ_INTEGRITY | ISC_REQ_REPLAY_DETECT | ISC_REQ_SEQUENCE_DETECT);
+                }
+                if sealing {
+                    ret |= req & ISC_REQ_CONFIDENTIALITY;
+                }
+                if anonymous {
+                    ret |= ISC_RET_NULL_SESSION;
+                }
+                ret
+            }
+            Role::Acceptor => {
+                let mut ret = req & ASC_REQ_CONNECTION;
+                if signing {
+                    ret |= ASC_RET_INTEGRITY | ASC_RET_REPLAY_DETECT | ASC_RET_SEQUENCE_DETECT;
+                }
+                if sealing {
+                    ret |= ASC_RET_CONFIDENTIALITY;
+                }
+                if anonymous {
+                    ret |= ASC_RET_NULL_SESSION;
+                }
+                ret
+            }
+        }
+    }
+
+    /// ExportSecurityContext: an established context as bytes.
+    pub fn export(&self) -> SecResult<Zeroizing<Vec<u8>>> {
+        let est = self.established()?;
+        let inner = est.export().map_err(status_of)?;
+        let target = self.target.as_deref().unwrap_or_default().as_bytes();
+        let target_len = u32::try_from(target.len()).map_err(|_| SEC_E_INTERNAL_ERROR)?;
+        let mut out = Zeroizing::new(Vec::with_capacity(17 + target.len() + inner.len()));
+        out.push(u8::from(self.role == Role::Acceptor));
+        out.extend_from_slice(&self.req_flags.to_le_bytes());
+        out.extend_from_slice(&self.established_at.to_le_bytes());
+        out.extend_from_slice(&target_len.to_le_bytes());
+        out.extend_from_slice(target);
+        out.extend_from_slice(&inner);
+        Ok(out)
+    }
+
+    /// ImportSecurityContext: a context from `export`'s bytes.
+    /// SEC_E_INVALID_TOKEN for anything else.
+    pub fn import(data: &[u8]) -> SecResult<Self> {
+        let bad = SEC_E_INVALID_TOKEN;
+        let (&role, rest) = data.split_first().ok_or(bad)?;
+        let (req, rest) = rest.split_first_chunk::<4>().ok_or(bad)?;
+        let (at, rest) = rest.split_first_chunk::<8>().ok_or(bad)?;
+        let (target_len, rest) = rest.split_first_chunk::<4>().ok_or(bad)?;
+        let target_len = u32::from_le_bytes(*target_len) as usize;
+        if target_len > rest.len() {
+            return Err(bad);
+        }
+        let (target, inner) = rest.split_at(target_len);
+        let target = std::str::from_utf8(target).map_err(|_| bad)?;
+        let role = match role {
+            0 => Role::Initiator,
+            1 => Role::Acceptor,
+            _ => return Err(bad),
+        };
+        let est = Established::import(inner).map_err(|_| bad)?;
+        if est.is_client() != (role == Role::Initiator) {
+            return Err(bad);
+        }
+        Ok(NtlmContext {
+            role,
+            phase: Phase::Done(Box::new(est)),
+            req_flags: u32::from_le_bytes(*req),
+            target: (!target.is_empty()).then(|| target.to_owned()),
+            established_at: i64::from_le_bytes(*at),
+        })
+    }
+}

@@ -1,0 +1,146 @@
+//! MakeSignature, VerifySignature, EncryptMessage and DecryptMessage over a
+//! message's buffers, as Windows' NTLM treats them:
+//!
+//! - the signature goes in (or comes from) the first SECBUFFER_TOKEN
+//!   buffer, which must hold at least 16 bytes;
+//! - every SECBUFFER_DATA buffer is covered by the signature, in order;
+//!   those marked READONLY or READONLY_WITH_CHECKSUM are signed but never
+//!   encrypted; other buffer types are ignored;
+//! - connection-oriented NTLM keeps its own sequence numbers, so the
+//!   caller's MessageSeqNo is ignored;
+//! - EncryptMessage with SECQOP_WRAP_NO_ENCRYPT signs only (the peer checks
+//!   it with VerifySignature); DecryptMessage reports quality 0.
+//!
+//! No heap allocation: the buffer views live on the stack.
+
+use smallvec::SmallVec;
+
+use super::handshake::{status_of, NtlmContext};
+use super::session::{Part, SIGNATURE_LEN};
+use crate::package::{SecBuf, SecResult};
+use crate::vocabulary::*;
+
+/// Slices of a message, on the stack for up to eight buffers.
+type Parts<'a, T> = SmallVec<[T; 8]>;
+
+const READONLY_ANY: u32 = SECBUFFER_READONLY | SECBUFFER_READONLY_WITH_CHECKSUM;
+
+/// The index of the first SECBUFFER_TOKEN buffer.
+fn token_index(msg: &[SecBuf<'_>]) -> SecResult<usize> {
+    msg.iter()
+        .position(|b| b.kind() == SECBUFFER_TOKEN)
+        .ok_or(SEC_E_INVALID_TOKEN)
+}
+
+/// The bytes of every DATA buffer, in order.
+fn data_parts<'m>(msg: &'m [SecBuf<'_>]) -> Parts<'m, &'m [u8]> {
+    msg.iter()
+        .filter(|b| b.kind() == SECBUFFER_DATA)
+        .map(SecBuf::data)
+        .collect()
+}
+
+/// Writes a signature into the token buffer, which must be writable and
+/// hold 16 bytes (else SEC_E_BUFFER_TOO_SMALL).
+fn put_signature(token: &mut SecBuf<'_>, sig: &[u8; SIGNATURE_LEN]) -> SecResult<()> {
+    let room = token.data_mut().ok_or(SEC_E_INVALID_TOKEN)?;
+    room.get_mut(..SIGNATURE_LEN)
+        .ok_or(SEC_E_BUFFER_TOO_SMALL)?
+        .copy_from_slice(sig);
+    token.set_len(SIGNATURE_LEN);
+    Ok(())
+}
+
+/// The received signature: the token buffer's first 16 bytes.
+fn signature(token: &SecBuf<'_>) -> SecResult<[u8; SIGNATURE_LEN]> {
+    token
+        .data()
+        .first_chunk::<SIGNATURE_LEN>()
+        .copied()
+        .ok_or(SEC_E_INVALID_TOKEN)
+}
+
+/// Checks before signing that the signature will fit, so that a too-small
+/// buffer consumes no sequence number.
+fn check_room(token: &SecBuf<'_>) -> SecResult<()> {
+    if token.data().len() < SIGNATURE_LEN {
+        return Err(SEC_E_BUFFER_TOO_SMALL);
+    }
+    Ok(())
+}
+
+/// MakeSignature.
+pub fn make_signature(ctx: &mut NtlmContext, qop: u32, msg: &mut [SecBuf<'_>]) -> SecResult<()> {
+    if qop != 0 {
+        return Err(SEC_E_QOP_NOT_SUPPORTED);
+    }
+    sign_into_token(ctx, msg)
+}
+
+fn sign_into_token(ctx: &mut NtlmContext, msg: &mut [SecBuf<'_>]) -> SecResult<()> {
+    let session = ctx.established_mut()?.session_mut();
+    let tok = token_index(msg)?;
+    check_room(&msg[tok])?;
+    let sig = session.sign(&data_parts(msg));
+    put_signature(&mut msg[tok], &sig)
+}
+
+/// VerifySignature: returns the quality of protection (0).
+pub fn verify_signature(ctx: &mut NtlmContext, msg: &mut [SecBuf<'_>]) -> SecResult<u32> {
+    let session = ctx.established_mut()?.session_mut();
+    let sig = signature(&msg[token_index(msg)?])?;
+    session.verify(&data_parts(msg), &sig).map_err(status_of)?;
+    Ok(0)
+}
+
+/// The DATA buffers as seal/unseal parts: writable ones encrypted, read-only
+/// ones signed only. The token buffer is left out.
+fn seal_parts<'m, 'b>(msg: &'m mut [SecBuf<'b>], tok: usize) -> Parts<'m, Part<'m>> {
+    let mut parts = Parts::new();
+    for (i, b) in msg.iter_mut().enumerate() {
+        if i == tok || b.kind() != SECBUFFER_DATA {
+            continue;
+        }
+        if b.attrs() & READONLY_ANY != 0 {
+            let b: &'m SecBuf<'b> = b;
+            parts.push(Part::SignOnly(b.data()));
+        } else if let Some(data) = b.data_mut() {
+            parts.push(Part::Encrypt(data));
+        }
+    }
+    parts
+}
+
+/// EncryptMessage.
+pub fn encrypt(ctx: &mut NtlmContext, qop: u32, msg: &mut [SecBuf<'_>]) -> SecResult<()> {
+    match qop {
+        0 => {}
+        SECQOP_WRAP_NO_ENCRYPT => return sign_into_token(ctx, msg),
+        _ => return Err(SEC_E_QOP_NOT_SUPPORTED),
+    }
+    let session = ctx.established_mut()?.session_mut();
+    if !session.has_confidentiality() {
+        return Err(SEC_E_UNSUPPORTED_FUNCTION);
+    }
+    let tok = token_index(msg)?;
+    check_room(&msg[tok])?;
+    if msg[tok].data_mut().is_none() {
+        return Err(SEC_E_INVALID_TOKEN);
+    }
+    let sig = session.seal(&mut seal_parts(msg, tok)).map_err(status_of)?;
+    put_signature(&mut msg[tok], &sig)
+}
+
+/// DecryptMessage: returns the quality of protection (0).
+pub fn decrypt(ctx: &mut NtlmContext, msg: &mut [SecBuf<'_>]) -> SecResult<u32> {
+    let session = ctx.established_mut()?.session_mut();
+    if !session.has_confidentiality() {
+        return Err(SEC_E_UNSUPPORTED_FUNCTION);
+    }
+    let tok = token_index(msg)?;
+    let sig = signature(&msg[tok])?;
+    session
+        .unseal(&mut seal_parts(msg, tok), &sig)
+        .map_err(status_of)?;
+    Ok(0)
+}
