@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: formatting and lints, Rust unit tests (known
 # answers, header freshness and constants), the C suite through ctest, and
-# the C suite again under AddressSanitizer and UndefinedBehaviorSanitizer.
+# the C suite again under AddressSanitizer and UndefinedBehaviorSanitizer,
+# and interop against independent implementations (pyspnego).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -25,4 +26,6 @@ echo "== C tests under ASan/UBSan (ctest)"
 cmake -S ctests -B build/ctests-asan -DCMAKE_PREFIX_PATH="$PWD/build/stage" -DOPENSSPI_SANITIZE=ON >/dev/null
 cmake --build build/ctests-asan
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --test-dir build/ctests-asan --output-on-failure
+echo "== interop (pyspnego)"
+scripts/interop.sh
 echo "== all tests passed"

@@ -1,0 +1,275 @@
+"""A small ctypes binding to an SSPI library (opensspi by default), through
+InitSecurityInterfaceW's function table, for the interop tests.
+
+The library is $OPENSSPI_LIB, else build/stage/lib/libopensspi.so.
+"""
+
+import ctypes
+import os
+from ctypes import POINTER, Structure, byref, c_size_t, c_uint16, c_uint32, c_int32, c_void_p
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+LIB_PATH = os.environ.get("OPENSSPI_LIB", os.path.join(ROOT, "build/stage/lib/libopensspi.so"))
+
+SEC_E_OK = 0
+SEC_I_CONTINUE_NEEDED = 0x00090312
+SEC_E_LOGON_DENIED = 0x8009030C - (1 << 32)
+SEC_E_INVALID_TOKEN = 0x80090308 - (1 << 32)
+SEC_E_MESSAGE_ALTERED = 0x8009030F - (1 << 32)
+SEC_E_BAD_BINDINGS = 0x80090346 - (1 << 32)
+
+SECPKG_CRED_INBOUND = 1
+SECPKG_CRED_OUTBOUND = 2
+SECBUFFER_DATA = 1
+SECBUFFER_TOKEN = 2
+SECBUFFER_CHANNEL_BINDINGS = 14
+SECPKG_ATTR_NAMES = 1
+SECPKG_ATTR_SESSION_KEY = 9
+
+ISC_REQ_REPLAY_DETECT = 0x4
+ISC_REQ_SEQUENCE_DETECT = 0x8
+ISC_REQ_CONFIDENTIALITY = 0x10
+ISC_REQ_CONNECTION = 0x800
+ISC_REQ_INTEGRITY = 0x10000
+ISC_FLAGS = (ISC_REQ_CONFIDENTIALITY | ISC_REQ_INTEGRITY | ISC_REQ_REPLAY_DETECT
+             | ISC_REQ_SEQUENCE_DETECT | ISC_REQ_CONNECTION)
+ASC_FLAGS = 0x10 | 0x20000 | 0x4 | 0x8 | 0x800
+
+
+class SecHandle(Structure):
+    _fields_ = [("dwLower", c_size_t), ("dwUpper", c_size_t)]
+
+
+class SecBuffer(Structure):
+    _fields_ = [("cbBuffer", c_uint32), ("BufferType", c_uint32), ("pvBuffer", c_void_p)]
+
+
+class SecBufferDesc(Structure):
+    _fields_ = [("ulVersion", c_uint32), ("cBuffers", c_uint32), ("pBuffers", POINTER(SecBuffer))]
+
+
+class TimeStamp(Structure):
+    _fields_ = [("LowPart", c_uint32), ("HighPart", c_int32)]
+
+
+class Identity(Structure):
+    _fields_ = [
+        ("User", c_void_p), ("UserLength", c_uint32),
+        ("Domain", c_void_p), ("DomainLength", c_uint32),
+        ("Password", c_void_p), ("PasswordLength", c_uint32),
+        ("Flags", c_uint32),
+    ]
+
+
+class SecPkgContextNamesW(Structure):
+    _fields_ = [("sUserName", POINTER(c_uint16))]
+
+
+class SecPkgContextSessionKey(Structure):
+    _fields_ = [("SessionKeyLength", c_uint32), ("SessionKey", POINTER(ctypes.c_ubyte))]
+
+
+def _fn(restype, *args):
+    return ctypes.CFUNCTYPE(restype, *args)
+
+
+P = c_void_p
+# The W table's slots, in order (sspi.h SecurityFunctionTableW).
+_SLOTS = [
+    ("dwVersion", c_uint32),
+    ("EnumerateSecurityPackagesW", P),
+    ("QueryCredentialsAttributesW", _fn(c_int32, POINTER(SecHandle), c_uint32, c_void_p)),
+    ("AcquireCredentialsHandleW", _fn(c_int32, c_void_p, c_void_p, c_uint32, c_void_p, c_void_p,
+                                      c_void_p, c_void_p, POINTER(SecHandle), POINTER(TimeStamp))),
+    ("FreeCredentialsHandle", _fn(c_int32, POINTER(SecHandle))),
+    ("Reserved2", P),
+    ("InitializeSecurityContextW", _fn(c_int32, POINTER(SecHandle), POINTER(SecHandle), c_void_p,
+                                       c_uint32, c_uint32, c_uint32, POINTER(SecBufferDesc), c_uint32,
+                                       POINTER(SecHandle), POINTER(SecBufferDesc), POINTER(c_uint32),
+                                       POINTER(TimeStamp))),
+    ("AcceptSecurityContext", _fn(c_int32, POINTER(SecHandle), POINTER(SecHandle),
+                                  POINTER(SecBufferDesc), c_uint32, c_uint32, POINTER(SecHandle),
+                                  POINTER(SecBufferDesc), POINTER(c_uint32), POINTER(TimeStamp))),
+    ("CompleteAuthToken", P),
+    ("DeleteSecurityContext", _fn(c_int32, POINTER(SecHandle))),
+    ("ApplyControlToken", P),
+    ("QueryContextAttributesW", _fn(c_int32, POINTER(SecHandle), c_uint32, c_void_p)),
+    ("ImpersonateSecurityContext", P),
+    ("RevertSecurityContext", P),
+    ("MakeSignature", _fn(c_int32, POINTER(SecHandle), c_uint32, POINTER(SecBufferDesc), c_uint32)),
+    ("VerifySignature", _fn(c_int32, POINTER(SecHandle), POINTER(SecBufferDesc), c_uint32,
+                            POINTER(c_uint32))),
+    ("FreeContextBuffer", _fn(c_int32, c_void_p)),
+    ("QuerySecurityPackageInfoW", P),
+    ("EncryptMessage", _fn(c_int32, POINTER(SecHandle), c_uint32, POINTER(SecBufferDesc), c_uint32)),
+    ("DecryptMessage", _fn(c_int32, POINTER(SecHandle), POINTER(SecBufferDesc), c_uint32,
+                           POINTER(c_uint32))),
+]
+
+
+class FunctionTableW(Structure):
+    _fields_ = _SLOTS
+
+
+class SspiError(Exception):
+    def __init__(self, call, status):
+        super().__init__("%s failed: 0x%08x" % (call, status & 0xFFFFFFFF))
+        self.status = status
+
+
+def _wide(s):
+    return ctypes.create_string_buffer(s.encode("utf-16-le") + b"\0\0")
+
+
+class Library:
+    """One loaded SSPI library and its W function table."""
+
+    def __init__(self, path=LIB_PATH):
+        self.lib = ctypes.CDLL(path)
+        self.lib.InitSecurityInterfaceW.restype = POINTER(FunctionTableW)
+        self.t = self.lib.InitSecurityInterfaceW().contents
+
+    def credentials(self, package, use, user=None, domain=None, password=None):
+        """AcquireCredentialsHandleW; explicit identity when `user` is given."""
+        handle = SecHandle()
+        ident = None
+        keep = []
+        if user is not None:
+            u, d, p = _wide(user), _wide(domain or ""), _wide(password or "")
+            keep = [u, d, p]
+            ident = Identity(ctypes.cast(u, c_void_p), len(user), ctypes.cast(d, c_void_p),
+                             len(domain or ""), ctypes.cast(p, c_void_p), len(password or ""), 2)
+        status = self.t.AcquireCredentialsHandleW(None, ctypes.cast(_wide(package), c_void_p), use, None,
+                                                  byref(ident) if ident else None, None, None,
+                                                  byref(handle), None)
+        del keep
+        if status != SEC_E_OK:
+            raise SspiError("AcquireCredentialsHandleW", status)
+        return Credentials(self, handle)
+
+
+class Credentials:
+    def __init__(self, lib, handle):
+        self.lib, self.handle = lib, handle
+
+    def __del__(self):
+        self.lib.t.FreeCredentialsHandle(byref(self.handle))
+
+
+class Context:
+    """One side of a handshake. `step(token)` returns the token to send,
+    and sets `complete` when the context is established."""
+
+    def __init__(self, cred, initiator, target="HTTP/server.example", bindings=None):
+        self.cred, self.lib, self.t = cred, cred.lib, cred.lib.t
+        self.initiator, self.target, self.bindings = initiator, target, bindings
+        self.handle = SecHandle()
+        self.started = False
+        self.complete = False
+        self.attrs = c_uint32(0)
+
+    def step(self, token=None):
+        out_space = ctypes.create_string_buffer(4096)
+        out = SecBuffer(len(out_space), SECBUFFER_TOKEN, ctypes.cast(out_space, c_void_p))
+        out_desc = SecBufferDesc(0, 1, ctypes.pointer(out))
+        ins = []
+        keep = []
+        if token is not None:
+            tb = ctypes.create_string_buffer(token, len(token))
+            keep.append(tb)
+            ins.append(SecBuffer(len(token), SECBUFFER_TOKEN, ctypes.cast(tb, c_void_p)))
+        if self.bindings is not None:
+            bb = ctypes.create_string_buffer(self.bindings, len(self.bindings))
+            keep.append(bb)
+            ins.append(SecBuffer(len(self.bindings), SECBUFFER_CHANNEL_BINDINGS, ctypes.cast(bb, c_void_p)))
+        arr = (SecBuffer * max(len(ins), 1))(*ins)
+        in_desc = SecBufferDesc(0, len(ins), arr) if ins else None
+        ctx = byref(self.handle) if self.started else None
+        if self.initiator:
+            status = self.t.InitializeSecurityContextW(
+                byref(self.cred.handle), ctx, ctypes.cast(_wide(self.target), c_void_p), ISC_FLAGS, 0, 0x10,
+                byref(in_desc) if in_desc else None, 0, byref(self.handle), byref(out_desc),
+                byref(self.attrs), None)
+        else:
+            status = self.t.AcceptSecurityContext(
+                byref(self.cred.handle), ctx, byref(in_desc), ASC_FLAGS, 0x10, byref(self.handle),
+                byref(out_desc), byref(self.attrs), None)
+        if status not in (SEC_E_OK, SEC_I_CONTINUE_NEEDED):
+            if self.started:
+                self.t.DeleteSecurityContext(byref(self.handle))
+                self.started = False
+            raise SspiError("InitializeSecurityContextW" if self.initiator else "AcceptSecurityContext", status)
+        self.started = True
+        self.complete = status == SEC_E_OK
+        return out_space.raw[:out.cbBuffer]
+
+    def _message(self, data, token_first=True):
+        sig = ctypes.create_string_buffer(16)
+        buf = ctypes.create_string_buffer(bytes(data), len(data))
+        tok = SecBuffer(16, SECBUFFER_TOKEN, ctypes.cast(sig, c_void_p))
+        dat = SecBuffer(len(data), SECBUFFER_DATA, ctypes.cast(buf, c_void_p))
+        arr = (SecBuffer * 2)(tok, dat)
+        return sig, buf, arr, SecBufferDesc(0, 2, arr)
+
+    def wrap(self, data):
+        """EncryptMessage: signature + ciphertext, pyspnego's wrap format."""
+        sig, buf, arr, desc = self._message(data)
+        status = self.t.EncryptMessage(byref(self.handle), 0, byref(desc), 0)
+        if status != SEC_E_OK:
+            raise SspiError("EncryptMessage", status)
+        return sig.raw[:arr[0].cbBuffer] + buf.raw[:len(data)]
+
+    def unwrap(self, wrapped):
+        sig, buf, arr, desc = self._message(wrapped[16:])
+        ctypes.memmove(sig, wrapped[:16], 16)
+        status = self.t.DecryptMessage(byref(self.handle), byref(desc), 0, None)
+        if status != SEC_E_OK:
+            raise SspiError("DecryptMessage", status)
+        return buf.raw[:len(wrapped) - 16]
+
+    def sign(self, data):
+        sig, buf, arr, desc = self._message(data)
+        status = self.t.MakeSignature(byref(self.handle), 0, byref(desc), 0)
+        if status != SEC_E_OK:
+            raise SspiError("MakeSignature", status)
+        return sig.raw[:arr[0].cbBuffer]
+
+    def verify(self, data, signature):
+        sig, buf, arr, desc = self._message(data)
+        ctypes.memmove(sig, signature, 16)
+        status = self.t.VerifySignature(byref(self.handle), byref(desc), 0, None)
+        if status != SEC_E_OK:
+            raise SspiError("VerifySignature", status)
+
+    def user_name(self):
+        names = SecPkgContextNamesW()
+        status = self.t.QueryContextAttributesW(byref(self.handle), SECPKG_ATTR_NAMES, byref(names))
+        if status != SEC_E_OK:
+            raise SspiError("QueryContextAttributesW", status)
+        chars = []
+        i = 0
+        while names.sUserName[i]:
+            chars.append(names.sUserName[i])
+            i += 1
+        self.t.FreeContextBuffer(names.sUserName)
+        return "".join(map(chr, chars))
+
+    def session_key(self):
+        key = SecPkgContextSessionKey()
+        status = self.t.QueryContextAttributesW(byref(self.handle), SECPKG_ATTR_SESSION_KEY, byref(key))
+        if status != SEC_E_OK:
+            raise SspiError("QueryContextAttributesW", status)
+        value = bytes(key.SessionKey[:key.SessionKeyLength])
+        self.t.FreeContextBuffer(key.SessionKey)
+        return value
+
+    def __del__(self):
+        if self.started:
+            self.t.DeleteSecurityContext(byref(self.handle))
+
+
+def channel_bindings(application_data):
+    """A SEC_CHANNEL_BINDINGS structure with only application data."""
+    import struct
+    header = struct.pack("<8I", 0, 0, 0, 0, 0, 0, len(application_data), 32)
+    return header + application_data

@@ -1,0 +1,158 @@
+"""NTLM interop with pyspnego's pure-Python implementation: opensspi as the
+client against pyspnego's server, and as the server against pyspnego's
+client; handshake, sign and seal in both directions, channel bindings,
+and wrong passwords refused on each side."""
+
+import os
+import tempfile
+import unittest
+
+import spnego
+import spnego.channel_bindings
+import spnego.exceptions
+
+import sspi
+
+USER, DOMAIN, PASSWORD = "alice", "CORP", "Passw0rd!"
+PURE_NTLM = spnego.NegotiateOptions.use_ntlm
+
+
+def setUpModule():
+    global LIB, USER_FILE
+    LIB = sspi.Library()
+    fd, USER_FILE = tempfile.mkstemp(prefix="opensspi-interop-")
+    with os.fdopen(fd, "w") as f:
+        f.write("%s:%s:%s\n" % (DOMAIN, USER, PASSWORD))
+    # pyspnego's server and our default credentials both read this file.
+    os.environ["NTLM_USER_FILE"] = USER_FILE
+
+
+def tearDownModule():
+    os.unlink(USER_FILE)
+
+
+def py_client(password=PASSWORD, bindings=None):
+    return spnego.client("%s\\%s" % (DOMAIN, USER), password, hostname="server.example", service="HTTP",
+                         protocol="ntlm", options=PURE_NTLM, channel_bindings=bindings)
+
+
+def py_server(bindings=None):
+    return spnego.server(protocol="ntlm", options=PURE_NTLM, channel_bindings=bindings)
+
+
+def run(initiator_step, acceptor_step):
+    """Drives a handshake: tokens go back and forth until both are done."""
+    token = initiator_step(None)
+    while token:
+        token = acceptor_step(token)
+        if token:
+            token = initiator_step(token)
+
+
+def gss_bindings(data):
+    return spnego.channel_bindings.GssChannelBindings(application_data=data)
+
+
+class OurClientTheirServer(unittest.TestCase):
+    def handshake(self, cred, bindings=None, py_bindings=None):
+        ours = sspi.Context(cred, initiator=True, bindings=bindings)
+        theirs = py_server(py_bindings)
+        run(ours.step, theirs.step)
+        return ours, theirs
+
+    def test_handshake_sign_seal_both_ways(self):
+        cred = LIB.credentials("NTLM", sspi.SECPKG_CRED_OUTBOUND, USER, DOMAIN, PASSWORD)
+        ours, theirs = self.handshake(cred)
+        self.assertTrue(ours.complete and theirs.complete)
+        self.assertEqual(theirs.client_principal, "%s\\%s" % (DOMAIN, USER))
+        self.assertEqual(ours.session_key(), theirs.session_key)
+        for i in range(3):
+            msg = b"client to server %d" % i
+            wrapped = ours.wrap(msg)
+            self.assertNotIn(msg, wrapped)
+            self.assertEqual(theirs.unwrap(wrapped).data, msg)
+            back = theirs.wrap(b"server to client %d" % i, encrypt=True).data
+            self.assertEqual(ours.unwrap(back), b"server to client %d" % i)
+            sig = ours.sign(msg)
+            theirs.verify(msg, sig)
+            their_sig = theirs.sign(msg + b"!")
+            ours.verify(msg + b"!", their_sig)
+        # A tampered message is refused.
+        wrapped = bytearray(ours.wrap(b"tamper me"))
+        wrapped[-1] ^= 1
+        with self.assertRaises(spnego.exceptions.SpnegoError):
+            theirs.unwrap(bytes(wrapped))
+
+    def test_default_credentials_from_user_file(self):
+        cred = LIB.credentials("NTLM", sspi.SECPKG_CRED_OUTBOUND)
+        ours, theirs = self.handshake(cred)
+        self.assertEqual(theirs.client_principal, "%s\\%s" % (DOMAIN, USER))
+
+    def test_channel_bindings(self):
+        cred = LIB.credentials("NTLM", sspi.SECPKG_CRED_OUTBOUND, USER, DOMAIN, PASSWORD)
+        ours, theirs = self.handshake(cred, sspi.channel_bindings(b"tls-server-end-point:xyz"),
+                                      gss_bindings(b"tls-server-end-point:xyz"))
+        self.assertTrue(theirs.complete)
+        with self.assertRaises(spnego.exceptions.SpnegoError):
+            self.handshake(cred, sspi.channel_bindings(b"tls-server-end-point:other"),
+                           gss_bindings(b"tls-server-end-point:xyz"))
+
+    def test_wrong_password_refused_by_their_server(self):
+        cred = LIB.credentials("NTLM", sspi.SECPKG_CRED_OUTBOUND, USER, DOMAIN, "wrong")
+        with self.assertRaises(spnego.exceptions.SpnegoError):
+            self.handshake(cred)
+
+
+class TheirClientOurServer(unittest.TestCase):
+    def handshake(self, cred, password=PASSWORD, bindings=None, py_bindings=None):
+        theirs = py_client(password, py_bindings)
+        ours = sspi.Context(cred, initiator=False, bindings=bindings)
+        run(theirs.step, ours.step)
+        return theirs, ours
+
+    def check_protection(self, theirs, ours):
+        for i in range(3):
+            msg = b"client to server %d" % i
+            self.assertEqual(ours.unwrap(theirs.wrap(msg).data), msg)
+            self.assertEqual(theirs.unwrap(ours.wrap(b"reply %d" % i)).data, b"reply %d" % i)
+            ours.verify(msg, theirs.sign(msg))
+            theirs.verify(msg, ours.sign(msg))
+        tampered = bytearray(theirs.wrap(b"tamper me").data)
+        tampered[20] ^= 1
+        with self.assertRaises(sspi.SspiError) as e:
+            ours.unwrap(bytes(tampered))
+        self.assertEqual(e.exception.status, sspi.SEC_E_MESSAGE_ALTERED)
+
+    def test_explicit_inbound_identity(self):
+        cred = LIB.credentials("NTLM", sspi.SECPKG_CRED_INBOUND, USER, DOMAIN, PASSWORD)
+        theirs, ours = self.handshake(cred)
+        self.assertTrue(ours.complete)
+        self.assertEqual(ours.user_name(), "%s\\%s" % (DOMAIN, USER))
+        self.assertEqual(ours.session_key(), theirs.session_key)
+        self.check_protection(theirs, ours)
+
+    def test_user_file_inbound(self):
+        cred = LIB.credentials("NTLM", sspi.SECPKG_CRED_INBOUND)
+        theirs, ours = self.handshake(cred)
+        self.assertEqual(ours.user_name(), "%s\\%s" % (DOMAIN, USER))
+        self.check_protection(theirs, ours)
+
+    def test_channel_bindings(self):
+        cred = LIB.credentials("NTLM", sspi.SECPKG_CRED_INBOUND)
+        self.handshake(cred, bindings=sspi.channel_bindings(b"tls-unique:abc"),
+                       py_bindings=gss_bindings(b"tls-unique:abc"))
+        with self.assertRaises(sspi.SspiError) as e:
+            self.handshake(cred, bindings=sspi.channel_bindings(b"tls-unique:abc"),
+                           py_bindings=gss_bindings(b"tls-unique:abd"))
+        self.assertEqual(e.exception.status, sspi.SEC_E_BAD_BINDINGS)
+
+    def test_wrong_password_refused_by_our_server(self):
+        for cred in (LIB.credentials("NTLM", sspi.SECPKG_CRED_INBOUND),
+                     LIB.credentials("NTLM", sspi.SECPKG_CRED_INBOUND, USER, DOMAIN, PASSWORD)):
+            with self.assertRaises(sspi.SspiError) as e:
+                self.handshake(cred, password="wrong")
+            self.assertEqual(e.exception.status, sspi.SEC_E_LOGON_DENIED)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
