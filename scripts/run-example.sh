@@ -1,11 +1,24 @@
 #!/usr/bin/env bash
-# The main example: builds and installs the library, then builds a C program
-# against the installed tree and runs it. It lists the security packages and
-# acquires NTLM credentials through the W function table.
+# The main example: builds and installs the library, builds the C example
+# client and server against the installed tree, and runs them as two
+# processes talking over a loopback TCP socket (the flow of Microsoft's SSPI
+# client/server sample): they authenticate with NTLM, then exchange sealed
+# messages. The server's accounts come from a temporary NTLM_USER_FILE.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
-scripts/build-install.sh >/dev/null
-cc -Wall -Wextra -Werror -std=c11 -Ibuild/stage/include/opensspi examples/packages.c \
-   -Lbuild/stage/lib -lopensspi -Wl,-rpath,"$PWD/build/stage/lib" -o build/packages
-build/packages
+mkdir -p build
+scripts/build-install.sh >build/build.log 2>&1 || { cat build/build.log; exit 1; }
+flags=(-Wall -Wextra -Werror -std=c11 -D_POSIX_C_SOURCE=200809L -Ibuild/stage/include/opensspi
+       -Lbuild/stage/lib -Wl,-rpath,"$PWD/build/stage/lib")
+cc "${flags[@]}" examples/sspi_server.c -lopensspi -o build/sspi_server
+cc "${flags[@]}" examples/sspi_client.c -lopensspi -o build/sspi_client
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+echo "EXAMPLE:alice:Passw0rd!" > "$work/users"
+NTLM_USER_FILE="$work/users" build/sspi_server "$work/port" NTLM &
+server=$!
+for _ in $(seq 100); do [ -s "$work/port" ] && break; sleep 0.05; done
+build/sspi_client "$(cat "$work/port")" alice EXAMPLE 'Passw0rd!' NTLM
+wait "$server"

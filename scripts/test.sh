@@ -26,6 +26,9 @@ echo "== C tests under ASan/UBSan (ctest)"
 cmake -S ctests -B build/ctests-asan -DCMAKE_PREFIX_PATH="$PWD/build/stage" -DOPENSSPI_SANITIZE=ON >/dev/null
 cmake --build build/ctests-asan
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --test-dir build/ctests-asan --output-on-failure
+echo "== main example (client and server over loopback TCP)"
+scripts/run-example.sh
+
 echo "== interop (pyspnego)"
 scripts/interop.sh
 echo "== all tests passed"
