@@ -12,7 +12,7 @@ use super::env::Env;
 use super::error::Error;
 use super::flags::*;
 use super::messages::{Authenticate, AuthenticateFields, Challenge, Negotiate, MIC_OFFSET};
-use super::session::SessionSecurity;
+use super::session::check_flags;
 use super::text::encode;
 use super::wire::put;
 
@@ -198,8 +198,9 @@ impl Client {
             put(&mut msg, MIC_OFFSET, &code)?;
         }
 
+        check_flags(flags)?;
         let established = Established {
-            session: SessionSecurity::new(&exported, flags, true)?,
+            session: None,
             flags,
             is_client: true,
             user,

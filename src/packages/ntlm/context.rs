@@ -48,7 +48,9 @@ impl TargetNames {
 
 /// A completed NTLM context, client or server side.
 pub struct Established {
-    pub(super) session: SessionSecurity,
+    /// Derived on first use: a context that never signs or seals pays for
+    /// no key schedules.
+    pub(super) session: Option<SessionSecurity>,
     pub(super) flags: u32,
     pub(super) is_client: bool,
     pub(super) user: String,
@@ -123,15 +125,12 @@ impl Established {
         self.client_target_name.as_deref()
     }
 
-    /// The signing and sealing state.
-    pub fn session(&self) -> &SessionSecurity {
-        &self.session
-    }
-
     /// The signing and sealing state, for MakeSignature, VerifySignature,
-    /// EncryptMessage and DecryptMessage.
+    /// EncryptMessage and DecryptMessage (derived on the first call).
     pub fn session_mut(&mut self) -> &mut SessionSecurity {
-        &mut self.session
+        let (key, flags, is_client) = (&self.session_key, self.flags, self.is_client);
+        self.session
+            .get_or_insert_with(|| SessionSecurity::derive(key, flags, is_client))
     }
 
     /// The whole context as versioned bytes (ExportSecurityContext). The
@@ -145,7 +144,13 @@ impl Established {
         out.push(u8::from(self.anonymous));
         out.extend_from_slice(&self.flags.to_le_bytes());
         out.extend_from_slice(&self.session_key[..]);
-        put_bytes(&mut out, &self.session.export()?)?;
+        let session = match &self.session {
+            Some(session) => session.export()?,
+            None => {
+                SessionSecurity::derive(&self.session_key, self.flags, self.is_client).export()?
+            }
+        };
+        put_bytes(&mut out, &session)?;
         let t = &self.target;
         for s in [
             &self.user,
@@ -204,7 +209,7 @@ impl Established {
             return Err(Error::InvalidParameter);
         }
         Ok(Established {
-            session,
+            session: Some(session),
             flags,
             is_client,
             user,
@@ -255,7 +260,7 @@ mod tests {
     fn debug_output_hides_keys() {
         let flags = NEGOTIATE_EXTENDED_SESSIONSECURITY | NEGOTIATE_SIGN;
         let ctx = Established {
-            session: SessionSecurity::new(&[0xab; 16], flags, true).expect("session"),
+            session: Some(SessionSecurity::new(&[0xab; 16], flags, true).expect("session")),
             flags,
             is_client: true,
             user: "u".into(),

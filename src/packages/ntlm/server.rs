@@ -12,7 +12,7 @@ use super::env::Env;
 use super::error::Error;
 use super::flags::*;
 use super::messages::{Authenticate, Challenge, Negotiate, MIC_LEN, MIC_OFFSET};
-use super::session::SessionSecurity;
+use super::session::check_flags;
 use super::text::{decode, encode};
 
 /// The acceptor's identity and policy.
@@ -264,8 +264,9 @@ impl Server {
             }
         }
 
+        check_flags(flags)?;
         Ok(Established {
-            session: SessionSecurity::new(&exported, flags, false)?,
+            session: None,
             flags,
             is_client: false,
             user,

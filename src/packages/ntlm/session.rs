@@ -108,16 +108,21 @@ impl SessionSecurity {
         is_client: bool,
     ) -> Result<Self, Error> {
         check_flags(flags)?;
+        Ok(Self::derive(exported_session_key, flags, is_client))
+    }
+
+    /// `new` for flags that `check_flags` accepted.
+    pub(super) fn derive(exported_session_key: &[u8; 16], flags: u32, is_client: bool) -> Self {
         let (out, inn) = if is_client {
             (Direction::ClientToServer, Direction::ServerToClient)
         } else {
             (Direction::ServerToClient, Direction::ClientToServer)
         };
-        Ok(SessionSecurity {
+        SessionSecurity {
             flags,
             send: Channel::new(exported_session_key, flags, out),
             recv: Channel::new(exported_session_key, flags, inn),
-        })
+        }
     }
 
     /// The negotiated flags this state was built for.
@@ -328,7 +333,7 @@ fn parse_signature(sig: &[u8]) -> Result<(u32, [u8; 8], u32), Error> {
 
 /// Only extended session security, connection-oriented, is implemented;
 /// without signing and sealing (dummy signatures only) any flags do.
-fn check_flags(flags: u32) -> Result<(), Error> {
+pub(super) fn check_flags(flags: u32) -> Result<(), Error> {
     let protected = flags & (NEGOTIATE_SIGN | NEGOTIATE_SEAL) != 0;
     if protected && flags & NEGOTIATE_EXTENDED_SESSIONSECURITY == 0
         || flags & NEGOTIATE_DATAGRAM != 0
