@@ -52,16 +52,34 @@ pub fn hmac_md5(key: &[u8; 16], parts: &[&[u8]]) -> [u8; 16] {
 /// HMAC-MD5 with a 16-byte key over the concatenation of the slices that
 /// `parts` yields.
 pub fn hmac_md5_iter<'a>(key: &[u8; 16], parts: impl IntoIterator<Item = &'a [u8]>) -> [u8; 16] {
-    // HMAC zero-pads keys shorter than the hash block (RFC 2104, step 1), so
-    // the padded 64-byte key is the same key; using it selects HMAC's
-    // fixed-size, infallible constructor.
-    let mut padded = Zeroizing::new([0u8; 64]);
-    padded[..16].copy_from_slice(key);
-    let mut mac = HmacMd5::new((&*padded).into());
-    for part in parts {
-        mac.update(part);
+    KeyedHmacMd5::new(key).mac(parts)
+}
+
+/// HMAC-MD5 keyed once: the inner and outer pads are hashed when the key is
+/// set, so each message costs only its own blocks (the signing keys of a
+/// session).
+#[derive(Clone)]
+pub struct KeyedHmacMd5(HmacMd5);
+
+impl KeyedHmacMd5 {
+    /// HMAC-MD5 state for a 16-byte key.
+    pub fn new(key: &[u8; 16]) -> Self {
+        // HMAC zero-pads keys shorter than the hash block (RFC 2104, step
+        // 1), so the padded 64-byte key is the same key; using it selects
+        // HMAC's fixed-size, infallible constructor.
+        let mut padded = Zeroizing::new([0u8; 64]);
+        padded[..16].copy_from_slice(key);
+        KeyedHmacMd5(HmacMd5::new((&*padded).into()))
     }
-    mac.finalize().into_bytes().into()
+
+    /// The MAC of the concatenation of the slices `parts` yields.
+    pub fn mac<'a>(&self, parts: impl IntoIterator<Item = &'a [u8]>) -> [u8; 16] {
+        let mut mac = self.0.clone();
+        for part in parts {
+            mac.update(part);
+        }
+        mac.finalize().into_bytes().into()
+    }
 }
 
 /// NTOWFv1: MD4 of the UTF-16LE password, the "NT hash".

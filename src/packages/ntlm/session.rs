@@ -10,7 +10,7 @@
 
 use zeroize::Zeroizing;
 
-use super::crypto::{ct_eq, hmac_md5_iter, seal_key, sign_key, Direction};
+use super::crypto::{ct_eq, seal_key, sign_key, Direction, KeyedHmacMd5};
 use super::error::Error;
 use super::flags::{
     NEGOTIATE_128, NEGOTIATE_56, NEGOTIATE_DATAGRAM, NEGOTIATE_EXTENDED_SESSIONSECURITY,
@@ -53,14 +53,18 @@ impl Part<'_> {
 /// Keys, keystream and sequence number for one direction.
 struct Channel {
     sign_key: Zeroizing<[u8; 16]>,
+    /// HMAC-MD5 keyed with `sign_key`.
+    mac: KeyedHmacMd5,
     keystream: Keystream,
     seq: u32,
 }
 
 impl Channel {
     fn new(exported_session_key: &[u8; 16], flags: u32, direction: Direction) -> Self {
+        let sign_key = sign_key(exported_session_key, direction);
         Channel {
-            sign_key: sign_key(exported_session_key, direction),
+            mac: KeyedHmacMd5::new(&sign_key),
+            sign_key,
             keystream: Keystream::new(&seal_key(exported_session_key, flags, direction)),
             seq: 0,
         }
@@ -70,10 +74,9 @@ impl Channel {
     fn checksum<'p>(&self, seq: u32, parts: impl Iterator<Item = &'p [u8]>) -> [u8; 8] {
         let seq_bytes = seq.to_le_bytes();
         let seq: &[u8] = &seq_bytes;
-        let full = hmac_md5_iter(
-            &self.sign_key,
-            core::iter::once(seq).chain(parts.map(|p| -> &[u8] { p })),
-        );
+        let full = self
+            .mac
+            .mac(core::iter::once(seq).chain(parts.map(|p| -> &[u8] { p })));
         let mut out = [0u8; 8];
         out.copy_from_slice(&full[..8]);
         out
@@ -305,11 +308,13 @@ impl SessionSecurity {
         Ok(SessionSecurity {
             flags,
             send: Channel {
+                mac: KeyedHmacMd5::new(&send_sign),
                 sign_key: send_sign,
                 keystream: Keystream::at_position(&send_seal, send_pos)?,
                 seq: send_seq,
             },
             recv: Channel {
+                mac: KeyedHmacMd5::new(&recv_sign),
                 sign_key: recv_sign,
                 keystream: Keystream::at_position(&recv_seal, recv_pos)?,
                 seq: recv_seq,
