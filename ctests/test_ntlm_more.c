@@ -82,6 +82,20 @@ static void user_file_both_sides(void) {
     CHECK_STATUS(acquire(NULL, NULL, NULL, SECPKG_CRED_OUTBOUND, &client), SEC_E_NO_CREDENTIALS);
     CHECK_STATUS(acquire(NULL, NULL, NULL, SECPKG_CRED_INBOUND, &server), SEC_E_OK);
     T->FreeCredentialsHandle(&server);
+    /* An identity whose fields are all NULL is accepted, as on Windows;
+     * without an account the first InitializeSecurityContext fails. */
+    {
+        SEC_WINNT_AUTH_IDENTITY_W id;
+        CtxtHandle x = {5, 5};
+        struct wire out;
+        ULONG attrs;
+        memset(&id, 0, sizeof id);
+        id.Flags = SEC_WINNT_AUTH_IDENTITY_UNICODE;
+        CHECK_STATUS(T->AcquireCredentialsHandleW(NULL, wstr("NTLM"), SECPKG_CRED_OUTBOUND, NULL, &id, NULL, NULL, &client, NULL), SEC_E_OK);
+        CHECK_STATUS(isc(&client, NULL, &x, 0, NULL, &out, &attrs), SEC_E_NO_CREDENTIALS);
+        CHECK(x.dwLower == 5 && x.dwUpper == 5);
+        T->FreeCredentialsHandle(&client);
+    }
 }
 
 /* Appends a UTF-16LE AV pair. */

@@ -53,10 +53,10 @@ pub struct NtlmCredentials {
 
 impl NtlmCredentials {
     /// Builds the credential AcquireCredentialsHandle asked for.
-    /// SEC_E_NO_CREDENTIALS for an outbound-only default credential when no
-    /// `NTLM_USER_FILE` account can be read, as Windows fails without a
-    /// logon session.
+    /// SEC_E_NO_CREDENTIALS for NULL auth data on an outbound-only
+    /// credential when no `NTLM_USER_FILE` account can be read.
     pub fn acquire(request: AcquireRequest) -> SecResult<Self> {
+        let null_auth_data = request.identity.is_none();
         let account = match request.identity {
             Some(id)
                 if id.user.is_none()
@@ -84,8 +84,11 @@ impl NtlmCredentials {
             }
             None => Self::default_account(),
         };
+        // NULL auth data for an outbound-only credential needs an account
+        // now; an identity structure whose fields are all NULL is accepted,
+        // as Windows does, and fails at InitializeSecurityContext instead.
         let usage = request.usage;
-        if usage.outbound() && !usage.inbound() {
+        if null_auth_data && usage.outbound() && !usage.inbound() {
             if let Account::Default { first: None } = account {
                 return Err(SEC_E_NO_CREDENTIALS);
             }
