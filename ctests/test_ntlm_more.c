@@ -17,8 +17,21 @@ static void write_user_file(const char *text) {
     fclose(f);
 }
 
+/* The server's final status for a client with this explicit identity. */
+static SECURITY_STATUS logon(const char *user, const char *domain, const char *password, CredHandle *server) {
+    CredHandle client;
+    CtxtHandle c, s;
+    struct outcome o;
+    CHECK_STATUS(acquire(user, domain, password, SECPKG_CRED_OUTBOUND, &client), SEC_E_OK);
+    o = handshake(&client, server, 0, 0, &c, &s);
+    T->DeleteSecurityContext(&c);
+    T->DeleteSecurityContext(&s);
+    T->FreeCredentialsHandle(&client);
+    return o.asc2;
+}
+
 static void user_file_both_sides(void) {
-    CredHandle client, server, explicit_client;
+    CredHandle client, server;
     CtxtHandle c, s;
     struct outcome o;
     SecPkgContext_NamesW names;
@@ -40,39 +53,14 @@ static void user_file_both_sides(void) {
     T->DeleteSecurityContext(&s);
     /* User names match case-insensitively; an entry without a domain
      * matches any domain; the smbpasswd line carries an NT hash. */
-    CHECK_STATUS(acquire("BOB", "ANYWHERE", "hunter2", SECPKG_CRED_OUTBOUND, &explicit_client), SEC_E_OK);
-    o = handshake(&explicit_client, &server, 0, 0, &c, &s);
-    CHECK_STATUS(o.asc2, SEC_E_OK);
-    T->DeleteSecurityContext(&c);
-    T->DeleteSecurityContext(&s);
-    T->FreeCredentialsHandle(&explicit_client);
-    CHECK_STATUS(acquire("carol", "WORKGROUP", "Passw0rd!", SECPKG_CRED_OUTBOUND, &explicit_client), SEC_E_OK);
-    o = handshake(&explicit_client, &server, 0, 0, &c, &s);
-    CHECK_STATUS(o.asc2, SEC_E_OK);
-    T->DeleteSecurityContext(&c);
-    T->DeleteSecurityContext(&s);
-    T->FreeCredentialsHandle(&explicit_client);
+    CHECK_STATUS(logon("BOB", "ANYWHERE", "hunter2", &server), SEC_E_OK);
+    CHECK_STATUS(logon("carol", "WORKGROUP", "Passw0rd!", &server), SEC_E_OK);
     /* A wrong password and an unknown user are refused. */
-    CHECK_STATUS(acquire("bob", "", "hunter3", SECPKG_CRED_OUTBOUND, &explicit_client), SEC_E_OK);
-    o = handshake(&explicit_client, &server, 0, 0, &c, &s);
-    CHECK_STATUS(o.asc2, SEC_E_LOGON_DENIED);
-    T->DeleteSecurityContext(&c);
-    T->DeleteSecurityContext(&s);
-    T->FreeCredentialsHandle(&explicit_client);
-    CHECK_STATUS(acquire("dave", "CORP", "x", SECPKG_CRED_OUTBOUND, &explicit_client), SEC_E_OK);
-    o = handshake(&explicit_client, &server, 0, 0, &c, &s);
-    CHECK_STATUS(o.asc2, SEC_E_LOGON_DENIED);
-    T->DeleteSecurityContext(&c);
-    T->DeleteSecurityContext(&s);
-    T->FreeCredentialsHandle(&explicit_client);
+    CHECK_STATUS(logon("bob", "", "hunter3", &server), SEC_E_LOGON_DENIED);
+    CHECK_STATUS(logon("dave", "CORP", "x", &server), SEC_E_LOGON_DENIED);
     /* The server reads the file as it is when each logon arrives. */
     write_user_file("CORP:dave:x\n");
-    CHECK_STATUS(acquire("dave", "CORP", "x", SECPKG_CRED_OUTBOUND, &explicit_client), SEC_E_OK);
-    o = handshake(&explicit_client, &server, 0, 0, &c, &s);
-    CHECK_STATUS(o.asc2, SEC_E_OK);
-    T->DeleteSecurityContext(&c);
-    T->DeleteSecurityContext(&s);
-    T->FreeCredentialsHandle(&explicit_client);
+    CHECK_STATUS(logon("dave", "CORP", "x", &server), SEC_E_OK);
     T->FreeCredentialsHandle(&client);
     T->FreeCredentialsHandle(&server);
     /* Without the file, outbound default credentials do not exist. */

@@ -99,15 +99,9 @@ int main(int argc, char **argv) {
     }
     /* Unseal the client's reply. */
     {
-        long n = recv_msg(fd, in);
-        uint32_t tl;
         SecBuffer b[2];
         SecBufferDesc d = {SECBUFFER_VERSION, 2, b};
-        if (n < 4) return fail("receive", 0);
-        memcpy(&tl, in, 4);
-        if (tl > (uint32_t)n - 4) return fail("receive", 0);
-        b[0] = (SecBuffer){tl, SECBUFFER_TOKEN, in + 4};
-        b[1] = (SecBuffer){(ULONG)(n - 4 - tl), SECBUFFER_DATA, in + 4 + tl};
+        if (recv_sealed(fd, in, b)) return fail("receive", 0);
         if ((s = T->DecryptMessage(&ctx, &d, 0, NULL)) != SEC_E_OK) return fail("DecryptMessage", s);
         printf("server: client says \"%.*s\"\n", (int)b[1].cbBuffer, (char *)b[1].pvBuffer);
     }

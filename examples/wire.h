@@ -61,4 +61,17 @@ static int send_sealed(int fd, const SecBuffer *trailer, const SecBuffer *data) 
     return send_msg(fd, frame, 4 + tl + data->cbBuffer);
 }
 
+/* Receives a frame made by send_sealed into `frame` (MAX_MESSAGE bytes)
+ * and points `b[0]` (TOKEN) and `b[1]` (DATA) into it; -1 when malformed. */
+static int recv_sealed(int fd, unsigned char *frame, SecBuffer b[2]) {
+    long n = recv_msg(fd, frame);
+    uint32_t tl;
+    if (n < 4) return -1;
+    memcpy(&tl, frame, 4);
+    if (tl > (uint32_t)n - 4) return -1;
+    b[0] = (SecBuffer){tl, SECBUFFER_TOKEN, frame + 4};
+    b[1] = (SecBuffer){(ULONG)(n - 4 - tl), SECBUFFER_DATA, frame + 4 + tl};
+    return 0;
+}
+
 #endif
