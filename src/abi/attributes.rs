@@ -140,10 +140,9 @@ pub unsafe fn write_context_attribute<E: Encoding>(
     out: *mut c_void,
     value: ContextAttribute,
 ) -> SecResult<()> {
-    // SAFETY (every write below): `out` has room for the attribute's
-    // structure by the caller's contract, and `boundary::write` checks
-    // NULL and alignment.
-    // SAFETY: the caller's pointers are valid for this call (the SSPI contract); the helper checks NULL and alignment.
+    // SAFETY: by this function's contract `out` has room for the attribute's structure,
+    // and each arm writes exactly the structure `context_attribute_size` sizes;
+    // `boundary::write` checks NULL and alignment.
     let ok = unsafe {
         match value {
             ContextAttribute::Sizes {

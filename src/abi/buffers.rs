@@ -185,11 +185,10 @@ mod tests {
                 BufferType: SECBUFFER_TOKEN,
                 pvBuffer: p.cast(),
             },
-            // SAFETY: offset 8 is inside `space`.
             SecBuffer {
                 cbBuffer: 16,
                 BufferType: SECBUFFER_DATA,
-                // SAFETY: the caller's pointers are valid for this call (the SSPI contract); the helper checks NULL and alignment.
+                // SAFETY: `p` points at the 32-byte local `space`, so `p.add(8)` stays inside it.
                 pvBuffer: unsafe { p.add(8) }.cast(),
             },
         ];
@@ -201,11 +200,10 @@ mod tests {
                 BufferType: SECBUFFER_TOKEN,
                 pvBuffer: p.cast(),
             },
-            // SAFETY: offset 16 is inside `space`.
             SecBuffer {
                 cbBuffer: 16,
                 BufferType: SECBUFFER_DATA | SECBUFFER_READONLY,
-                // SAFETY: the caller's pointers are valid for this call (the SSPI contract); the helper checks NULL and alignment.
+                // SAFETY: `p` points at the 32-byte local `space`, so `p.add(16)` stays inside it.
                 pvBuffer: unsafe { p.add(16) }.cast(),
             },
         ];

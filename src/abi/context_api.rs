@@ -56,19 +56,18 @@ unsafe fn handshake(h: Handshake<'_>) -> SecResult<SECURITY_STATUS> {
         Role::Acceptor => ASC_REQ_ALLOCATE_MEMORY,
     };
     let allocate = h.req_flags & allocate_flag != 0;
-    // SAFETY (all below): the caller's pointers are valid for the call, as
-    // the SSPI contract requires; each is NULL-checked by the helpers.
-    // SAFETY: the caller's pointers are valid for this call (the SSPI contract); the helper checks NULL and alignment.
     let existing = if h.ctx.is_null() {
         None
     } else {
-        // SAFETY: the caller's pointers are valid for this call (the SSPI contract); the helper checks NULL and alignment.
+        // SAFETY: `h.ctx` (`phContext`) is non-NULL here and points at a SecHandle by the
+        // caller's contract; `context` checks its alignment before reading it.
         Some(unsafe { context(h.ctx) }?)
     };
     let cred = match existing {
         Some(_) => None,
         None => {
-            // SAFETY: the caller's pointers are valid for this call (the SSPI contract); the helper checks NULL and alignment.
+            // SAFETY: `h.cred` (`phCredential`) is NULL or points at a SecHandle by the caller's
+            // contract; `credential` checks NULL and alignment before reading it.
             let cred = unsafe { credential(h.cred) }?;
             let usable = match h.role {
                 Role::Initiator => cred.usage.outbound(),
@@ -83,20 +82,23 @@ unsafe fn handshake(h: Handshake<'_>) -> SecResult<SECURITY_STATUS> {
             Some(cred)
         }
     };
-    // SAFETY: the caller's pointers are valid for this call (the SSPI contract); the helper checks NULL and alignment.
     let in_bufs = if h.input.is_null() {
         &mut [][..]
     } else {
-        // SAFETY: the caller's pointers are valid for this call (the SSPI contract); the helper checks NULL and alignment.
+        // SAFETY: `h.input` (`pInput`) is non-NULL here and points at a SecBufferDesc whose
+        // `pBuffers` holds `cBuffers` entries by the caller's contract; `descriptors` checks
+        // alignment and the count.
         unsafe { buffers::descriptors(h.input) }.ok_or(SEC_E_INVALID_TOKEN)?
     };
-    // SAFETY: the caller's pointers are valid for this call (the SSPI contract); the helper checks NULL and alignment.
+    // SAFETY: each `pInput` buffer's `pvBuffer` holds `cbBuffer` readable bytes by the
+    // caller's contract (no buffers when `pInput` is NULL); `bytes` refuses NULL with a length.
     let inputs = unsafe { buffers::inputs(in_bufs) }?;
-    // SAFETY: the caller's pointers are valid for this call (the SSPI contract); the helper checks NULL and alignment.
     let out_bufs = if h.output.is_null() {
         None
     } else {
-        // SAFETY: the caller's pointers are valid for this call (the SSPI contract); the helper checks NULL and alignment.
+        // SAFETY: `h.output` (`pOutput`) is non-NULL here and points at a SecBufferDesc whose
+        // `pBuffers` holds `cBuffers` entries by the caller's contract; `descriptors` checks
+        // alignment and the count.
         Some(unsafe { buffers::descriptors(h.output) }.ok_or(SEC_E_INVALID_TOKEN)?)
     };
     // Where the output token goes. Without a SECBUFFER_TOKEN output buffer
@@ -166,7 +168,9 @@ unsafe fn handshake(h: Handshake<'_>) -> SecResult<SECURITY_STATUS> {
             Role::Acceptor => ASC_RET_ALLOCATED_MEMORY,
         };
     }
-    // SAFETY: the caller's pointers are valid for this call (the SSPI contract); the helper checks NULL and alignment.
+    // SAFETY: `h.new_ctx` (checked non-NULL and aligned above for a new context), `h.attrs`
+    // and `h.expiry` are NULL or writable for their types by the caller's contract; `write`
+    // and `write_expiry` skip NULL and misaligned pointers.
     unsafe {
         boundary::write(h.new_ctx, handle);
         boundary::write(h.attrs, flags);
@@ -233,7 +237,9 @@ pub unsafe extern "C" fn InitializeSecurityContextW(
 ) -> SECURITY_STATUS {
     // SAFETY: pointers are checked inside.
     guard(|| {
-        // SAFETY: the caller's pointers are valid for this call (the SSPI contract); the helper checks NULL and alignment.
+        // SAFETY: the pointers are passed on unchanged, each NULL or valid for its type by the
+        // caller's contract (`pszTargetName` a NUL-terminated UTF-16 string), as `initialize`
+        // and the helpers it calls require.
         status(unsafe {
             initialize::<Wide>(
                 phCredential,
@@ -269,7 +275,9 @@ pub unsafe extern "C" fn InitializeSecurityContextA(
 ) -> SECURITY_STATUS {
     // SAFETY: pointers are checked inside.
     guard(|| {
-        // SAFETY: the caller's pointers are valid for this call (the SSPI contract); the helper checks NULL and alignment.
+        // SAFETY: the pointers are passed on unchanged, each NULL or valid for its type by the
+        // caller's contract (`pszTargetName` a NUL-terminated string, cast from `c_char` to
+        // `u8` of the same size and alignment), as `initialize` and its helpers require.
         status(unsafe {
             initialize::<Ansi>(
                 phCredential,
@@ -332,9 +340,12 @@ pub unsafe extern "C" fn CompleteAuthToken(
         status((|| {
             // SAFETY: pointers are checked by the helpers.
             let ctx = unsafe { context(phContext) }?;
-            // SAFETY: the caller's pointers are valid for this call (the SSPI contract); the helper checks NULL and alignment.
+            // SAFETY: `pToken` is NULL (refused by `descriptors`) or points at a SecBufferDesc
+            // whose `pBuffers` holds `cBuffers` entries, by the caller's contract.
             let bufs = unsafe { buffers::descriptors(pToken) }.ok_or(SEC_E_INVALID_TOKEN)?;
-            // SAFETY: the caller's pointers are valid for this call (the SSPI contract); the helper checks NULL and alignment.
+            // SAFETY: each buffer of `pToken` holds `cbBuffer` bytes, writable unless READONLY
+            // and untouched by others during the call, by the caller's contract; `message`
+            // refuses overlapping writable buffers and NULL with a length.
             let mut view = unsafe { buffers::message(bufs) }?;
             ctx.package.complete(&mut ctx.state.lock(), &mut view)?;
             buffers::write_back(bufs, &view);
@@ -367,9 +378,11 @@ pub unsafe extern "C" fn ApplyControlToken(
         status((|| {
             // SAFETY: pointers are checked by the helpers.
             let ctx = unsafe { context(phContext) }?;
-            // SAFETY: the caller's pointers are valid for this call (the SSPI contract); the helper checks NULL and alignment.
+            // SAFETY: `pInput` is NULL (refused by `descriptors`) or points at a SecBufferDesc
+            // whose `pBuffers` holds `cBuffers` entries, by the caller's contract.
             let bufs = unsafe { buffers::descriptors(pInput) }.ok_or(SEC_E_INTERNAL_ERROR)?;
-            // SAFETY: the caller's pointers are valid for this call (the SSPI contract); the helper checks NULL and alignment.
+            // SAFETY: each `pInput` buffer's `pvBuffer` holds `cbBuffer` readable bytes by the
+            // caller's contract; `bytes` refuses NULL with a length.
             let inputs = unsafe { buffers::inputs(bufs) }?;
             ctx.package.apply_control(&mut ctx.state.lock(), &inputs)?;
             Ok(SEC_E_OK)
@@ -440,7 +453,9 @@ pub unsafe extern "C" fn QueryContextAttributesExW(
 ) -> SECURITY_STATUS {
     // SAFETY: pointers are checked inside.
     guard(|| {
-        // SAFETY: the caller's pointers are valid for this call (the SSPI contract); the helper checks NULL and alignment.
+        // SAFETY: `phContext` is NULL or points at a SecHandle, and `pBuffer` at `cbBuffer`
+        // writable bytes, by the caller's contract; `query_context` checks NULL, alignment and
+        // `cbBuffer` against the attribute's size before writing.
         status(unsafe { query_context::<Wide>(phContext, ulAttribute, pBuffer, Some(cbBuffer)) })
     })
 }
@@ -455,7 +470,9 @@ pub unsafe extern "C" fn QueryContextAttributesExA(
 ) -> SECURITY_STATUS {
     // SAFETY: pointers are checked inside.
     guard(|| {
-        // SAFETY: the caller's pointers are valid for this call (the SSPI contract); the helper checks NULL and alignment.
+        // SAFETY: `phContext` is NULL or points at a SecHandle, and `pBuffer` at `cbBuffer`
+        // writable bytes, by the caller's contract; `query_context` checks NULL, alignment and
+        // `cbBuffer` against the attribute's size before writing.
         status(unsafe { query_context::<Ansi>(phContext, ulAttribute, pBuffer, Some(cbBuffer)) })
     })
 }
@@ -557,12 +574,14 @@ unsafe fn import<E: Encoding>(
     packed: *const SecBuffer,
     out: *mut SecHandle,
 ) -> SecResult<SECURITY_STATUS> {
-    // SAFETY (all): pointers as the caller's contract states, checked by the helpers.
-    // SAFETY: the caller's pointers are valid for this call (the SSPI contract); the helper checks NULL and alignment.
+    // SAFETY: `package` (`pszPackage`) is NULL or a NUL-terminated string by the caller's
+    // contract; `package_named` reads it with `read_cstr`, which checks NULL and alignment.
     let package = unsafe { package_named::<E>(package) }?;
-    // SAFETY: the caller's pointers are valid for this call (the SSPI contract); the helper checks NULL and alignment.
+    // SAFETY: `packed` (`pPackedContext`) is NULL or points at a readable SecBuffer by the
+    // caller's contract; `read` checks NULL and alignment.
     let b = unsafe { boundary::read(packed) }.ok_or(SEC_E_INVALID_TOKEN)?;
-    // SAFETY: the caller's pointers are valid for this call (the SSPI contract); the helper checks NULL and alignment.
+    // SAFETY: the packed SecBuffer's `pvBuffer` holds `cbBuffer` readable bytes by the
+    // caller's contract; `bytes` refuses NULL with a nonzero length.
     let data =
         unsafe { boundary::bytes(b.pvBuffer, b.cbBuffer as usize) }.ok_or(SEC_E_INVALID_TOKEN)?;
     let rest = data.strip_prefix(EXPORT_MAGIC).ok_or(SEC_E_INVALID_TOKEN)?;
@@ -582,7 +601,8 @@ unsafe fn import<E: Encoding>(
         credential: None,
         state: Mutex::new(state),
     }));
-    // SAFETY: the caller's pointers are valid for this call (the SSPI contract); the helper checks NULL and alignment.
+    // SAFETY: `out` (`phContext`) was checked non-NULL and aligned above, and is writable
+    // for a SecHandle by the caller's contract.
     unsafe { boundary::write(out, handle) };
     Ok(SEC_E_OK)
 }

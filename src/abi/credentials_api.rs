@@ -49,8 +49,8 @@ unsafe fn acquire<E: Encoding>(
     out: *mut SecHandle,
     expiry: *mut TimeStamp,
 ) -> SecResult<SECURITY_STATUS> {
-    // SAFETY (all): strings and structures as the caller's contract states.
-    // SAFETY: the caller's pointers are valid for this call (the SSPI contract); the helper checks NULL and alignment.
+    // SAFETY: `package` (`pszPackage`) is NULL or a NUL-terminated string by the caller's
+    // contract; `package_named` reads it with `read_cstr`, which checks NULL and alignment.
     let package = unsafe { package_named::<E>(package) }?;
     if usage & SECPKG_CRED_BOTH == 0 {
         return Err(SEC_E_UNKNOWN_CREDENTIALS);
@@ -58,13 +58,14 @@ unsafe fn acquire<E: Encoding>(
     if out.is_null() || !out.is_aligned() {
         return Err(SEC_E_INVALID_HANDLE);
     }
-    // SAFETY: the caller's pointers are valid for this call (the SSPI contract); the helper checks NULL and alignment.
+    // SAFETY: `principal` (`pszPrincipal`) is NULL or a NUL-terminated string by the caller's
+    // contract; `read_cstr` checks NULL and alignment and stops at the NUL or at MAX_CSTR.
     let principal = unsafe { read_cstr::<E>(principal) }.map_err(|()| SEC_E_INVALID_PARAMETER)?;
-    // SAFETY: the caller's pointers are valid for this call (the SSPI contract); the helper checks NULL and alignment.
     let identity = if auth.is_null() {
         None
     } else {
-        // SAFETY: the caller's pointers are valid for this call (the SSPI contract); the helper checks NULL and alignment.
+        // SAFETY: `auth` (`pAuthData`) is non-NULL here and, by the caller's contract, points at a
+        // SEC_WINNT_AUTH_IDENTITY_A/W or _EXA/_EXW whose strings hold their stated lengths.
         Some(unsafe { read_identity::<E>(auth) }?)
     };
     let usage = CredentialUse(usage & SECPKG_CRED_BOTH);
@@ -78,7 +79,9 @@ unsafe fn acquire<E: Encoding>(
         usage,
         state,
     }));
-    // SAFETY: the caller's pointers are valid for this call (the SSPI contract); the helper checks NULL and alignment.
+    // SAFETY: `out` (`phCredential`) was checked non-NULL and aligned above and is writable,
+    // and `expiry` is NULL or a writable TimeStamp, by the caller's contract; `write_expiry`
+    // skips NULL and misaligned pointers.
     unsafe {
         boundary::write(out, handle);
         write_expiry(expiry, expires);
@@ -105,7 +108,9 @@ pub unsafe extern "C" fn AcquireCredentialsHandleW(
 ) -> SECURITY_STATUS {
     // SAFETY: pointers are checked inside.
     guard(|| {
-        // SAFETY: the caller's pointers are valid for this call (the SSPI contract); the helper checks NULL and alignment.
+        // SAFETY: the pointers are passed on unchanged, each NULL or valid for its type by the
+        // caller's contract (strings NUL-terminated UTF-16, `pAuthData` an identity structure),
+        // as `acquire` and the helpers it calls require.
         status(unsafe {
             acquire::<Wide>(
                 pszPrincipal,
@@ -134,7 +139,9 @@ pub unsafe extern "C" fn AcquireCredentialsHandleA(
 ) -> SECURITY_STATUS {
     // SAFETY: pointers are checked inside.
     guard(|| {
-        // SAFETY: the caller's pointers are valid for this call (the SSPI contract); the helper checks NULL and alignment.
+        // SAFETY: the pointers are passed on unchanged, each NULL or valid for its type by the
+        // caller's contract (strings NUL-terminated, cast from `c_char` to `u8` of the same
+        // size and alignment; `pAuthData` an identity structure), as `acquire` requires.
         status(unsafe {
             acquire::<Ansi>(
                 pszPrincipal.cast(),
@@ -218,7 +225,9 @@ pub unsafe extern "C" fn QueryCredentialsAttributesExW(
 ) -> SECURITY_STATUS {
     // SAFETY: pointers are checked inside.
     guard(|| {
-        // SAFETY: the caller's pointers are valid for this call (the SSPI contract); the helper checks NULL and alignment.
+        // SAFETY: `phCredential` is NULL or points at a SecHandle, and `pBuffer` at `cbBuffer`
+        // writable bytes, by the caller's contract; `query_credentials` checks NULL, alignment
+        // and `cbBuffer` against the structure's size before writing.
         status(unsafe {
             query_credentials::<Wide>(phCredential, ulAttribute, pBuffer, Some(cbBuffer))
         })
@@ -235,7 +244,9 @@ pub unsafe extern "C" fn QueryCredentialsAttributesExA(
 ) -> SECURITY_STATUS {
     // SAFETY: pointers are checked inside.
     guard(|| {
-        // SAFETY: the caller's pointers are valid for this call (the SSPI contract); the helper checks NULL and alignment.
+        // SAFETY: `phCredential` is NULL or points at a SecHandle, and `pBuffer` at `cbBuffer`
+        // writable bytes, by the caller's contract; `query_credentials` checks NULL, alignment
+        // and `cbBuffer` against the structure's size before writing.
         status(unsafe {
             query_credentials::<Ansi>(phCredential, ulAttribute, pBuffer, Some(cbBuffer))
         })

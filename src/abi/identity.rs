@@ -77,12 +77,15 @@ pub unsafe fn read_identity<E: Encoding>(p: *const c_void) -> SecResult<AuthIden
     } else {
         E::WIDE
     };
-    // SAFETY (all four): the caller's contract covers each string.
-    // SAFETY: the caller's pointers are valid for this call (the SSPI contract); the helper checks NULL and alignment.
+    // SAFETY: `User` holds `UserLength` characters of the encoding the Flags name, by the
+    // caller's contract; `units` caps the length and `read_counted` refuses NULL with a
+    // length and misalignment.
     let user = unsafe { field(wide, raw.user) }?;
-    // SAFETY: the caller's pointers are valid for this call (the SSPI contract); the helper checks NULL and alignment.
+    // SAFETY: `Domain` holds `DomainLength` characters of that encoding by the caller's
+    // contract, checked as for `User`.
     let domain = unsafe { field(wide, raw.domain) }?;
-    // SAFETY: the caller's pointers are valid for this call (the SSPI contract); the helper checks NULL and alignment.
+    // SAFETY: `PackageList` holds `PackageListLength` characters by the caller's contract
+    // (NULL and 0 for the plain structure), checked as for `User`.
     let package_list = unsafe { field(wide, raw.package_list) }?;
     let (password, nt_hash) = match raw.password {
         (p, len) if len > SSPI_CREDENTIALS_HASH_LENGTH_OFFSET => {

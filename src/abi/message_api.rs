@@ -18,12 +18,15 @@ unsafe fn protect<T>(
     message: *const SecBufferDesc,
     op: impl FnOnce(&dyn DynPackage, &mut AnyContext, &mut [SecBuf<'_>]) -> SecResult<T>,
 ) -> SecResult<T> {
-    // SAFETY (all): pointers as the caller's contract states, checked by the helpers.
-    // SAFETY: the caller's pointers are valid for this call (the SSPI contract); the helper checks NULL and alignment.
+    // SAFETY: `ctx` (`phContext`) is NULL or points at a SecHandle by the caller's contract;
+    // `context` checks NULL and alignment before reading it.
     let ctx = unsafe { context(ctx) }?;
-    // SAFETY: the caller's pointers are valid for this call (the SSPI contract); the helper checks NULL and alignment.
+    // SAFETY: `message` (`pMessage`) is NULL (refused by `descriptors`) or points at a
+    // SecBufferDesc whose `pBuffers` holds `cBuffers` entries, by the caller's contract.
     let bufs = unsafe { buffers::descriptors(message) }.ok_or(SEC_E_INVALID_TOKEN)?;
-    // SAFETY: the caller's pointers are valid for this call (the SSPI contract); the helper checks NULL and alignment.
+    // SAFETY: each buffer of `pMessage` holds `cbBuffer` bytes, writable unless READONLY
+    // and untouched by others during the call, by the caller's contract; `message`
+    // refuses overlapping writable buffers and NULL with a length.
     let mut view: MessageView<'_> = unsafe { buffers::message(bufs) }?;
     let r = op(ctx.package, &mut ctx.state.lock(), &mut view)?;
     buffers::write_back(bufs, &view);
