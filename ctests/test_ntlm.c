@@ -206,6 +206,27 @@ static void output_buffer_errors(void) {
     T->DeleteSecurityContext(&s);
 }
 
+static void aliasing_and_allocation_without_a_slot(void) {
+    CtxtHandle c, s;
+    struct wire a, b, auth;
+    SecBuffer one = {0, SECBUFFER_TOKEN, NULL}, data = {4, SECBUFFER_DATA, a.data};
+    SecBufferDesc d = {SECBUFFER_VERSION, 1, &one}, nodata = {SECBUFFER_VERSION, 1, &data};
+    ULONG attrs;
+    CHECK_STATUS(isc(&client_cred, NULL, &c, 0, NULL, &a, &attrs), SEC_I_CONTINUE_NEEDED);
+    CHECK_STATUS(asc(&server_cred, NULL, &s, 0, &a, &b, &attrs), SEC_I_CONTINUE_NEEDED);
+    /* One descriptor as both input and output. */
+    one.pvBuffer = b.data;
+    one.cbBuffer = b.len;
+    CHECK_STATUS(T->InitializeSecurityContextW(&client_cred, &c, NULL, 0, 0, 0, &d, 0, &c, &d, &attrs, NULL), SEC_E_INVALID_TOKEN);
+    /* ALLOCATE_MEMORY with no TOKEN output buffer: too small, and the
+     * context can still finish. */
+    CHECK_STATUS(T->InitializeSecurityContextW(&client_cred, &c, NULL, ISC_REQ_ALLOCATE_MEMORY, 0, 0, &d, 0, &c, &nodata, &attrs, NULL), SEC_E_BUFFER_TOO_SMALL);
+    CHECK_STATUS(isc(&client_cred, &c, &c, 0, &b, &auth, &attrs), SEC_E_OK);
+    CHECK_STATUS(asc(&server_cred, &s, &s, 0, &auth, &b, &attrs), SEC_E_OK);
+    T->DeleteSecurityContext(&c);
+    T->DeleteSecurityContext(&s);
+}
+
 /* Runs a handshake where `mutate` may alter the AUTHENTICATE message, and
  * returns the server's final status. */
 static SECURITY_STATUS tampered(CredHandle *cc, CredHandle *sc, void (*mutate)(struct wire *)) {
@@ -676,6 +697,7 @@ int main(void) {
     RUN(a_table_handshake);
     RUN(allocate_memory);
     RUN(output_buffer_errors);
+    RUN(aliasing_and_allocation_without_a_slot);
     RUN(wrong_password_and_tampering);
     RUN(truncated_and_garbage_tokens);
     RUN(protection_both_ways);

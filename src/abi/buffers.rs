@@ -57,10 +57,37 @@ pub unsafe fn inputs<'a>(bufs: &[SecBuffer]) -> SecResult<Vec<InBuf<'a>>> {
         .collect()
 }
 
+/// Whether the byte ranges `[a, a + a_len)` and `[b, b + b_len)` meet.
+fn ranges_meet(a: usize, a_len: usize, b: usize, b_len: usize) -> bool {
+    a_len > 0 && b_len > 0 && a < b.saturating_add(b_len) && b < a.saturating_add(a_len)
+}
+
 fn overlaps(a: &SecBuffer, b: &SecBuffer) -> bool {
-    let (a0, b0) = (a.pvBuffer as usize, b.pvBuffer as usize);
-    let (a1, b1) = (a0 + a.cbBuffer as usize, b0 + b.cbBuffer as usize);
-    a.cbBuffer > 0 && b.cbBuffer > 0 && a0 < b1 && b0 < a1
+    ranges_meet(
+        a.pvBuffer as usize,
+        a.cbBuffer as usize,
+        b.pvBuffer as usize,
+        b.cbBuffer as usize,
+    )
+}
+
+/// Whether two descriptors' `SecBuffer` arrays share memory (then they
+/// cannot both be borrowed mutably). Both must be readable or NULL.
+///
+/// # Safety
+/// Non-NULL pointers must point at readable descriptors.
+pub unsafe fn arrays_overlap(a: *const SecBufferDesc, b: *const SecBufferDesc) -> bool {
+    // SAFETY: forwarded contract; `read` checks NULL and alignment.
+    let (Some(a), Some(b)) = (unsafe { boundary::read(a) }, unsafe { boundary::read(b) }) else {
+        return false;
+    };
+    let size = std::mem::size_of::<SecBuffer>();
+    ranges_meet(
+        a.pBuffers as usize,
+        a.cBuffers as usize * size,
+        b.pBuffers as usize,
+        b.cBuffers as usize * size,
+    )
 }
 
 /// A message's buffers as safe views. READONLY buffers are borrowed
@@ -75,7 +102,13 @@ pub unsafe fn message<'a>(bufs: &[SecBuffer]) -> SecResult<MessageView<'a>> {
         b.BufferType & SECBUFFER_READONLY == 0
             && b.BufferType & !SECBUFFER_ATTRMASK != SECBUFFER_EMPTY
     };
+    let array = (bufs.as_ptr() as usize, std::mem::size_of_val(bufs));
     for (i, a) in bufs.iter().enumerate() {
+        // A writable buffer over the SecBuffer array itself would alias the
+        // array that the lengths are written back to.
+        if writable(a) && ranges_meet(a.pvBuffer as usize, a.cbBuffer as usize, array.0, array.1) {
+            return Err(SEC_E_INVALID_TOKEN);
+        }
         if writable(a) && bufs[i + 1..].iter().any(|b| overlaps(a, b)) {
             return Err(SEC_E_INVALID_TOKEN);
         }

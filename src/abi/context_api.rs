@@ -82,6 +82,12 @@ unsafe fn handshake(h: Handshake<'_>) -> SecResult<SECURITY_STATUS> {
             Some(cred)
         }
     };
+    // SAFETY: `pInput` and `pOutput` are NULL or readable descriptors by the
+    // caller's contract; only the descriptors are read here.
+    if unsafe { buffers::arrays_overlap(h.input, h.output) } {
+        // Input and output sharing one SecBuffer array would alias.
+        return Err(SEC_E_INVALID_TOKEN);
+    }
     let in_bufs = if h.input.is_null() {
         &mut [][..]
     } else {
@@ -106,10 +112,10 @@ unsafe fn handshake(h: Handshake<'_>) -> SecResult<SECURITY_STATUS> {
     // SEC_E_BUFFER_TOO_SMALL, as on Windows, and one without succeeds.
     let slot = out_bufs.and_then(buffers::token_slot);
     let out_capacity = match &slot {
+        None => Some(0),
         _ if allocate => None,
         Some(s) if s.pvBuffer.is_null() && s.cbBuffer > 0 => return Err(SEC_E_INTERNAL_ERROR),
         Some(s) => Some(s.cbBuffer as usize),
-        None => Some(0),
     };
     let step = StepInput {
         target: h.target,

@@ -74,11 +74,31 @@ impl KeyedHmacMd5 {
 
     /// The MAC of the concatenation of the slices `parts` yields.
     pub fn mac<'a>(&self, parts: impl IntoIterator<Item = &'a [u8]>) -> [u8; 16] {
-        let mut mac = self.0.clone();
+        let mut mac = self.begin();
         for part in parts {
             mac.update(part);
         }
-        mac.finalize().into_bytes().into()
+        mac.finish()
+    }
+
+    /// A MAC computation to feed piece by piece.
+    pub fn begin(&self) -> MacInProgress {
+        MacInProgress(self.0.clone())
+    }
+}
+
+/// An HMAC-MD5 computation under way (see `KeyedHmacMd5::begin`).
+pub struct MacInProgress(HmacMd5);
+
+impl MacInProgress {
+    /// Adds bytes to the message.
+    pub fn update(&mut self, data: &[u8]) {
+        self.0.update(data);
+    }
+
+    /// The MAC of everything added.
+    pub fn finish(self) -> [u8; 16] {
+        self.0.finalize().into_bytes().into()
     }
 }
 

@@ -41,15 +41,6 @@ pub enum Part<'a> {
     SignOnly(&'a [u8]),
 }
 
-impl Part<'_> {
-    fn bytes(&self) -> &[u8] {
-        match self {
-            Part::Encrypt(data) => data,
-            Part::SignOnly(data) => data,
-        }
-    }
-}
-
 /// Keys, keystream and sequence number for one direction.
 struct Channel {
     sign_key: Zeroizing<[u8; 16]>,
@@ -74,13 +65,51 @@ impl Channel {
     fn checksum<'p>(&self, seq: u32, parts: impl Iterator<Item = &'p [u8]>) -> [u8; 8] {
         let seq_bytes = seq.to_le_bytes();
         let seq: &[u8] = &seq_bytes;
-        let full = self
-            .mac
-            .mac(core::iter::once(seq).chain(parts.map(|p| -> &[u8] { p })));
-        let mut out = [0u8; 8];
-        out.copy_from_slice(&full[..8]);
-        out
+        first_half(
+            self.mac
+                .mac(core::iter::once(seq).chain(parts.map(|p| -> &[u8] { p }))),
+        )
     }
+}
+
+/// Bytes hashed and ciphered in turn when sealing or unsealing (one MD5
+/// block): the serial dependency chains of HMAC-MD5 and RC4 then overlap in
+/// the processor, and the data is read once while in cache.
+const INTERLEAVE: usize = 64;
+
+impl Channel {
+    /// Seals (`encrypt`) or unseals `parts` in one pass and returns the
+    /// checksum of their plaintext for sequence number `seq`: each chunk of
+    /// an `Encrypt` part is hashed then enciphered, or deciphered then
+    /// hashed, in message order.
+    fn protect_parts(&mut self, seq: u32, parts: &mut [Part<'_>], encrypt: bool) -> [u8; 8] {
+        let mut mac = self.mac.begin();
+        mac.update(&seq.to_le_bytes());
+        for part in parts.iter_mut() {
+            match part {
+                Part::SignOnly(data) => mac.update(data),
+                Part::Encrypt(data) => {
+                    for chunk in data.chunks_mut(INTERLEAVE) {
+                        if encrypt {
+                            mac.update(chunk);
+                            self.keystream.apply(chunk);
+                        } else {
+                            self.keystream.apply(chunk);
+                            mac.update(chunk);
+                        }
+                    }
+                }
+            }
+        }
+        first_half(mac.finish())
+    }
+}
+
+/// The first 8 bytes of a MAC: the checksum NTLM signatures carry.
+fn first_half(full: [u8; 16]) -> [u8; 8] {
+    let mut out = [0u8; 8];
+    out.copy_from_slice(&full[..8]);
+    out
 }
 
 impl core::fmt::Debug for Channel {
@@ -180,21 +209,42 @@ impl SessionSecurity {
         sig: &[u8],
         parts: impl Iterator<Item = &'p [u8]> + Clone,
     ) -> Result<(), Error> {
-        let (version, mut checksum, seq) = parse_signature(sig)?;
-        if seq != self.recv.seq {
+        let (version, checksum, seq) = self.expected_signature(sig)?;
+        let checksum = self.open_checksum(checksum);
+        let expected = self.recv.checksum(seq, parts);
+        self.accept(version, &checksum, &expected)
+    }
+
+    /// A received signature's fields, once its sequence number is the one
+    /// expected (`OutOfSequence` otherwise, with no keystream spent).
+    fn expected_signature(&self, sig: &[u8]) -> Result<(u32, [u8; 8], u32), Error> {
+        let fields = parse_signature(sig)?;
+        if fields.2 != self.recv.seq {
             return Err(Error::OutOfSequence);
         }
+        Ok(fields)
+    }
+
+    /// Deciphers a received checksum (encrypted under key exchange).
+    fn open_checksum(&mut self, mut checksum: [u8; 8]) -> [u8; 8] {
         if self.flags & NEGOTIATE_KEY_EXCH != 0 {
             self.recv.keystream.apply(&mut checksum);
         }
-        if version != 1 {
+        checksum
+    }
+
+    /// Compares a received checksum with the expected one and, when they
+    /// match, moves on to the next incoming sequence number.
+    fn accept(
+        &mut self,
+        version: u32,
+        checksum: &[u8; 8],
+        expected: &[u8; 8],
+    ) -> Result<(), Error> {
+        if version != 1 || !ct_eq(expected, checksum) {
             return Err(Error::MessageAltered);
         }
-        let expected = self.recv.checksum(seq, parts);
-        if !ct_eq(&expected, &checksum) {
-            return Err(Error::MessageAltered);
-        }
-        self.recv.seq = seq.wrapping_add(1);
+        self.recv.seq = self.recv.seq.wrapping_add(1);
         Ok(())
     }
 
@@ -224,14 +274,7 @@ impl SessionSecurity {
         if !self.has_confidentiality() {
             return Err(Error::Unsupported);
         }
-        let checksum = self
-            .send
-            .checksum(self.send.seq, parts.iter().map(Part::bytes));
-        for part in parts.iter_mut() {
-            if let Part::Encrypt(data) = part {
-                self.send.keystream.apply(data);
-            }
-        }
+        let checksum = self.send.protect_parts(self.send.seq, parts, true);
         Ok(self.finish_signature(checksum))
     }
 
@@ -244,15 +287,10 @@ impl SessionSecurity {
         }
         // A replayed or reordered message is refused before any keystream
         // is spent on it.
-        if parse_signature(sig)?.2 != self.recv.seq {
-            return Err(Error::OutOfSequence);
-        }
-        for part in parts.iter_mut() {
-            if let Part::Encrypt(data) = part {
-                self.recv.keystream.apply(data);
-            }
-        }
-        self.check_signature(sig, parts.iter().map(Part::bytes))
+        let (version, checksum, seq) = self.expected_signature(sig)?;
+        let expected = self.recv.protect_parts(seq, parts, false);
+        let checksum = self.open_checksum(checksum);
+        self.accept(version, &checksum, &expected)
     }
 
     /// The whole state as bytes ([`EXPORT_LEN`] of them, versioned): flags,
