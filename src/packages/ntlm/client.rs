@@ -399,18 +399,18 @@ mod tests {
              02000c0044006f006d00610069006e00 01000c00530065007200760065007200 \
              0000000000000000",
         ));
-        assert_eq!(auth.nt_response, &expected_nt[..]);
+        assert_eq!(auth.fields.nt_response, &expected_nt[..]);
         assert_eq!(
-            auth.lm_response,
+            auth.fields.lm_response,
             &hex("86c35097ac9cec102554764a57cccc19aaaaaaaaaaaaaaaa")[..]
         );
         assert_eq!(
-            auth.encrypted_session_key,
+            auth.fields.encrypted_session_key,
             &hex("c5dad2544fc9799094ce1ce90bc9d03e")[..]
         );
-        assert_eq!(auth.user, &utf16le("User")[..]);
-        assert_eq!(auth.domain, &utf16le("Domain")[..]);
-        assert_eq!(auth.workstation, &utf16le("COMPUTER")[..]);
+        assert_eq!(auth.fields.user, &utf16le("User")[..]);
+        assert_eq!(auth.fields.domain, &utf16le("Domain")[..]);
+        assert_eq!(auth.fields.workstation, &utf16le("COMPUTER")[..]);
         // No server timestamp: no MIC.
         assert_eq!(auth.mic, Some([0; 16]));
         assert_eq!(ctx.session_key(), &RANDOM_SESSION_KEY);

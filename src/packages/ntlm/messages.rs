@@ -266,20 +266,8 @@ impl<'a> Challenge<'a> {
 /// An AUTHENTICATE_MESSAGE.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Authenticate<'a> {
-    /// LmChallengeResponse.
-    pub lm_response: &'a [u8],
-    /// NtChallengeResponse.
-    pub nt_response: &'a [u8],
-    /// DomainName, in the negotiated character set.
-    pub domain: &'a [u8],
-    /// UserName, in the negotiated character set.
-    pub user: &'a [u8],
-    /// Workstation, in the negotiated character set.
-    pub workstation: &'a [u8],
-    /// EncryptedRandomSessionKey.
-    pub encrypted_session_key: &'a [u8],
-    /// NegotiateFlags.
-    pub flags: u32,
+    /// The responses, names, key and flags, as `encode` takes them.
+    pub fields: AuthenticateFields<'a>,
     /// VERSION, when flagged and present.
     pub version: Option<[u8; 8]>,
     /// The 16 bytes where a MIC would be, when the header has room for one
@@ -292,7 +280,7 @@ pub struct Authenticate<'a> {
 
 /// The contents of an AUTHENTICATE_MESSAGE to encode, strings already in
 /// the negotiated character set.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct AuthenticateFields<'a> {
     /// LmChallengeResponse.
     pub lm_response: &'a [u8],
@@ -329,13 +317,15 @@ impl<'a> Authenticate<'a> {
             AUTHENTICATE_FIXED + version.map_or(0, |_| VERSION_LEN)
         };
         Ok(Authenticate {
-            lm_response: fields.get(0),
-            nt_response: fields.get(1),
-            domain: fields.get(2),
-            user: fields.get(3),
-            workstation: fields.get(4),
-            encrypted_session_key: fields.get(5),
-            flags,
+            fields: AuthenticateFields {
+                lm_response: fields.get(0),
+                nt_response: fields.get(1),
+                domain: fields.get(2),
+                user: fields.get(3),
+                workstation: fields.get(4),
+                encrypted_session_key: fields.get(5),
+                flags,
+            },
             version,
             mic,
             len: header.max(fields.payload_end()),
@@ -419,13 +409,13 @@ mod tests {
         };
         let msg = Authenticate::encode(&f).expect("encodes");
         let parsed = Authenticate::parse(&msg).expect("parses");
-        assert_eq!(parsed.lm_response, &[0; 24]);
-        assert_eq!(parsed.nt_response, &[7; 60][..]);
-        assert_eq!(parsed.domain, b"D\0");
-        assert_eq!(parsed.user, b"U\0");
-        assert_eq!(parsed.workstation, b"W\0");
-        assert_eq!(parsed.encrypted_session_key, &[9; 16]);
-        assert_eq!(parsed.flags, NEGOTIATE_UNICODE | NEGOTIATE_VERSION);
+        assert_eq!(parsed.fields.lm_response, &[0; 24]);
+        assert_eq!(parsed.fields.nt_response, &[7; 60][..]);
+        assert_eq!(parsed.fields.domain, b"D\0");
+        assert_eq!(parsed.fields.user, b"U\0");
+        assert_eq!(parsed.fields.workstation, b"W\0");
+        assert_eq!(parsed.fields.encrypted_session_key, &[9; 16]);
+        assert_eq!(parsed.fields.flags, NEGOTIATE_UNICODE | NEGOTIATE_VERSION);
         assert_eq!(parsed.version, Some(OUR_VERSION));
         assert_eq!(parsed.mic, Some([0; 16]));
         assert_eq!(parsed.len, msg.len());

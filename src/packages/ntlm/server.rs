@@ -222,7 +222,7 @@ impl Server {
             _ => return Err(Error::InvalidState),
         };
         let auth = Authenticate::parse(msg)?;
-        let flags = auth.flags & (pending.flags | NEGOTIATE_ANONYMOUS);
+        let flags = auth.fields.flags & (pending.flags | NEGOTIATE_ANONYMOUS);
         if flags & NEGOTIATE_EXTENDED_SESSIONSECURITY == 0 {
             return Err(Error::Unsupported);
         }
@@ -230,12 +230,13 @@ impl Server {
             return Err(Error::Unsupported);
         }
         let unicode = pending.flags & NEGOTIATE_UNICODE != 0;
-        let user = decode(auth.user, unicode)?;
-        let domain = decode(auth.domain, unicode)?;
-        let workstation = decode(auth.workstation, unicode)?;
+        let user = decode(auth.fields.user, unicode)?;
+        let domain = decode(auth.fields.domain, unicode)?;
+        let workstation = decode(auth.fields.workstation, unicode)?;
 
-        let anonymous =
-            user.is_empty() && auth.nt_response.is_empty() && matches!(auth.lm_response, [] | [0]);
+        let anonymous = user.is_empty()
+            && auth.fields.nt_response.is_empty()
+            && matches!(auth.fields.lm_response, [] | [0]);
         let (base_key, av) = if anonymous {
             if !self.config.allow_anonymous {
                 return Err(Error::LogonDenied);
@@ -245,7 +246,10 @@ impl Server {
             verify_ntlmv2(&auth, &user, &domain, &pending.server_challenge, store)?
         };
 
-        let exported = match (flags & NEGOTIATE_KEY_EXCH != 0, auth.encrypted_session_key) {
+        let exported = match (
+            flags & NEGOTIATE_KEY_EXCH != 0,
+            auth.fields.encrypted_session_key,
+        ) {
             (true, encrypted) if encrypted.len() == 16 => {
                 let encrypted: [u8; 16] = encrypted.try_into().map_err(|_| Error::InvalidToken)?;
                 rc4k(&base_key, &encrypted)
@@ -289,7 +293,7 @@ fn verify_ntlmv2<'a>(
     server_challenge: &[u8; 8],
     store: &dyn UserStore,
 ) -> Result<(Zeroizing<[u8; 16]>, AvList<'a>), Error> {
-    let nt = auth.nt_response;
+    let nt = auth.fields.nt_response;
     // 24 bytes is NTLMv1; an empty NT response with a user is LM only.
     if nt.len() == 24 || nt.is_empty() {
         return Err(Error::LogonDenied);
@@ -495,7 +499,7 @@ mod tests {
         let parsed = Authenticate::parse(&auth).expect("parses");
         assert_ne!(parsed.mic, Some([0; 16]));
         // The server's timestamp means a zero LM response.
-        assert_eq!(parsed.lm_response, &[0; 24]);
+        assert_eq!(parsed.fields.lm_response, &[0; 24]);
         let mut bad = auth.clone();
         bad[MIC_OFFSET] ^= 1;
         assert_eq!(
@@ -517,7 +521,7 @@ mod tests {
             .windows(4)
             .position(|w| w == utf16le("WS"))
             .expect("workstation present");
-        assert_eq!(parsed.workstation, &auth[ws_at..ws_at + 4]);
+        assert_eq!(parsed.fields.workstation, &auth[ws_at..ws_at + 4]);
         let mut bad = auth.clone();
         bad[ws_at] = b'X';
         assert_eq!(
@@ -613,10 +617,10 @@ mod tests {
             .authenticate(&challenge, &mut FixedEnv::new(&[], TIME))
             .expect("client");
         let parsed = Authenticate::parse(&auth).expect("parses");
-        assert!(parsed.nt_response.is_empty());
-        assert_eq!(parsed.lm_response, &[0]);
-        assert!(parsed.user.is_empty());
-        assert_ne!(parsed.flags & NEGOTIATE_ANONYMOUS, 0);
+        assert!(parsed.fields.nt_response.is_empty());
+        assert_eq!(parsed.fields.lm_response, &[0]);
+        assert!(parsed.fields.user.is_empty());
+        assert_ne!(parsed.fields.flags & NEGOTIATE_ANONYMOUS, 0);
         let mut s = server
             .authenticate(&auth, &store())
             .expect("anonymous accepted");
