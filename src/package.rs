@@ -51,7 +51,7 @@ impl CredentialUse {
 /// means the caller passed a NULL pointer for that field, `Some("")` an
 /// empty string; packages tell the two apart (NTLM: NULL user means the
 /// default account, an empty one means anonymous).
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct AuthIdentity {
     pub user: Option<String>,
     pub domain: Option<String>,
@@ -67,7 +67,7 @@ pub struct AuthIdentity {
 }
 
 /// Everything AcquireCredentialsHandle passes to a package.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct AcquireRequest {
     pub principal: Option<String>,
     pub usage: CredentialUse,
@@ -114,7 +114,10 @@ impl StepInput<'_> {
 #[derive(Debug)]
 pub struct StepOutput {
     /// SEC_E_OK, SEC_I_CONTINUE_NEEDED, SEC_I_COMPLETE_NEEDED or
-    /// SEC_I_COMPLETE_AND_CONTINUE.
+    /// SEC_I_COMPLETE_AND_CONTINUE; or a SEC_E_* error that comes with a
+    /// token for the peer (SPNEGO's reject): the token is delivered, the
+    /// error returned, and a context the failed call would have created is
+    /// not kept. A package returning one has made its context unusable.
     pub status: Status,
     /// The token to send to the peer (may be empty).
     pub token: Vec<u8>,
@@ -399,6 +402,41 @@ pub trait Package: Send + Sync + 'static {
         Err(SEC_E_UNSUPPORTED_FUNCTION)
     }
 
+    /// For SPNEGO (RFC 4178 section 5): this mechanism's integrity token
+    /// over `mech_types` (the DER MechTypeList), sent as the mechListMIC.
+    /// Called at most once, on a complete context, before any message is
+    /// protected; it must leave message protection as if it had not been
+    /// called, except that it uses up its sequence number.
+    fn mech_list_mic(&self, _ctx: &mut Self::Context, _mech_types: &[u8]) -> SecResult<Vec<u8>> {
+        Err(SEC_E_UNSUPPORTED_FUNCTION)
+    }
+
+    /// For SPNEGO: checks the peer's mechListMIC over `mech_types`, under
+    /// the same rules as `mech_list_mic`. SEC_E_MESSAGE_ALTERED when it does
+    /// not verify.
+    fn verify_mech_list_mic(
+        &self,
+        _ctx: &mut Self::Context,
+        _mech_types: &[u8],
+        _mic: &[u8],
+    ) -> SecResult<()> {
+        Err(SEC_E_UNSUPPORTED_FUNCTION)
+    }
+
+    /// For SPNEGO: whether this mechanism's own exchange makes the
+    /// mechListMIC mandatory (MS-SPNG 3.1.5.1: an NTLM AUTHENTICATE that
+    /// carries a MIC). Asked once the context is complete.
+    fn requires_mech_list_mic(&self, _ctx: &Self::Context) -> bool {
+        false
+    }
+
+    /// For SPNEGO: the handshake ended on this side before the peer's
+    /// mechListMIC arrived (the initiator's last leg); the peer has used
+    /// up a sequence number on it, which the context accounts for so that
+    /// message protection stays in step whether or not the caller passes
+    /// that last token in.
+    fn skip_peer_mech_list_mic(&self, _ctx: &mut Self::Context) {}
+
     /// ImportSecurityContext: a context from `export`'s bytes.
     fn import(&self, _packed: &[u8]) -> SecResult<Self::Context> {
         Err(SEC_E_UNSUPPORTED_FUNCTION)
@@ -468,6 +506,15 @@ pub trait DynPackage: Send + Sync {
     fn decrypt(&self, ctx: &mut AnyContext, msg: &mut [SecBuf<'_>], seq: u32) -> SecResult<u32>;
     fn export(&self, ctx: &AnyContext) -> SecResult<Zeroizing<Vec<u8>>>;
     fn import(&self, packed: &[u8]) -> SecResult<AnyContext>;
+    fn mech_list_mic(&self, ctx: &mut AnyContext, mech_types: &[u8]) -> SecResult<Vec<u8>>;
+    fn verify_mech_list_mic(
+        &self,
+        ctx: &mut AnyContext,
+        mech_types: &[u8],
+        mic: &[u8],
+    ) -> SecResult<()>;
+    fn requires_mech_list_mic(&self, ctx: &AnyContext) -> bool;
+    fn skip_peer_mech_list_mic(&self, ctx: &mut AnyContext);
 }
 
 fn cred_of<P: Package>(cred: &AnyCredentials) -> SecResult<&P::Credentials> {
@@ -580,5 +627,24 @@ impl<P: Package> DynPackage for P {
     }
     fn import(&self, packed: &[u8]) -> SecResult<AnyContext> {
         Ok(Box::new(Package::import(self, packed)?))
+    }
+    fn mech_list_mic(&self, ctx: &mut AnyContext, mech_types: &[u8]) -> SecResult<Vec<u8>> {
+        Package::mech_list_mic(self, ctx_mut::<P>(ctx)?, mech_types)
+    }
+    fn verify_mech_list_mic(
+        &self,
+        ctx: &mut AnyContext,
+        mech_types: &[u8],
+        mic: &[u8],
+    ) -> SecResult<()> {
+        Package::verify_mech_list_mic(self, ctx_mut::<P>(ctx)?, mech_types, mic)
+    }
+    fn requires_mech_list_mic(&self, ctx: &AnyContext) -> bool {
+        ctx_of::<P>(ctx).is_ok_and(|c| Package::requires_mech_list_mic(self, c))
+    }
+    fn skip_peer_mech_list_mic(&self, ctx: &mut AnyContext) {
+        if let Ok(c) = ctx_mut::<P>(ctx) {
+            Package::skip_peer_mech_list_mic(self, c);
+        }
     }
 }

@@ -147,6 +147,20 @@ unsafe fn handshake(h: Handshake<'_>) -> SecResult<SECURITY_STATUS> {
         }
         (None, None) => return Err(SEC_E_INVALID_HANDLE),
     };
+    if out.status < 0 {
+        // A failure with a token for the peer (SPNEGO's reject): the token
+        // goes out when it fits, the error is returned, and a context this
+        // call would have created is dropped.
+        if let Some(slot) = slot {
+            if buffers::put_token(slot, &out.token, allocate).is_err() {
+                slot.cbBuffer = 0;
+                if allocate {
+                    slot.pvBuffer = std::ptr::null_mut();
+                }
+            }
+        }
+        return Ok(out.status);
+    }
     match slot {
         Some(slot) => buffers::put_token(slot, &out.token, allocate)?,
         None if out.token.is_empty() => {}

@@ -5,13 +5,16 @@ use crate::package::DynPackage;
 
 #[cfg(test)]
 pub mod mock;
+pub mod negotiate;
 pub mod ntlm;
 
+/// Negotiate first, as Windows lists it.
 #[cfg(not(test))]
-static PACKAGES: &[&'static dyn DynPackage] = &[&ntlm::Ntlm];
+static PACKAGES: &[&'static dyn DynPackage] = &[&negotiate::NEGOTIATE, &ntlm::Ntlm];
 
 #[cfg(test)]
-static PACKAGES: &[&'static dyn DynPackage] = &[&ntlm::Ntlm, &mock::MockPackage];
+static PACKAGES: &[&'static dyn DynPackage] =
+    &[&negotiate::NEGOTIATE, &ntlm::Ntlm, &mock::MockPackage];
 
 /// Every registered package.
 pub fn all() -> &'static [&'static dyn DynPackage] {

@@ -210,6 +210,7 @@ impl Client {
             anonymous: matches!(cfg.credentials, Credentials::Anonymous),
             target: TargetNames::from_av_list(&av),
             client_target_name: None,
+            mic: responses.send_mic,
         };
         Ok((msg, established))
     }

@@ -60,6 +60,10 @@ pub struct Established {
     pub(super) anonymous: bool,
     pub(super) target: TargetNames,
     pub(super) client_target_name: Option<String>,
+    /// Whether the AUTHENTICATE message carried a MIC (which makes SPNEGO's
+    /// mechListMIC mandatory). Not exported: an imported context is past
+    /// its handshake.
+    pub(super) mic: bool,
 }
 
 impl core::fmt::Debug for Established {
@@ -73,6 +77,7 @@ impl core::fmt::Debug for Established {
             .field("anonymous", &self.anonymous)
             .field("target", &self.target)
             .field("client_target_name", &self.client_target_name)
+            .field("mic", &self.mic)
             .field("session", &self.session)
             .finish_non_exhaustive()
     }
@@ -123,6 +128,11 @@ impl Established {
     /// Server side: the SPN the client put in MsvAvTargetName, if any.
     pub fn client_target_name(&self) -> Option<&str> {
         self.client_target_name.as_deref()
+    }
+
+    /// Whether the AUTHENTICATE message carried a MIC.
+    pub fn has_mic(&self) -> bool {
+        self.mic
     }
 
     /// The signing and sealing state, for MakeSignature, VerifySignature,
@@ -219,6 +229,7 @@ impl Established {
             anonymous,
             target,
             client_target_name,
+            mic: false,
         })
     }
 }
@@ -270,6 +281,7 @@ mod tests {
             anonymous: false,
             target: TargetNames::default(),
             client_target_name: None,
+            mic: true,
         };
         let text = format!("{ctx:?}");
         assert!(text.contains("\"u\""));

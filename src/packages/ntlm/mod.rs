@@ -141,4 +141,25 @@ impl Package for Ntlm {
     fn import(&self, packed: &[u8]) -> SecResult<NtlmContext> {
         NtlmContext::import(packed)
     }
+
+    fn mech_list_mic(&self, ctx: &mut NtlmContext, mech_types: &[u8]) -> SecResult<Vec<u8>> {
+        protection::mech_list_mic(ctx, mech_types)
+    }
+
+    fn verify_mech_list_mic(
+        &self,
+        ctx: &mut NtlmContext,
+        mech_types: &[u8],
+        mic: &[u8],
+    ) -> SecResult<()> {
+        protection::verify_mech_list_mic(ctx, mech_types, mic)
+    }
+
+    fn requires_mech_list_mic(&self, ctx: &NtlmContext) -> bool {
+        ctx.established().is_ok_and(|est| est.has_mic())
+    }
+
+    fn skip_peer_mech_list_mic(&self, ctx: &mut NtlmContext) {
+        protection::skip_peer_mech_list_mic(ctx);
+    }
 }

@@ -144,3 +144,25 @@ pub fn decrypt(ctx: &mut NtlmContext, msg: &mut [SecBuf<'_>]) -> SecResult<u32> 
         .map_err(status_of)?;
     Ok(0)
 }
+
+/// SPNEGO's mechListMIC over `mech_types` (MS-SPNG 3.3.5.1).
+pub fn mech_list_mic(ctx: &mut NtlmContext, mech_types: &[u8]) -> SecResult<Vec<u8>> {
+    let session = ctx.established_mut()?.session_mut();
+    let sig = session.mech_list_mic(mech_types).map_err(status_of)?;
+    Ok(sig.to_vec())
+}
+
+/// Checks the peer's mechListMIC over `mech_types`.
+pub fn verify_mech_list_mic(ctx: &mut NtlmContext, mech_types: &[u8], mic: &[u8]) -> SecResult<()> {
+    let session = ctx.established_mut()?.session_mut();
+    session
+        .verify_mech_list_mic(mech_types, mic)
+        .map_err(status_of)
+}
+
+/// Accounts for a peer's mechListMIC this side will not see.
+pub fn skip_peer_mech_list_mic(ctx: &mut NtlmContext) {
+    if let Ok(est) = ctx.established_mut() {
+        est.session_mut().skip_peer_mech_list_mic();
+    }
+}

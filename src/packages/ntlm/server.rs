@@ -258,7 +258,8 @@ impl Server {
             (true, _) => return Err(Error::InvalidToken),
         };
 
-        if av.av_flags() & AV_FLAG_MIC_PRESENT != 0 {
+        let mic = av.av_flags() & AV_FLAG_MIC_PRESENT != 0;
+        if mic {
             check_mic(&exported, &pending, msg, &auth)?;
         }
         if let Some(expected) = &self.config.channel_bindings {
@@ -280,6 +281,7 @@ impl Server {
             anonymous,
             target: self.config.target_names(),
             client_target_name: av.get_string(MSV_AV_TARGET_NAME),
+            mic,
         })
     }
 }

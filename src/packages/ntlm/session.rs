@@ -293,6 +293,69 @@ impl SessionSecurity {
         self.accept(version, &checksum, &expected)
     }
 
+    /// SPNEGO's mechListMIC (MS-SPNG 3.3.5.1): the signature of `data` as
+    /// the first message of this direction, sequence number 0, after which
+    /// the RC4 state is reset, as MS-SPNG requires, so that the first
+    /// application message uses the keystream from its start; the sequence
+    /// number stays used (the next message carries 1). Without negotiated
+    /// integrity, the dummy signature. `InvalidState` once a message has
+    /// been signed or sealed.
+    pub fn mech_list_mic(&mut self, data: &[u8]) -> Result<[u8; SIGNATURE_LEN], Error> {
+        if !self.has_integrity() {
+            return Ok(DUMMY_SIGNATURE);
+        }
+        if self.send.seq != 0 || self.send.keystream.position() != 0 {
+            return Err(Error::InvalidState);
+        }
+        let mut checksum = self.send.checksum(0, core::iter::once(data));
+        if self.flags & NEGOTIATE_KEY_EXCH != 0 {
+            // A fresh keystream: the live one stays at its start.
+            Keystream::new(self.send.keystream.key()).apply(&mut checksum);
+        }
+        self.send.seq = 1;
+        let mut sig = [0u8; SIGNATURE_LEN];
+        sig[..4].copy_from_slice(&1u32.to_le_bytes());
+        sig[4..12].copy_from_slice(&checksum);
+        Ok(sig)
+    }
+
+    /// Checks the peer's mechListMIC, made as `mech_list_mic` makes it;
+    /// afterwards the next expected sequence number is at least 1. It may
+    /// come after messages (a caller passing the acceptor's last token
+    /// late): it is checked against the keystream's start regardless.
+    /// `MessageAltered` when it does not verify, `InvalidToken` when it is
+    /// not 16 bytes.
+    pub fn verify_mech_list_mic(&mut self, data: &[u8], sig: &[u8]) -> Result<(), Error> {
+        if sig.len() != SIGNATURE_LEN {
+            return Err(Error::InvalidToken);
+        }
+        if !self.has_integrity() {
+            return if sig == DUMMY_SIGNATURE {
+                Ok(())
+            } else {
+                Err(Error::MessageAltered)
+            };
+        }
+        let (version, mut checksum, seq) = parse_signature(sig)?;
+        if self.flags & NEGOTIATE_KEY_EXCH != 0 {
+            Keystream::new(self.recv.keystream.key()).apply(&mut checksum);
+        }
+        let expected = self.recv.checksum(0, core::iter::once(data));
+        if version != 1 || seq != 0 || !ct_eq(&expected, &checksum) {
+            return Err(Error::MessageAltered);
+        }
+        self.skip_peer_mech_list_mic();
+        Ok(())
+    }
+
+    /// Accounts for a peer's mechListMIC this side will not check: the
+    /// peer's first application message carries sequence number 1.
+    pub fn skip_peer_mech_list_mic(&mut self) {
+        if self.has_integrity() {
+            self.recv.seq = self.recv.seq.max(1);
+        }
+    }
+
     /// The whole state as bytes ([`EXPORT_LEN`] of them, versioned): flags,
     /// both directions' signing and sealing keys, keystream positions and
     /// sequence numbers. The result holds keys: keep it secret.
@@ -591,6 +654,62 @@ mod tests {
         assert!(SessionSecurity::new(&[0; 16], NEGOTIATE_SIGN, true).is_err());
         let flags = NEGOTIATE_EXTENDED_SESSIONSECURITY | NEGOTIATE_DATAGRAM;
         assert!(SessionSecurity::new(&[0; 16], flags, true).is_err());
+    }
+
+    #[test]
+    fn mech_list_mic_is_the_first_signature_then_the_keystream_restarts() {
+        let mech_types = b"\x30\x0c\x06\x0a\x2b\x06\x01\x04\x01\x82\x37\x02\x02\x0a";
+        let (mut client, mut server) = pair(&RANDOM_SESSION_KEY, KAT_FLAGS);
+        let mic = client.mech_list_mic(mech_types).expect("mic");
+        // It is what a fresh context's first signature of the list is.
+        let (mut fresh, _) = pair(&RANDOM_SESSION_KEY, KAT_FLAGS);
+        assert_eq!(mic, fresh.sign(&[mech_types]));
+        assert_eq!(client.sequence_numbers(), (1, 0));
+        // The next message carries sequence number 1 with the keystream
+        // from its start (MS-SPNG 3.3.5.1).
+        let sig = client.sign(&[b"hello"]);
+        let (mut restarted, _) = pair(&RANDOM_SESSION_KEY, KAT_FLAGS);
+        restarted.send.seq = 1;
+        assert_eq!(sig, restarted.sign(&[b"hello"]));
+        // The acceptor checks both in turn.
+        server.verify_mech_list_mic(mech_types, &mic).expect("mic verifies");
+        server.verify(&[b"hello"], &sig).expect("message verifies");
+        // A MIC over other bytes, or a second MIC, does not.
+        let (_, mut other) = pair(&RANDOM_SESSION_KEY, KAT_FLAGS);
+        assert_eq!(
+            other.verify_mech_list_mic(b"\x30\x00", &mic),
+            Err(Error::MessageAltered)
+        );
+        assert_eq!(client.mech_list_mic(mech_types), Err(Error::InvalidState));
+    }
+
+    #[test]
+    fn skipped_peer_mic_keeps_messages_in_step() {
+        let mech_types = b"\x30\x00";
+        let (mut client, mut server) = pair(&RANDOM_SESSION_KEY, KAT_FLAGS);
+        let server_mic = server.mech_list_mic(mech_types).expect("mic");
+        client.skip_peer_mech_list_mic();
+        let sig = server.sign(&[b"reply"]);
+        client.verify(&[b"reply"], &sig).expect("in step");
+        // The MIC handed over late still verifies, and changes nothing.
+        client
+            .verify_mech_list_mic(mech_types, &server_mic)
+            .expect("late mic");
+        let sig = server.sign(&[b"again"]);
+        client.verify(&[b"again"], &sig).expect("still in step");
+    }
+
+    #[test]
+    fn mech_list_mic_without_integrity_is_the_dummy() {
+        let flags = NEGOTIATE_EXTENDED_SESSIONSECURITY | NEGOTIATE_KEY_EXCH;
+        let (mut client, mut server) = pair(&RANDOM_SESSION_KEY, flags);
+        let mic = client.mech_list_mic(b"x").unwrap();
+        assert_eq!(mic, DUMMY_SIGNATURE);
+        server.verify_mech_list_mic(b"x", &mic).unwrap();
+        assert_eq!(
+            server.verify_mech_list_mic(b"x", &[2; 16]),
+            Err(Error::MessageAltered)
+        );
     }
 
     #[test]

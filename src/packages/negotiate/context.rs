@@ -1,0 +1,781 @@
+//! A Negotiate context: SPNEGO's exchange (RFC 4178 sections 3 to 5,
+//! MS-SPNG 3.1.5) around the context of the mechanism it selects.
+//!
+//! The initiator offers every mechanism its credential allows, with the
+//! optimistic first token of the first; the acceptor picks the first
+//! offered mechanism it supports and answers `request-mic` when that is not
+//! the initiator's first (the optimistic token is then dropped and the
+//! initiator starts the chosen mechanism afresh). Once the mechanism's
+//! context is complete, both sides exchange mechListMICs over the DER
+//! MechTypeList when the mechanism demands it (NTLM with a MIC in
+//! AUTHENTICATE), when the acceptor asked for it, or when the peer sent
+//! one.
+//!
+//! Return codes follow Windows: the initiator's call that sends its last
+//! mechanism token (with its mechListMIC) returns SEC_E_OK unless the
+//! acceptor sent `request-mic`; the acceptor's `accept-completed` token
+//! may then be passed to one more InitializeSecurityContext call, which
+//! checks its mechListMIC and returns SEC_E_OK with no token. The acceptor
+//! returns SEC_E_OK with that last token. A raw mechanism token where a
+//! NegTokenInit was expected (Windows' Negotiate takes raw NTLM) makes the
+//! context that mechanism's, with no SPNEGO wrapping either way.
+//!
+//! A failed step leaves the context unusable; the acceptor then also
+//! returns a `reject` token for the initiator, unless the input was not
+//! SPNEGO at all. Until the exchange is complete, per-message calls are
+//! SEC_E_INVALID_HANDLE.
+
+use der::asn1::ObjectIdentifier;
+use zeroize::Zeroizing;
+
+use super::credentials::NegotiateCredentials;
+use super::mechs::Mech;
+use super::token::{self, NegState};
+use crate::package::*;
+use crate::vocabulary::*;
+
+/// Which side a context is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    Initiator,
+    Acceptor,
+}
+
+/// Where the exchange is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    /// Initiator: NegTokenInit sent, the acceptor has not chosen yet.
+    Proposed,
+    /// Tokens are still being exchanged.
+    Negotiating,
+    /// Authenticated. `last_token_pending`: the initiator finished before
+    /// the acceptor's `accept-completed`, which it may still be given.
+    Complete { last_token_pending: bool },
+    /// A step failed; only DeleteSecurityContext is left.
+    Failed,
+}
+
+/// The mechListMIC exchange.
+#[derive(Clone, Copy, Debug, Default)]
+struct MicExchange {
+    /// Both sides must send one.
+    required: bool,
+    /// The acceptor asked for it (`request-mic`, or it chose a mechanism
+    /// other than the initiator's first): the initiator waits for it.
+    requested: bool,
+    sent: bool,
+    received: bool,
+}
+
+/// Room for a mechListMIC field in an output token: a MIC of up to 64
+/// bytes in its OCTET STRING and context tag.
+const MIC_FIELD_ROOM: usize = 64 + 4;
+/// A negState field: `[0] ENUMERATED`.
+const NEG_STATE_FIELD: usize = 5;
+
+/// A Negotiate context (what a CtxtHandle holds for this package).
+pub struct NegotiateContext {
+    role: Role,
+    /// False when the peer spoke the mechanism's raw tokens.
+    spnego: bool,
+    /// Initiator: the mechanisms offered, in order.
+    offered: Vec<&'static Mech>,
+    /// The DER MechTypeList the initiator sent: what the mechListMIC covers.
+    mech_types: Vec<u8>,
+    /// Acceptor: the OID naming the chosen mechanism in the initiator's
+    /// list (echoed as supportedMech).
+    supported: Option<ObjectIdentifier>,
+    /// The mechanism in use: the initiator's optimistic choice until the
+    /// acceptor's first reply, then the selected one.
+    mech: &'static Mech,
+    /// The mechanism's context, once it has one.
+    inner: Option<AnyContext>,
+    inner_complete: bool,
+    phase: Phase,
+    mic: MicExchange,
+    /// ISC_RET_* / ASC_RET_* and expiry from the mechanism's last step.
+    ret_flags: u32,
+    expiry: i64,
+}
+
+impl core::fmt::Debug for NegotiateContext {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("NegotiateContext")
+            .field("role", &self.role)
+            .field("spnego", &self.spnego)
+            .field("mech", &self.mech)
+            .field("phase", &self.phase)
+            .field("mic", &self.mic)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Whether a mechanism's status means its context is complete.
+fn is_complete(status: Status) -> bool {
+    status == SEC_E_OK || status == SEC_I_COMPLETE_NEEDED
+}
+
+/// `data`, or `None` when empty.
+fn non_empty(data: &[u8]) -> Option<&[u8]> {
+    (!data.is_empty()).then_some(data)
+}
+
+/// SEC_E_BUFFER_TOO_SMALL when `token` does not fit the caller's buffer.
+fn fits(token: &[u8], input: &StepInput<'_>) -> SecResult<()> {
+    match input.out_capacity {
+        Some(room) if token.len() > room => Err(SEC_E_BUFFER_TOO_SMALL),
+        _ => Ok(()),
+    }
+}
+
+/// The caller's input buffers with the SECBUFFER_TOKEN replaced by
+/// `token` (channel bindings and the rest pass through).
+fn with_token<'b>(outer: &'b StepInput<'_>, token: Option<&'b [u8]>) -> Vec<InBuf<'b>> {
+    token
+        .map(|data| InBuf {
+            kind: SECBUFFER_TOKEN,
+            data,
+        })
+        .into_iter()
+        .chain(
+            outer
+                .inputs
+                .iter()
+                .filter(|b| b.kind != SECBUFFER_TOKEN)
+                .copied(),
+        )
+        .collect()
+}
+
+/// One step of `mech` on `token`: continues `inner`, or creates the
+/// mechanism's context (returned) when there is none. `room` is what the
+/// mechanism's token may take of the caller's buffer.
+fn run_mech(
+    role: Role,
+    mech: &'static Mech,
+    inner: Option<&mut AnyContext>,
+    cred: Option<&NegotiateCredentials>,
+    outer: &StepInput<'_>,
+    token: Option<&[u8]>,
+    room: Option<usize>,
+) -> SecResult<(Option<AnyContext>, StepOutput)> {
+    let buffers = with_token(outer, token);
+    let input = StepInput {
+        target: outer.target,
+        req_flags: outer.req_flags,
+        data_rep: outer.data_rep,
+        inputs: &buffers,
+        out_capacity: room,
+    };
+    let mech_cred = cred.and_then(|c| c.for_mech(mech));
+    match inner {
+        Some(ctx) => Ok((None, mech.package.step(mech_cred, ctx, &input)?)),
+        None => {
+            let cred = mech_cred.ok_or(SEC_E_INVALID_HANDLE)?;
+            let (ctx, out) = match role {
+                Role::Initiator => mech.package.initialize(cred, &input)?,
+                Role::Acceptor => mech.package.accept(cred, &input)?,
+            };
+            Ok((Some(ctx), out))
+        }
+    }
+}
+
+/// The room left for a mechanism token in `capacity` once wrapped by
+/// `wrapped_len`.
+fn room(capacity: Option<usize>, wrapped_len: impl Fn(usize) -> usize) -> Option<usize> {
+    capacity.map(|c| token::largest_inner(c, wrapped_len))
+}
+
+impl NegotiateContext {
+    fn new(role: Role, mech: &'static Mech) -> Self {
+        NegotiateContext {
+            role,
+            spnego: true,
+            offered: Vec::new(),
+            mech_types: Vec::new(),
+            supported: None,
+            mech,
+            inner: None,
+            inner_complete: false,
+            phase: Phase::Negotiating,
+            mic: MicExchange::default(),
+            ret_flags: 0,
+            expiry: NEVER_EXPIRES,
+        }
+    }
+
+    /// The first InitializeSecurityContext call: NegTokenInit with the
+    /// optimistic token of the first mechanism that can start (a mechanism
+    /// that cannot, say for want of credentials, is left out of the offer).
+    /// An input token (an acceptor's NegTokenInit2 hint) is ignored.
+    pub fn initialize(
+        cred: &NegotiateCredentials,
+        input: &StepInput<'_>,
+    ) -> SecResult<(Self, StepOutput)> {
+        let all: Vec<&'static Mech> = cred.mechs().iter().map(|m| m.mech).collect();
+        let mut first_error = None;
+        for start in 0..all.len() {
+            let offered = &all[start..];
+            let oids: Vec<ObjectIdentifier> = offered.iter().map(|m| m.oid()).collect();
+            let mech_types = token::encode_mech_types(&oids).map_err(|_| SEC_E_INTERNAL_ERROR)?;
+            let room = room(input.out_capacity, |n| token::init_len(n, mech_types.len()));
+            let mech = offered[0];
+            match run_mech(Role::Initiator, mech, None, Some(cred), input, None, room) {
+                Ok((Some(inner), out)) => {
+                    let token = token::encode_init(&oids, non_empty(&out.token))
+                        .map_err(|_| SEC_E_INTERNAL_ERROR)?;
+                    fits(&token, input)?;
+                    let mut ctx = Self::new(Role::Initiator, mech);
+                    ctx.offered = offered.to_vec();
+                    ctx.mech_types = mech_types;
+                    ctx.inner = Some(inner);
+                    ctx.inner_complete = is_complete(out.status);
+                    ctx.phase = Phase::Proposed;
+                    ctx.ret_flags = out.ret_flags;
+                    ctx.expiry = out.expiry;
+                    let out = ctx.output(SEC_I_CONTINUE_NEEDED, token);
+                    return Ok((ctx, out));
+                }
+                Ok((None, _)) => return Err(SEC_E_INTERNAL_ERROR),
+                Err(SEC_E_BUFFER_TOO_SMALL) => return Err(SEC_E_BUFFER_TOO_SMALL),
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        Err(first_error.unwrap_or(SEC_E_NO_CREDENTIALS))
+    }
+
+    /// The first AcceptSecurityContext call: the initiator's NegTokenInit
+    /// (or a raw mechanism token).
+    pub fn accept(
+        cred: &NegotiateCredentials,
+        input: &StepInput<'_>,
+    ) -> SecResult<(Self, StepOutput)> {
+        let token = input
+            .token()
+            .filter(|t| !t.is_empty())
+            .ok_or(SEC_E_INVALID_TOKEN)?;
+        if !token::looks_framed(token) {
+            if let Some(raw) = cred.mechs().iter().find(|m| m.mech.claims_raw(token)) {
+                let (inner, out) = raw.mech.package.accept(&raw.cred, input)?;
+                let mut ctx = Self::new(Role::Acceptor, raw.mech);
+                ctx.spnego = false;
+                ctx.inner = Some(inner);
+                let out = ctx.after_raw(out);
+                return Ok((ctx, out));
+            }
+        }
+        let init = token::decode_init(token).map_err(|_| SEC_E_INVALID_TOKEN)?;
+        let mech_types =
+            token::encode_mech_types(&init.mech_types).map_err(|_| SEC_E_INVALID_TOKEN)?;
+        // The first offered mechanism this side supports.
+        let choice = init.mech_types.iter().enumerate().find_map(|(i, oid)| {
+            cred.mechs()
+                .iter()
+                .find(|m| m.mech.is_named(oid))
+                .map(|m| (i, *oid, m.mech))
+        });
+        let mut ctx = Self::new(Role::Acceptor, cred.first().mech);
+        ctx.mech_types = mech_types;
+        let Some((index, oid, mech)) = choice else {
+            let out = ctx.reject(SEC_E_INVALID_TOKEN);
+            return Ok((ctx, out));
+        };
+        ctx.mech = mech;
+        ctx.supported = Some(oid);
+        if index != 0 {
+            // Not the initiator's preferred mechanism: its optimistic token
+            // is for another one, and the choice must be protected.
+            ctx.mic.required = true;
+            ctx.mic.requested = true;
+        }
+        let optimistic = if index == 0 {
+            token::bytes(init.mech_token)
+        } else {
+            None
+        };
+        let peer_mic = token::bytes(init.mech_list_mic);
+        let out = ctx.acceptor_round(Some(cred), input, optimistic, peer_mic, true)?;
+        Ok((ctx, out))
+    }
+
+    /// A later Initialize/AcceptSecurityContext call.
+    pub fn step(
+        &mut self,
+        cred: Option<&NegotiateCredentials>,
+        input: &StepInput<'_>,
+    ) -> SecResult<StepOutput> {
+        match self.phase {
+            Phase::Failed => return Err(SEC_E_INVALID_HANDLE),
+            Phase::Complete {
+                last_token_pending: false,
+            } => return Err(SEC_E_OUT_OF_SEQUENCE),
+            _ => {}
+        }
+        let token = input
+            .token()
+            .filter(|t| !t.is_empty())
+            .ok_or(SEC_E_INVALID_TOKEN)?;
+        if !self.spnego {
+            return self.raw_step(cred, input);
+        }
+        match self.role {
+            Role::Initiator if self.phase == Phase::Proposed && self.mech.claims_raw(token) => {
+                // The acceptor answered with the mechanism's raw token.
+                self.spnego = false;
+                self.raw_step(cred, input)
+            }
+            Role::Initiator => match self.phase {
+                Phase::Complete { .. } => self.initiator_last(token),
+                _ => self.initiator_round(cred, input, token),
+            },
+            Role::Acceptor => {
+                let resp = match token::decode_resp(token) {
+                    Ok(r) => r,
+                    Err(_) => return Err(self.fail(SEC_E_INVALID_TOKEN)),
+                };
+                if resp.neg_state == Some(NegState::Reject) {
+                    return Err(self.fail(SEC_E_LOGON_DENIED));
+                }
+                let mech_token = token::bytes(resp.response_token);
+                let peer_mic = token::bytes(resp.mech_list_mic);
+                self.acceptor_round(cred, input, mech_token, peer_mic, false)
+            }
+        }
+    }
+
+    /// Marks the context failed and returns `status`.
+    fn fail(&mut self, status: Status) -> Status {
+        self.phase = Phase::Failed;
+        status
+    }
+
+    /// Fails the context with `status`, giving the initiator a `reject`.
+    fn reject(&mut self, status: Status) -> StepOutput {
+        self.phase = Phase::Failed;
+        let token =
+            token::encode_resp(Some(NegState::Reject), None, None, None).unwrap_or_default();
+        StepOutput {
+            status,
+            token,
+            ret_flags: 0,
+            expiry: self.expiry,
+            extra: 0,
+        }
+    }
+
+    fn output(&self, status: Status, token: Vec<u8>) -> StepOutput {
+        StepOutput {
+            status,
+            token,
+            ret_flags: self.ret_flags,
+            expiry: self.expiry,
+            extra: 0,
+        }
+    }
+
+    /// The mechanism's own step on the caller's buffers, for raw tokens.
+    fn raw_step(
+        &mut self,
+        cred: Option<&NegotiateCredentials>,
+        input: &StepInput<'_>,
+    ) -> SecResult<StepOutput> {
+        let mech_cred = cred.and_then(|c| c.for_mech(self.mech));
+        let Some(inner) = self.inner.as_mut() else {
+            return Err(self.fail(SEC_E_INTERNAL_ERROR));
+        };
+        match self.mech.package.step(mech_cred, inner, input) {
+            Ok(out) => Ok(self.after_raw(out)),
+            Err(SEC_E_BUFFER_TOO_SMALL) => Err(SEC_E_BUFFER_TOO_SMALL),
+            Err(e) => Err(self.fail(e)),
+        }
+    }
+
+    /// Records a raw mechanism step's outcome.
+    fn after_raw(&mut self, out: StepOutput) -> StepOutput {
+        self.ret_flags = out.ret_flags;
+        self.expiry = out.expiry;
+        self.inner_complete = is_complete(out.status);
+        self.phase = if self.inner_complete {
+            Phase::Complete {
+                last_token_pending: false,
+            }
+        } else {
+            Phase::Negotiating
+        };
+        out
+    }
+
+    /// The initiator's handling of a NegTokenResp before completion.
+    fn initiator_round(
+        &mut self,
+        cred: Option<&NegotiateCredentials>,
+        input: &StepInput<'_>,
+        token: &[u8],
+    ) -> SecResult<StepOutput> {
+        let Ok(resp) = token::decode_resp(token) else {
+            return Err(self.fail(SEC_E_INVALID_TOKEN));
+        };
+        if resp.neg_state == Some(NegState::Reject) {
+            return Err(self.fail(SEC_E_LOGON_DENIED));
+        }
+        // Decide before changing anything: a buffer too small for the
+        // answer must leave the context as it was.
+        let mut mech = self.mech;
+        let mut mic = self.mic;
+        let mut restart = false;
+        if let Some(oid) = &resp.supported_mech {
+            match self.offered.iter().copied().find(|m| m.is_named(oid)) {
+                Some(chosen) if self.phase == Phase::Proposed => {
+                    if !core::ptr::eq(chosen, mech) {
+                        mech = chosen;
+                        restart = true;
+                        mic.required = true;
+                        mic.requested = true;
+                    }
+                }
+                Some(chosen) if core::ptr::eq(chosen, mech) => {}
+                _ => return Err(self.fail(SEC_E_INVALID_TOKEN)),
+            }
+        }
+        if resp.neg_state == Some(NegState::RequestMic) {
+            mic.required = true;
+            mic.requested = true;
+        }
+        let response = token::bytes(resp.response_token);
+        // Some old acceptors repeat the response token as the mechListMIC.
+        let peer_mic = token::bytes(resp.mech_list_mic).filter(|m| Some(*m) != response);
+
+        let mut inner_complete = self.inner_complete && !restart;
+        let mut mech_token = Vec::new();
+        let mut created = None;
+        if !inner_complete {
+            let current = if restart { None } else { self.inner.as_mut() };
+            if current.is_some() && response.is_none() {
+                return Err(self.fail(SEC_E_INVALID_TOKEN));
+            }
+            let mech_input = if current.is_some() { response } else { None };
+            let room = room(input.out_capacity, |n| token::resp_len(n, MIC_FIELD_ROOM));
+            match run_mech(
+                Role::Initiator,
+                mech,
+                current,
+                cred,
+                input,
+                mech_input,
+                room,
+            ) {
+                Ok((new_inner, out)) => {
+                    created = new_inner;
+                    inner_complete = is_complete(out.status);
+                    self.ret_flags = out.ret_flags;
+                    self.expiry = out.expiry;
+                    mech_token = out.token;
+                }
+                Err(SEC_E_BUFFER_TOO_SMALL) => return Err(SEC_E_BUFFER_TOO_SMALL),
+                Err(e) => return Err(self.fail(e)),
+            }
+        } else if response.is_some() {
+            return Err(self.fail(SEC_E_INVALID_TOKEN));
+        }
+        // Commit.
+        if let Some(c) = created {
+            self.inner = Some(c);
+        }
+        self.mech = mech;
+        self.inner_complete = inner_complete;
+        self.phase = Phase::Negotiating;
+        self.mic = mic;
+
+        let our_mic = match self.exchange_mics(peer_mic) {
+            Ok(m) => m,
+            Err(e) => return Err(self.fail(e)),
+        };
+        let acceptor_done = resp.neg_state == Some(NegState::AcceptCompleted);
+        let mic = self.mic;
+        let complete = self.inner_complete
+            && (!mic.required || mic.received || (mic.sent && !mic.requested && !acceptor_done));
+        if acceptor_done && !complete {
+            return Err(self.fail(SEC_E_INVALID_TOKEN));
+        }
+        let out_token = if mech_token.is_empty() && our_mic.is_none() {
+            Vec::new()
+        } else {
+            match token::encode_resp(None, None, non_empty(&mech_token), our_mic.as_deref()) {
+                Ok(t) => t,
+                Err(_) => return Err(self.fail(SEC_E_INTERNAL_ERROR)),
+            }
+        };
+        if let Err(e) = fits(&out_token, input) {
+            return Err(self.fail(e));
+        }
+        if !complete {
+            return Ok(self.output(SEC_I_CONTINUE_NEEDED, out_token));
+        }
+        let pending = !acceptor_done;
+        if pending && mic.sent && !mic.received {
+            if let Some(inner) = self.inner.as_mut() {
+                self.mech.package.skip_peer_mech_list_mic(inner);
+            }
+        }
+        self.phase = Phase::Complete {
+            last_token_pending: pending,
+        };
+        Ok(self.output(SEC_E_OK, out_token))
+    }
+
+    /// The initiator, complete, given the acceptor's last token
+    /// (`accept-completed`, with its mechListMIC when one is due).
+    fn initiator_last(&mut self, token: &[u8]) -> SecResult<StepOutput> {
+        let Ok(resp) = token::decode_resp(token) else {
+            return Err(self.fail(SEC_E_INVALID_TOKEN));
+        };
+        match resp.neg_state {
+            None | Some(NegState::AcceptCompleted) => {}
+            Some(NegState::Reject) => return Err(self.fail(SEC_E_LOGON_DENIED)),
+            Some(_) => return Err(self.fail(SEC_E_INVALID_TOKEN)),
+        }
+        if resp.response_token.is_some() {
+            return Err(self.fail(SEC_E_INVALID_TOKEN));
+        }
+        match token::bytes(resp.mech_list_mic) {
+            Some(peer_mic) => {
+                if let Err(e) = self.verify_peer_mic(peer_mic) {
+                    return Err(self.fail(e));
+                }
+            }
+            // A mechListMIC sent is answered with one.
+            None if self.mic.sent => return Err(self.fail(SEC_E_INVALID_TOKEN)),
+            None => {}
+        }
+        self.phase = Phase::Complete {
+            last_token_pending: false,
+        };
+        Ok(self.output(SEC_E_OK, Vec::new()))
+    }
+
+    /// The acceptor's handling of the initiator's mechanism token and
+    /// mechListMIC, and its answer.
+    fn acceptor_round(
+        &mut self,
+        cred: Option<&NegotiateCredentials>,
+        input: &StepInput<'_>,
+        mech_token: Option<&[u8]>,
+        peer_mic: Option<&[u8]>,
+        first_reply: bool,
+    ) -> SecResult<StepOutput> {
+        let supported = if first_reply { self.supported } else { None };
+        let supported_field = supported.map_or(0, |oid| 4 + oid.as_bytes().len());
+        let others = NEG_STATE_FIELD + supported_field + MIC_FIELD_ROOM;
+        let mut answer = Vec::new();
+        if !self.inner_complete {
+            match mech_token {
+                Some(t) => {
+                    let room = room(input.out_capacity, |n| token::resp_len(n, others));
+                    let mech = self.mech;
+                    match run_mech(
+                        Role::Acceptor,
+                        mech,
+                        self.inner.as_mut(),
+                        cred,
+                        input,
+                        Some(t),
+                        room,
+                    ) {
+                        Ok((created, out)) => {
+                            if let Some(c) = created {
+                                self.inner = Some(c);
+                            }
+                            self.inner_complete = is_complete(out.status);
+                            self.ret_flags = out.ret_flags;
+                            self.expiry = out.expiry;
+                            answer = out.token;
+                        }
+                        Err(SEC_E_BUFFER_TOO_SMALL) => return Err(SEC_E_BUFFER_TOO_SMALL),
+                        Err(e) => return Ok(self.reject(e)),
+                    }
+                }
+                // The initiator starts the chosen mechanism next.
+                None if first_reply => {}
+                None => return Ok(self.reject(SEC_E_INVALID_TOKEN)),
+            }
+        } else if mech_token.is_some() {
+            return Ok(self.reject(SEC_E_INVALID_TOKEN));
+        }
+        let our_mic = match self.exchange_mics(peer_mic) {
+            Ok(m) => m,
+            Err(e) => return Ok(self.reject(e)),
+        };
+        let mic = self.mic;
+        let done = self.inner_complete && (!mic.required || (mic.sent && mic.received));
+        let state = if done {
+            NegState::AcceptCompleted
+        } else if first_reply && mic.requested {
+            NegState::RequestMic
+        } else {
+            NegState::AcceptIncomplete
+        };
+        let token = match token::encode_resp(
+            Some(state),
+            supported,
+            non_empty(&answer),
+            our_mic.as_deref(),
+        ) {
+            Ok(t) => t,
+            Err(_) => return Ok(self.reject(SEC_E_INTERNAL_ERROR)),
+        };
+        if let Err(e) = fits(&token, input) {
+            return Err(self.fail(e));
+        }
+        if done {
+            self.phase = Phase::Complete {
+                last_token_pending: false,
+            };
+            Ok(self.output(SEC_E_OK, token))
+        } else {
+            self.phase = Phase::Negotiating;
+            Ok(self.output(SEC_I_CONTINUE_NEEDED, token))
+        }
+    }
+
+    /// Once the mechanism is complete: decides whether MICs are due,
+    /// checks the peer's, and makes this side's when it has not yet been
+    /// sent. A peer mechListMIC before completion is refused.
+    fn exchange_mics(&mut self, peer_mic: Option<&[u8]>) -> SecResult<Option<Vec<u8>>> {
+        if !self.inner_complete {
+            return match peer_mic {
+                Some(_) => Err(SEC_E_INVALID_TOKEN),
+                None => Ok(None),
+            };
+        }
+        let inner = self.inner.as_mut().ok_or(SEC_E_INTERNAL_ERROR)?;
+        if self.mech.package.requires_mech_list_mic(inner) {
+            self.mic.required = true;
+        }
+        if let Some(peer_mic) = peer_mic {
+            self.verify_peer_mic(peer_mic)?;
+        }
+        if !self.mic.required || self.mic.sent {
+            return Ok(None);
+        }
+        let inner = self.inner.as_mut().ok_or(SEC_E_INTERNAL_ERROR)?;
+        let ours = self.mech.package.mech_list_mic(inner, &self.mech_types)?;
+        self.mic.sent = true;
+        Ok(Some(ours))
+    }
+
+    /// Checks the peer's mechListMIC (once); a MIC received calls for one
+    /// in return.
+    fn verify_peer_mic(&mut self, peer_mic: &[u8]) -> SecResult<()> {
+        if self.mic.received {
+            return Err(SEC_E_INVALID_TOKEN);
+        }
+        let inner = self.inner.as_mut().ok_or(SEC_E_INTERNAL_ERROR)?;
+        self.mech
+            .package
+            .verify_mech_list_mic(inner, &self.mech_types, peer_mic)?;
+        self.mic.received = true;
+        self.mic.required = true;
+        Ok(())
+    }
+
+    /// The mechanism in use and its context, for calls that need the
+    /// exchange complete (SEC_E_INVALID_HANDLE before).
+    pub fn established(&mut self) -> SecResult<(&'static Mech, &mut AnyContext)> {
+        match (self.phase, self.inner.as_mut()) {
+            (Phase::Complete { .. }, Some(inner)) => Ok((self.mech, inner)),
+            _ => Err(SEC_E_INVALID_HANDLE),
+        }
+    }
+
+    /// The mechanism in use and its context, if it has one yet.
+    pub fn inner(&self) -> Option<(&'static Mech, &AnyContext)> {
+        self.inner.as_ref().map(|i| (self.mech, i))
+    }
+
+    /// The mechanism in use and its context, mutably, if it has one yet.
+    pub fn inner_mut(&mut self) -> Option<(&'static Mech, &mut AnyContext)> {
+        self.inner.as_mut().map(|i| (self.mech, i))
+    }
+
+    /// QueryContextAttributes: NEGOTIATION_INFO, PACKAGE_INFO and FLAGS
+    /// describe the negotiation; every other attribute is the mechanism's.
+    pub fn query(&self, attribute: u32) -> SecResult<ContextAttribute> {
+        let package = self.mech.package.info();
+        match attribute {
+            SECPKG_ATTR_NEGOTIATION_INFO => Ok(ContextAttribute::NegotiationInfo {
+                package,
+                state: match self.phase {
+                    Phase::Complete { .. } => SECPKG_NEGOTIATION_COMPLETE,
+                    Phase::Proposed => SECPKG_NEGOTIATION_OPTIMISTIC,
+                    Phase::Negotiating | Phase::Failed => SECPKG_NEGOTIATION_IN_PROGRESS,
+                },
+            }),
+            SECPKG_ATTR_PACKAGE_INFO => Ok(ContextAttribute::PackageInfo(package)),
+            SECPKG_ATTR_FLAGS => Ok(ContextAttribute::Flags(self.ret_flags)),
+            _ => match &self.inner {
+                Some(inner) => self.mech.package.query_context(inner, attribute),
+                None => Err(SEC_E_INVALID_HANDLE),
+            },
+        }
+    }
+
+    /// ExportSecurityContext: a complete context as versioned bytes (the
+    /// mechanism's name and its own export).
+    pub fn export(&self) -> SecResult<Zeroizing<Vec<u8>>> {
+        let (Phase::Complete { .. }, Some(inner)) = (self.phase, &self.inner) else {
+            return Err(SEC_E_INVALID_HANDLE);
+        };
+        let inner = self.mech.package.export(inner)?;
+        let name = self.mech.name().as_bytes();
+        let name_len = u8::try_from(name.len()).map_err(|_| SEC_E_INTERNAL_ERROR)?;
+        let mut out = Zeroizing::new(Vec::with_capacity(15 + name.len() + inner.len()));
+        out.push(EXPORT_VERSION);
+        out.push(u8::from(self.role == Role::Acceptor));
+        out.extend_from_slice(&self.ret_flags.to_le_bytes());
+        out.extend_from_slice(&self.expiry.to_le_bytes());
+        out.push(name_len);
+        out.extend_from_slice(name);
+        out.extend_from_slice(&inner);
+        Ok(out)
+    }
+
+    /// ImportSecurityContext: a context from `export`'s bytes, whose
+    /// mechanism must be one of `mechs`. SEC_E_INVALID_TOKEN otherwise.
+    pub fn import(mechs: &[&'static Mech], data: &[u8]) -> SecResult<Self> {
+        let bad = SEC_E_INVALID_TOKEN;
+        let (&version, rest) = data.split_first().ok_or(bad)?;
+        let (&role, rest) = rest.split_first().ok_or(bad)?;
+        let (flags, rest) = rest.split_first_chunk::<4>().ok_or(bad)?;
+        let (expiry, rest) = rest.split_first_chunk::<8>().ok_or(bad)?;
+        let (&name_len, rest) = rest.split_first().ok_or(bad)?;
+        if version != EXPORT_VERSION || usize::from(name_len) > rest.len() {
+            return Err(bad);
+        }
+        let (name, inner) = rest.split_at(usize::from(name_len));
+        let mech = mechs
+            .iter()
+            .copied()
+            .find(|m| m.name().as_bytes() == name)
+            .ok_or(bad)?;
+        let role = match role {
+            0 => Role::Initiator,
+            1 => Role::Acceptor,
+            _ => return Err(bad),
+        };
+        let mut ctx = Self::new(role, mech);
+        ctx.inner = Some(mech.package.import(inner).map_err(|_| bad)?);
+        ctx.inner_complete = true;
+        ctx.phase = Phase::Complete {
+            last_token_pending: false,
+        };
+        ctx.ret_flags = u32::from_le_bytes(*flags);
+        ctx.expiry = i64::from_le_bytes(*expiry);
+        Ok(ctx)
+    }
+}
+
+/// Version of `export`'s format.
+const EXPORT_VERSION: u8 = 1;

@@ -1,0 +1,596 @@
+//! Negotiate through the `Package` trait: whole exchanges between two
+//! contexts, the mechListMIC rules, a mechanism other than the initiator's
+//! first, raw NTLM, rejections and malformed tokens.
+
+use der::asn1::ObjectIdentifier;
+use zeroize::Zeroizing;
+
+use super::mechs::{Mech, NTLM, NTLM_OID};
+use super::token::{self, NegState};
+use super::*;
+use crate::packages::mock::MockPackage;
+use crate::packages::ntlm::Ntlm;
+
+/// A made-up mechanism preferred over NTLM, standing in for Kerberos.
+static MOCK: Mech = Mech {
+    package: &MockPackage,
+    oids: &[ObjectIdentifier::new_unwrap("1.3.6.1.4.1.55555.1")],
+    raw_prefix: None,
+};
+static MOCK_THEN_NTLM: Negotiate = Negotiate::new(&[&MOCK, &NTLM]);
+static ONLY_MOCK: Negotiate = Negotiate::new(&[&MOCK]);
+
+const FLAGS: u32 = ISC_REQ_CONFIDENTIALITY
+    | ISC_REQ_INTEGRITY
+    | ISC_REQ_REPLAY_DETECT
+    | ISC_REQ_SEQUENCE_DETECT
+    | ISC_REQ_CONNECTION;
+
+fn identity(password: &str, package_list: Option<&str>) -> AuthIdentity {
+    AuthIdentity {
+        user: Some("alice".into()),
+        domain: Some("CONTOSO".into()),
+        password: Some(Zeroizing::new(password.into())),
+        package_list: package_list.map(str::to_owned),
+        ..AuthIdentity::default()
+    }
+}
+
+fn acquire(
+    package: &Negotiate,
+    usage: u32,
+    password: &str,
+    list: Option<&str>,
+) -> SecResult<NegotiateCredentials> {
+    let request = AcquireRequest {
+        principal: None,
+        usage: CredentialUse(usage),
+        identity: Some(identity(password, list)),
+    };
+    Package::acquire_credentials(package, request).map(|(c, _)| c)
+}
+
+fn client_cred() -> NegotiateCredentials {
+    acquire(&NEGOTIATE, SECPKG_CRED_OUTBOUND, "Passw0rd", None).expect("client credential")
+}
+
+fn server_cred() -> NegotiateCredentials {
+    acquire(&NEGOTIATE, SECPKG_CRED_INBOUND, "Passw0rd", None).expect("server credential")
+}
+
+fn step_input<'a>(bufs: &'a [InBuf<'a>], room: Option<usize>) -> StepInput<'a> {
+    StepInput {
+        target: Some("HTTP/server.contoso.com"),
+        req_flags: FLAGS,
+        data_rep: 0,
+        inputs: bufs,
+        out_capacity: room,
+    }
+}
+
+fn tok(data: &[u8]) -> [InBuf<'_>; 1] {
+    [InBuf {
+        kind: SECBUFFER_TOKEN,
+        data,
+    }]
+}
+
+struct Pair {
+    package: &'static Negotiate,
+    client: NegotiateContext,
+    server: Option<NegotiateContext>,
+    ccred: NegotiateCredentials,
+    scred: NegotiateCredentials,
+}
+
+impl Pair {
+    fn start(
+        package: &'static Negotiate,
+        ccred: NegotiateCredentials,
+        scred: NegotiateCredentials,
+    ) -> (Self, Vec<u8>) {
+        let (client, out) =
+            Package::initialize(package, &ccred, &step_input(&[], None)).expect("first ISC");
+        assert_eq!(out.status, SEC_I_CONTINUE_NEEDED);
+        (
+            Pair {
+                package,
+                client,
+                server: None,
+                ccred,
+                scred,
+            },
+            out.token,
+        )
+    }
+
+    fn server_step(&mut self, token: &[u8]) -> SecResult<StepOutput> {
+        let bufs = tok(token);
+        let input = step_input(&bufs, None);
+        match &mut self.server {
+            Some(s) => Package::step(self.package, Some(&self.scred), s, &input),
+            None => {
+                let (s, out) = Package::accept(self.package, &self.scred, &input)?;
+                self.server = Some(s);
+                Ok(out)
+            }
+        }
+    }
+
+    fn client_step(&mut self, token: &[u8]) -> SecResult<StepOutput> {
+        let bufs = tok(token);
+        Package::step(
+            self.package,
+            Some(&self.ccred),
+            &mut self.client,
+            &step_input(&bufs, None),
+        )
+    }
+
+    fn server(&mut self) -> &mut NegotiateContext {
+        self.server.as_mut().expect("server context")
+    }
+}
+
+/// Seals on one side and unseals on the other.
+fn one_message(package: &Negotiate, from: &mut NegotiateContext, to: &mut NegotiateContext, n: u8) {
+    let mut data = *b"message body";
+    data[0] = n;
+    let mut sig = [0u8; 16];
+    {
+        let mut msg = [
+            SecBuf::writable(SECBUFFER_DATA, &mut data),
+            SecBuf::writable(SECBUFFER_TOKEN, &mut sig),
+        ];
+        Package::encrypt(package, from, 0, &mut msg, 0).expect("encrypt");
+    }
+    assert_ne!(&data[1..], b"essage body");
+    let mut msg = [
+        SecBuf::writable(SECBUFFER_DATA, &mut data),
+        SecBuf::writable(SECBUFFER_TOKEN, &mut sig),
+    ];
+    Package::decrypt(package, to, &mut msg, 0).expect("decrypt");
+    assert_eq!(&data[1..], b"essage body");
+    assert_eq!(data[0], n);
+}
+
+/// Sealed messages both ways, three rounds.
+fn messages_flow(package: &Negotiate, a: &mut NegotiateContext, b: &mut NegotiateContext) {
+    for round in 0..3u8 {
+        one_message(package, a, b, round);
+        one_message(package, b, a, round);
+    }
+}
+
+#[test]
+fn ntlm_exchange_with_mech_list_mics() {
+    let (mut p, init) = Pair::start(&NEGOTIATE, client_cred(), server_cred());
+    let parsed = token::decode_init(&init).expect("NegTokenInit");
+    assert_eq!(parsed.mech_types, vec![NTLM_OID]);
+    assert!(token::bytes(parsed.mech_token)
+        .expect("optimistic token")
+        .starts_with(b"NTLMSSP\0\x01\0\0\0"));
+    let info = p.client.query(SECPKG_ATTR_NEGOTIATION_INFO).unwrap();
+    assert!(matches!(
+        info,
+        ContextAttribute::NegotiationInfo { package, state: SECPKG_NEGOTIATION_OPTIMISTIC }
+            if package.name == "NTLM"
+    ));
+
+    let first = p.server_step(&init).expect("first ASC");
+    assert_eq!(first.status, SEC_I_CONTINUE_NEEDED);
+    let reply = token::decode_resp(&first.token).expect("NegTokenResp");
+    assert_eq!(reply.neg_state, Some(NegState::AcceptIncomplete));
+    assert_eq!(reply.supported_mech, Some(NTLM_OID));
+    assert!(token::bytes(reply.response_token)
+        .expect("CHALLENGE")
+        .starts_with(b"NTLMSSP\0\x02\0\0\0"));
+    assert_eq!(reply.mech_list_mic, None);
+
+    let last = p.client_step(&first.token).expect("second ISC");
+    // As on Windows: the client is done once it has sent its last token.
+    assert_eq!(last.status, SEC_E_OK);
+    let sent = token::decode_resp(&last.token).expect("NegTokenResp");
+    assert_eq!(sent.neg_state, None);
+    assert!(token::bytes(sent.response_token)
+        .expect("AUTHENTICATE")
+        .starts_with(b"NTLMSSP\0\x03\0\0\0"));
+    let mic = token::bytes(sent.mech_list_mic).expect("mechListMIC");
+    assert_eq!(mic.len(), 16);
+    assert_eq!(&mic[..4], &[1, 0, 0, 0]);
+    assert_eq!(&mic[12..], &[0, 0, 0, 0], "the MIC uses sequence number 0");
+
+    let done = p.server_step(&last.token).expect("second ASC");
+    assert_eq!(done.status, SEC_E_OK);
+    let reply = token::decode_resp(&done.token).expect("NegTokenResp");
+    assert_eq!(reply.neg_state, Some(NegState::AcceptCompleted));
+    assert_eq!(reply.supported_mech, None);
+    assert_eq!(reply.response_token, None);
+    assert_eq!(token::bytes(reply.mech_list_mic).map(<[u8]>::len), Some(16));
+
+    // The acceptor's last token checks out on the initiator.
+    let end = p.client_step(&done.token).expect("third ISC");
+    assert_eq!(end.status, SEC_E_OK);
+    assert!(end.token.is_empty());
+    // Nothing more to take.
+    assert_eq!(
+        p.client_step(&done.token).unwrap_err(),
+        SEC_E_OUT_OF_SEQUENCE
+    );
+
+    for ctx in [&p.client, p.server.as_ref().unwrap()] {
+        match ctx.query(SECPKG_ATTR_NEGOTIATION_INFO).unwrap() {
+            ContextAttribute::NegotiationInfo { package, state } => {
+                assert_eq!(state, SECPKG_NEGOTIATION_COMPLETE);
+                assert_eq!(package.name, "NTLM");
+                assert_eq!(package.rpc_id, 10);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            ctx.query(SECPKG_ATTR_SIZES).unwrap(),
+            ContextAttribute::Sizes {
+                max_token: 2888,
+                max_signature: 16,
+                block_size: 0,
+                security_trailer: 16
+            }
+        ));
+        assert!(matches!(
+            ctx.query(SECPKG_ATTR_PACKAGE_INFO).unwrap(),
+            ContextAttribute::PackageInfo(p) if p.name == "NTLM"
+        ));
+        match ctx.query(SECPKG_ATTR_NAMES).unwrap() {
+            ContextAttribute::Names(n) => assert_eq!(n, "CONTOSO\\alice"),
+            other => panic!("{other:?}"),
+        }
+    }
+    let mut server = p.server.take().unwrap();
+    messages_flow(&NEGOTIATE, &mut p.client, &mut server);
+}
+
+#[test]
+fn messages_flow_when_the_initiator_skips_the_last_token() {
+    let (mut p, init) = Pair::start(&NEGOTIATE, client_cred(), server_cred());
+    let first = p.server_step(&init).unwrap();
+    let last = p.client_step(&first.token).unwrap();
+    assert_eq!(last.status, SEC_E_OK);
+    assert_eq!(p.server_step(&last.token).unwrap().status, SEC_E_OK);
+    // The caller never hands the acceptor's accept-completed over.
+    let mut server = p.server.take().unwrap();
+    messages_flow(&NEGOTIATE, &mut p.client, &mut server);
+}
+
+#[test]
+fn wrong_password_is_rejected_with_a_reject_token() {
+    let ccred = acquire(&NEGOTIATE, SECPKG_CRED_OUTBOUND, "wrong", None).unwrap();
+    let (mut p, init) = Pair::start(&NEGOTIATE, ccred, server_cred());
+    let first = p.server_step(&init).unwrap();
+    let last = p.client_step(&first.token).unwrap();
+    let out = p.server_step(&last.token).expect("a result with a token");
+    assert_eq!(out.status, SEC_E_LOGON_DENIED);
+    let reply = token::decode_resp(&out.token).unwrap();
+    assert_eq!(reply.neg_state, Some(NegState::Reject));
+    // The context is dead.
+    assert_eq!(
+        p.server_step(&last.token).unwrap_err(),
+        SEC_E_INVALID_HANDLE
+    );
+    // The initiator, given the reject, fails too.
+    assert_eq!(p.client_step(&out.token).unwrap_err(), SEC_E_LOGON_DENIED);
+}
+
+#[test]
+fn tampered_mech_list_mic_is_refused() {
+    let (mut p, init) = Pair::start(&NEGOTIATE, client_cred(), server_cred());
+    let first = p.server_step(&init).unwrap();
+    let last = p.client_step(&first.token).unwrap();
+    let mut bad = last.token.clone();
+    let n = bad.len();
+    bad[n - 9] ^= 1; // inside the MIC's checksum
+    let out = p.server_step(&bad).unwrap();
+    assert_eq!(out.status, SEC_E_MESSAGE_ALTERED);
+    assert_eq!(
+        token::decode_resp(&out.token).unwrap().neg_state,
+        Some(NegState::Reject)
+    );
+
+    // And on the initiator: a tampered MIC in accept-completed.
+    let (mut p, init) = Pair::start(&NEGOTIATE, client_cred(), server_cred());
+    let first = p.server_step(&init).unwrap();
+    let last = p.client_step(&first.token).unwrap();
+    let done = p.server_step(&last.token).unwrap();
+    let mut bad = done.token.clone();
+    let n = bad.len();
+    bad[n - 9] ^= 1;
+    assert_eq!(p.client_step(&bad).unwrap_err(), SEC_E_MESSAGE_ALTERED);
+}
+
+#[test]
+fn a_missing_mech_list_mic_on_the_acceptor_is_asked_for() {
+    let (mut p, init) = Pair::start(&NEGOTIATE, client_cred(), server_cred());
+    let first = p.server_step(&init).unwrap();
+    let last = p.client_step(&first.token).unwrap();
+    // Strip the initiator's MIC: the acceptor (whose NTLM saw a MIC in
+    // AUTHENTICATE) answers with its own and waits for the initiator's.
+    let sent = token::decode_resp(&last.token).unwrap();
+    let stripped = token::encode_resp(None, None, token::bytes(sent.response_token), None).unwrap();
+    let out = p.server_step(&stripped).unwrap();
+    assert_eq!(out.status, SEC_I_CONTINUE_NEEDED);
+    let reply = token::decode_resp(&out.token).unwrap();
+    assert_eq!(reply.neg_state, Some(NegState::AcceptIncomplete));
+    assert!(reply.mech_list_mic.is_some());
+    // No messages before the exchange is complete.
+    let mut sig = [0u8; 16];
+    let mut msg = [SecBuf::writable(SECBUFFER_TOKEN, &mut sig)];
+    assert_eq!(
+        Package::make_signature(&NEGOTIATE, p.server(), 0, &mut msg, 0).unwrap_err(),
+        SEC_E_INVALID_HANDLE
+    );
+    // Now the initiator's MIC, alone.
+    let mic_only = token::encode_resp(None, None, None, token::bytes(sent.mech_list_mic)).unwrap();
+    let out = p.server_step(&mic_only).unwrap();
+    assert_eq!(out.status, SEC_E_OK);
+    let reply = token::decode_resp(&out.token).unwrap();
+    assert_eq!(reply.neg_state, Some(NegState::AcceptCompleted));
+    assert_eq!(
+        reply.mech_list_mic, None,
+        "the acceptor's MIC went out already"
+    );
+}
+
+#[test]
+fn acceptor_picks_ntlm_behind_an_unknown_preferred_mech() {
+    // Windows' list: MS Kerberos first with a (here bogus) optimistic token.
+    let ms_krb5 = ObjectIdentifier::new_unwrap("1.2.840.48018.1.2.2");
+    let init = token::encode_init(&[ms_krb5, NTLM_OID], Some(b"\x60\x05kerb")).unwrap();
+    let bufs = tok(&init);
+    let (_server, out) =
+        Package::accept(&NEGOTIATE, &server_cred(), &step_input(&bufs, None)).unwrap();
+    assert_eq!(out.status, SEC_I_CONTINUE_NEEDED);
+    let reply = token::decode_resp(&out.token).unwrap();
+    assert_eq!(reply.neg_state, Some(NegState::RequestMic));
+    assert_eq!(reply.supported_mech, Some(NTLM_OID));
+    assert_eq!(
+        reply.response_token, None,
+        "the optimistic token was not NTLM's"
+    );
+}
+
+#[test]
+fn initiator_falls_back_to_the_acceptors_choice() {
+    // The initiator prefers the mock mechanism; the acceptor only has NTLM.
+    let ccred = acquire(&MOCK_THEN_NTLM, SECPKG_CRED_OUTBOUND, "Passw0rd", None).unwrap();
+    let (mut p, init) = Pair::start(&MOCK_THEN_NTLM, ccred, server_cred());
+    let scred = server_cred();
+    let parsed = token::decode_init(&init).unwrap();
+    assert_eq!(parsed.mech_types, vec![MOCK.oid(), NTLM_OID]);
+    assert_eq!(token::bytes(parsed.mech_token), Some(&b"init"[..]));
+
+    // The acceptor side is plain Negotiate (NTLM only).
+    let bufs = tok(&init);
+    let (mut server, first) =
+        Package::accept(&NEGOTIATE, &scred, &step_input(&bufs, None)).unwrap();
+    let reply = token::decode_resp(&first.token).unwrap();
+    assert_eq!(reply.neg_state, Some(NegState::RequestMic));
+    assert_eq!(reply.supported_mech, Some(NTLM_OID));
+
+    // The initiator drops its optimistic context and starts NTLM.
+    let negotiate = p.client_step(&first.token).unwrap();
+    assert_eq!(negotiate.status, SEC_I_CONTINUE_NEEDED);
+    let sent = token::decode_resp(&negotiate.token).unwrap();
+    assert!(token::bytes(sent.response_token)
+        .unwrap()
+        .starts_with(b"NTLMSSP\0\x01"));
+    let server_step = |server: &mut NegotiateContext, t: &[u8]| {
+        let bufs = tok(t);
+        Package::step(&NEGOTIATE, Some(&scred), server, &step_input(&bufs, None))
+    };
+    let challenge = server_step(&mut server, &negotiate.token).unwrap();
+    assert_eq!(challenge.status, SEC_I_CONTINUE_NEEDED);
+    let reply = token::decode_resp(&challenge.token).unwrap();
+    assert_eq!(reply.neg_state, Some(NegState::AcceptIncomplete));
+    assert_eq!(reply.supported_mech, None);
+
+    let auth = p.client_step(&challenge.token).unwrap();
+    // The acceptor asked for the MIC: the initiator waits for its answer.
+    assert_eq!(auth.status, SEC_I_CONTINUE_NEEDED);
+    let done = server_step(&mut server, &auth.token).unwrap();
+    assert_eq!(done.status, SEC_E_OK);
+    assert_eq!(
+        token::decode_resp(&done.token).unwrap().neg_state,
+        Some(NegState::AcceptCompleted)
+    );
+    let end = p.client_step(&done.token).unwrap();
+    assert_eq!(end.status, SEC_E_OK);
+    assert!(end.token.is_empty());
+    match p.client.query(SECPKG_ATTR_NEGOTIATION_INFO).unwrap() {
+        ContextAttribute::NegotiationInfo { package, state } => {
+            assert_eq!((package.name, state), ("NTLM", SECPKG_NEGOTIATION_COMPLETE));
+        }
+        other => panic!("{other:?}"),
+    }
+    // The MICs covered the initiator's two-mechanism list on both sides.
+    messages_flow(&NEGOTIATE, &mut p.client, &mut server);
+}
+
+#[test]
+fn a_one_leg_mechanism_completes_without_mics() {
+    let ccred = acquire(&ONLY_MOCK, SECPKG_CRED_OUTBOUND, "x", None).unwrap();
+    let scred = acquire(&ONLY_MOCK, SECPKG_CRED_INBOUND, "x", None).unwrap();
+    let (mut p, init) = Pair::start(&ONLY_MOCK, ccred, scred);
+    let out = p.server_step(&init).unwrap();
+    assert_eq!(out.status, SEC_E_OK);
+    let reply = token::decode_resp(&out.token).unwrap();
+    assert_eq!(reply.neg_state, Some(NegState::AcceptCompleted));
+    assert_eq!(reply.supported_mech, Some(MOCK.oid()));
+    assert_eq!(token::bytes(reply.response_token), Some(&b"done"[..]));
+    let end = p.client_step(&out.token).unwrap();
+    assert_eq!(end.status, SEC_E_OK);
+    assert!(end.token.is_empty());
+}
+
+#[test]
+fn raw_ntlm_is_accepted_without_spnego() {
+    let ntlm_cred = Package::acquire_credentials(
+        &Ntlm,
+        AcquireRequest {
+            principal: None,
+            usage: CredentialUse(SECPKG_CRED_OUTBOUND),
+            identity: Some(identity("Passw0rd", None)),
+        },
+    )
+    .unwrap()
+    .0;
+    let (mut client, negotiate) =
+        Package::initialize(&Ntlm, &ntlm_cred, &step_input(&[], None)).unwrap();
+    let scred = server_cred();
+    let bufs = tok(&negotiate.token);
+    let (mut server, challenge) =
+        Package::accept(&NEGOTIATE, &scred, &step_input(&bufs, None)).unwrap();
+    assert_eq!(challenge.status, SEC_I_CONTINUE_NEEDED);
+    assert!(
+        challenge.token.starts_with(b"NTLMSSP\0\x02"),
+        "a raw CHALLENGE"
+    );
+    let bufs = tok(&challenge.token);
+    let auth = Package::step(
+        &Ntlm,
+        Some(&ntlm_cred),
+        &mut client,
+        &step_input(&bufs, None),
+    )
+    .unwrap();
+    let bufs = tok(&auth.token);
+    let done = Package::step(
+        &NEGOTIATE,
+        Some(&scred),
+        &mut server,
+        &step_input(&bufs, None),
+    )
+    .unwrap();
+    assert_eq!(done.status, SEC_E_OK);
+    assert!(done.token.is_empty());
+    match server.query(SECPKG_ATTR_NEGOTIATION_INFO).unwrap() {
+        ContextAttribute::NegotiationInfo { package, state } => {
+            assert_eq!((package.name, state), ("NTLM", SECPKG_NEGOTIATION_COMPLETE));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn no_common_mechanism_is_rejected() {
+    let init = token::encode_init(&[ObjectIdentifier::new_unwrap("1.2.3.4")], Some(b"x")).unwrap();
+    let bufs = tok(&init);
+    let (_ctx, out) =
+        Package::accept(&NEGOTIATE, &server_cred(), &step_input(&bufs, None)).unwrap();
+    assert_eq!(out.status, SEC_E_INVALID_TOKEN);
+    assert_eq!(
+        token::decode_resp(&out.token).unwrap().neg_state,
+        Some(NegState::Reject)
+    );
+}
+
+#[test]
+fn malformed_tokens_are_invalid() {
+    let scred = server_cred();
+    let good = Pair::start(&NEGOTIATE, client_cred(), server_cred()).1;
+    let mut cases: Vec<Vec<u8>> = vec![
+        Vec::new(),
+        b"garbage".to_vec(),
+        vec![0x60],
+        vec![0x60, 0x84, 0xff, 0xff, 0xff, 0xff, 0x06],
+        good[..good.len() / 2].to_vec(),
+    ];
+    let mut lying = good.clone();
+    lying[13] = 0x7f;
+    cases.push(lying);
+    for case in &cases {
+        let bufs = tok(case);
+        assert_eq!(
+            Package::accept(&NEGOTIATE, &scred, &step_input(&bufs, None)).unwrap_err(),
+            SEC_E_INVALID_TOKEN,
+            "{case:02x?}"
+        );
+    }
+    // On the initiator.
+    for case in [&b"junk"[..], &[0xa1, 0x03, 0x30, 0x01][..], &good[..]] {
+        let (mut p, _) = Pair::start(&NEGOTIATE, client_cred(), server_cred());
+        assert_eq!(p.client_step(case).unwrap_err(), SEC_E_INVALID_TOKEN);
+        assert_eq!(p.client_step(case).unwrap_err(), SEC_E_INVALID_HANDLE);
+    }
+    // A supportedMech the initiator never offered.
+    let (mut p, _) = Pair::start(&NEGOTIATE, client_cred(), server_cred());
+    let odd = token::encode_resp(
+        Some(NegState::AcceptIncomplete),
+        Some(ObjectIdentifier::new_unwrap("1.2.3.4")),
+        Some(b"x"),
+        None,
+    )
+    .unwrap();
+    assert_eq!(p.client_step(&odd).unwrap_err(), SEC_E_INVALID_TOKEN);
+}
+
+#[test]
+fn buffer_too_small_changes_nothing() {
+    let (mut p, init) = Pair::start(&NEGOTIATE, client_cred(), server_cred());
+    let first = p.server_step(&init).unwrap();
+    let bufs = tok(&first.token);
+    let tiny = step_input(&bufs, Some(40));
+    assert_eq!(
+        Package::step(&NEGOTIATE, Some(&p.ccred), &mut p.client, &tiny).unwrap_err(),
+        SEC_E_BUFFER_TOO_SMALL
+    );
+    let roomy = step_input(&bufs, Some(4096));
+    let last = Package::step(&NEGOTIATE, Some(&p.ccred), &mut p.client, &roomy).unwrap();
+    assert_eq!(last.status, SEC_E_OK);
+    assert_eq!(p.server_step(&last.token).unwrap().status, SEC_E_OK);
+    // The first call too.
+    let none: [InBuf<'_>; 0] = [];
+    assert_eq!(
+        Package::initialize(&NEGOTIATE, &p.ccred, &step_input(&none, Some(20))).unwrap_err(),
+        SEC_E_BUFFER_TOO_SMALL
+    );
+}
+
+#[test]
+fn package_list_selects_mechanisms() {
+    assert!(acquire(&NEGOTIATE, SECPKG_CRED_OUTBOUND, "p", Some("NTLM")).is_ok());
+    assert!(acquire(&NEGOTIATE, SECPKG_CRED_OUTBOUND, "p", Some("!Kerberos")).is_ok());
+    for list in ["!NTLM", "Kerberos", "Kerberos,!NTLM"] {
+        assert_eq!(
+            acquire(&NEGOTIATE, SECPKG_CRED_OUTBOUND, "p", Some(list)).unwrap_err(),
+            SEC_E_NO_CREDENTIALS,
+            "{list}"
+        );
+    }
+    // "!Mock" leaves NTLM alone in the offer.
+    let cred = acquire(&MOCK_THEN_NTLM, SECPKG_CRED_OUTBOUND, "p", Some("!Mock")).unwrap();
+    let (_ctx, out) = Package::initialize(&MOCK_THEN_NTLM, &cred, &step_input(&[], None)).unwrap();
+    assert_eq!(
+        token::decode_init(&out.token).unwrap().mech_types,
+        vec![NTLM_OID]
+    );
+}
+
+#[test]
+fn export_and_import_carry_the_mechanism() {
+    let (mut p, init) = Pair::start(&NEGOTIATE, client_cred(), server_cred());
+    let first = p.server_step(&init).unwrap();
+    // Not before completion.
+    assert_eq!(
+        Package::export(&NEGOTIATE, &p.client).unwrap_err(),
+        SEC_E_INVALID_HANDLE
+    );
+    let last = p.client_step(&first.token).unwrap();
+    let done = p.server_step(&last.token).unwrap();
+    p.client_step(&done.token).unwrap();
+    let packed = Package::export(&NEGOTIATE, &p.client).unwrap();
+    let mut copy = Package::import(&NEGOTIATE, &packed).unwrap();
+    let mut server = p.server.take().unwrap();
+    messages_flow(&NEGOTIATE, &mut copy, &mut server);
+    for cut in 0..packed.len().min(40) {
+        assert!(Package::import(&NEGOTIATE, &packed[..cut]).is_err());
+    }
+}
