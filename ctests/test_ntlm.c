@@ -2,7 +2,7 @@
  * codes and flags, every error path, message protection both ways, context
  * attributes, export/import. */
 #include <stdint.h>
-#include "ntlm_pair.h"
+#include "pair.h"
 
 static CredHandle client_cred, server_cred;
 
@@ -313,34 +313,6 @@ static void truncated_and_garbage_tokens(void) {
         CHECK_STATUS(T->DeleteSecurityContext(&x), SEC_E_OK);
     }
     T->DeleteSecurityContext(&s);
-}
-
-/* Signs or seals `data` at `from`; verifies or unseals at `to`. */
-struct msg {
-    unsigned char sig[16];
-    unsigned char data[64];
-    ULONG len;
-};
-
-static SECURITY_STATUS sign(CtxtHandle *h, struct msg *m, int seal) {
-    SecBuffer b[2] = {{16, SECBUFFER_TOKEN, m->sig}, {m->len, SECBUFFER_DATA, m->data}};
-    SecBufferDesc d = {SECBUFFER_VERSION, 2, b};
-    return seal ? T->EncryptMessage(h, 0, &d, 0) : T->MakeSignature(h, 0, &d, 0);
-}
-
-static SECURITY_STATUS check(CtxtHandle *h, struct msg *m, int seal, ULONG *qop) {
-    SecBuffer b[2] = {{m->len, SECBUFFER_DATA, m->data}, {16, SECBUFFER_TOKEN, m->sig}};
-    SecBufferDesc d = {SECBUFFER_VERSION, 2, b};
-    /* MessageSeqNo is ignored by connection-oriented NTLM. */
-    return seal ? T->DecryptMessage(h, &d, 12345, qop) : T->VerifySignature(h, &d, 999, qop);
-}
-
-static struct msg text(const char *s) {
-    struct msg m;
-    memset(&m, 0, sizeof m);
-    m.len = (ULONG)strlen(s);
-    memcpy(m.data, s, m.len);
-    return m;
 }
 
 static void protection_both_ways(void) {

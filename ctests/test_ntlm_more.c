@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <unistd.h>
-#include "ntlm_pair.h"
+#include "pair.h"
 
 static char user_file[64];
 

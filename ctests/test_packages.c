@@ -6,9 +6,9 @@
 static void enumerate_w(void) {
     ULONG n = 0;
     PSecPkgInfoW pkgs = NULL;
-    int found = 0;
+    int found = 0, negotiate = 0;
     CHECK_STATUS(EnumerateSecurityPackagesW(&n, &pkgs), SEC_E_OK);
-    CHECK(n >= 1 && pkgs != NULL);
+    CHECK(n >= 2 && pkgs != NULL);
     for (ULONG i = 0; i < n; i++) {
         if (weq(pkgs[i].Name, "NTLM")) {
             found = 1;
@@ -16,8 +16,16 @@ static void enumerate_w(void) {
             CHECK(pkgs[i].wVersion == 1 && pkgs[i].wRPCID == 10 && pkgs[i].cbMaxToken == 2888);
             CHECK(weq(pkgs[i].Comment, "NTLM Security Package"));
         }
+        if (weq(pkgs[i].Name, "Negotiate")) {
+            negotiate = 1;
+            CHECK(pkgs[i].fCapabilities == 0x83BB3);
+            CHECK(pkgs[i].wVersion == 1 && pkgs[i].wRPCID == 9 && pkgs[i].cbMaxToken == 48256);
+            CHECK(weq(pkgs[i].Comment, "Microsoft Package Negotiator"));
+        }
     }
-    CHECK(found);
+    CHECK(found && negotiate);
+    /* Windows lists Negotiate first. */
+    CHECK(weq(pkgs[0].Name, "Negotiate"));
     CHECK_STATUS(FreeContextBuffer(pkgs), SEC_E_OK);
 }
 
@@ -26,7 +34,9 @@ static void enumerate_a(void) {
     PSecPkgInfoA pkgs = NULL;
     CHECK_STATUS(EnumerateSecurityPackagesA(&n, &pkgs), SEC_E_OK);
     CHECK(n >= 1 && pkgs != NULL);
-    CHECK(strcmp(pkgs[0].Name, "NTLM") == 0 && strcmp(pkgs[0].Comment, "NTLM Security Package") == 0);
+    CHECK(strcmp(pkgs[0].Name, "Negotiate") == 0 &&
+          strcmp(pkgs[0].Comment, "Microsoft Package Negotiator") == 0);
+    CHECK(strcmp(pkgs[1].Name, "NTLM") == 0 && strcmp(pkgs[1].Comment, "NTLM Security Package") == 0);
     CHECK_STATUS(FreeContextBuffer(pkgs), SEC_E_OK);
     CHECK_STATUS(EnumerateSecurityPackagesA(NULL, &pkgs), SEC_E_INVALID_PARAMETER);
     CHECK_STATUS(EnumerateSecurityPackagesA(&n, NULL), SEC_E_INVALID_PARAMETER);
@@ -41,6 +51,11 @@ static void query_package_info(void) {
     /* Names match case-insensitively. */
     CHECK_STATUS(QuerySecurityPackageInfoA((SEC_CHAR *)"ntlm", &a), SEC_E_OK);
     CHECK(a && strcmp(a->Name, "NTLM") == 0 && a->cbMaxToken == 2888 && a->wVersion == 1);
+    CHECK_STATUS(FreeContextBuffer(a), SEC_E_OK);
+    CHECK_STATUS(QuerySecurityPackageInfoA((SEC_CHAR *)"negotiate", &a), SEC_E_OK);
+    CHECK(a && strcmp(a->Name, "Negotiate") == 0 && a->fCapabilities == 0x83BB3);
+    CHECK(a && a->wVersion == 1 && a->wRPCID == 9 && a->cbMaxToken == 48256);
+    CHECK(a && strcmp(a->Comment, "Microsoft Package Negotiator") == 0);
     CHECK_STATUS(FreeContextBuffer(a), SEC_E_OK);
 }
 

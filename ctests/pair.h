@@ -1,8 +1,9 @@
-/* Helpers for the NTLM tests: credentials from an explicit identity, and a
- * client/server handshake in one process, all through the W function
- * table (or the A table where a test says so). */
-#ifndef OPENSSPI_NTLM_PAIR_H
-#define OPENSSPI_NTLM_PAIR_H
+/* Helpers for the NTLM and Negotiate tests: credentials from an explicit
+ * identity, a client/server handshake in one process, and one protected
+ * message, all through the W function table (or the A table where a test
+ * says so). */
+#ifndef OPENSSPI_PAIR_H
+#define OPENSSPI_PAIR_H
 
 #include <sspi.h>
 #include "check.h"
@@ -11,14 +12,16 @@
 
 static PSecurityFunctionTableW T;
 static PSecurityFunctionTableA TA;
+/* The package `acquire` asks for. */
+static const char *PACKAGE = "NTLM";
 
 static void tables(void) {
     T = InitSecurityInterfaceW();
     TA = InitSecurityInterfaceA();
 }
 
-/* Credentials for NTLM with a UTF-16 identity; NULL user means NULL auth
- * data (the default credentials). */
+/* Credentials for PACKAGE with a UTF-16 identity; NULL user means NULL
+ * auth data (the default credentials). */
 static SECURITY_STATUS acquire(const char *user, const char *domain, const char *password,
                                ULONG use, CredHandle *h) {
     SEC_WINNT_AUTH_IDENTITY_W id;
@@ -36,7 +39,7 @@ static SECURITY_STATUS acquire(const char *user, const char *domain, const char 
         id.PasswordLength = (ULONG)wlen(p);
         id.Flags = SEC_WINNT_AUTH_IDENTITY_UNICODE;
     }
-    return T->AcquireCredentialsHandleW(NULL, wstr("NTLM"), use, NULL, user ? &id : NULL, NULL,
+    return T->AcquireCredentialsHandleW(NULL, wstr(PACKAGE), use, NULL, user ? &id : NULL, NULL,
                                         NULL, h, NULL);
 }
 
@@ -92,7 +95,8 @@ struct outcome {
     ULONG client_attrs, server_attrs;
 };
 
-/* Runs NEGOTIATE, CHALLENGE, AUTHENTICATE; stops at the first failure.
+/* Runs the two round trips (NTLM: NEGOTIATE, CHALLENGE, AUTHENTICATE;
+ * Negotiate: the same inside SPNEGO); stops at the first failure.
  * Both contexts exist afterwards when the first calls succeeded. */
 static struct outcome handshake(CredHandle *client, CredHandle *server, ULONG isc_req, ULONG asc_req,
                                 CtxtHandle *cctx, CtxtHandle *sctx) {
@@ -112,5 +116,33 @@ static struct outcome handshake(CredHandle *client, CredHandle *server, ULONG is
     (ISC_REQ_CONFIDENTIALITY | ISC_REQ_INTEGRITY | ISC_REQ_REPLAY_DETECT | ISC_REQ_SEQUENCE_DETECT | ISC_REQ_CONNECTION)
 #define ALL_PROTECTION_ASC \
     (ASC_REQ_CONFIDENTIALITY | ASC_REQ_INTEGRITY | ASC_REQ_REPLAY_DETECT | ASC_REQ_SEQUENCE_DETECT | ASC_REQ_CONNECTION)
+
+/* Signs or seals `data` at `from`; verifies or unseals at `to`. */
+struct msg {
+    unsigned char sig[16];
+    unsigned char data[64];
+    ULONG len;
+};
+
+static inline SECURITY_STATUS sign(CtxtHandle *h, struct msg *m, int seal) {
+    SecBuffer b[2] = {{16, SECBUFFER_TOKEN, m->sig}, {m->len, SECBUFFER_DATA, m->data}};
+    SecBufferDesc d = {SECBUFFER_VERSION, 2, b};
+    return seal ? T->EncryptMessage(h, 0, &d, 0) : T->MakeSignature(h, 0, &d, 0);
+}
+
+static inline SECURITY_STATUS check(CtxtHandle *h, struct msg *m, int seal, ULONG *qop) {
+    SecBuffer b[2] = {{m->len, SECBUFFER_DATA, m->data}, {16, SECBUFFER_TOKEN, m->sig}};
+    SecBufferDesc d = {SECBUFFER_VERSION, 2, b};
+    /* MessageSeqNo is ignored by connection-oriented NTLM. */
+    return seal ? T->DecryptMessage(h, &d, 12345, qop) : T->VerifySignature(h, &d, 999, qop);
+}
+
+static inline struct msg text(const char *s) {
+    struct msg m;
+    memset(&m, 0, sizeof m);
+    m.len = (ULONG)strlen(s);
+    memcpy(m.data, s, m.len);
+    return m;
+}
 
 #endif
