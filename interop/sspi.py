@@ -25,6 +25,8 @@ SECBUFFER_TOKEN = 2
 SECBUFFER_CHANNEL_BINDINGS = 14
 SECPKG_ATTR_NAMES = 1
 SECPKG_ATTR_SESSION_KEY = 9
+SECPKG_ATTR_NEGOTIATION_INFO = 12
+SECPKG_NEGOTIATION_COMPLETE = 0
 
 ISC_REQ_REPLAY_DETECT = 0x4
 ISC_REQ_SEQUENCE_DETECT = 0x8
@@ -63,6 +65,15 @@ class Identity(Structure):
 
 class SecPkgContextNamesW(Structure):
     _fields_ = [("sUserName", POINTER(c_uint16))]
+
+
+class SecPkgInfoW(Structure):
+    _fields_ = [("fCapabilities", c_uint32), ("wVersion", c_uint16), ("wRPCID", c_uint16),
+                ("cbMaxToken", c_uint32), ("Name", POINTER(c_uint16)), ("Comment", POINTER(c_uint16))]
+
+
+class SecPkgContextNegotiationInfoW(Structure):
+    _fields_ = [("PackageInfo", POINTER(SecPkgInfoW)), ("NegotiationState", c_uint32)]
 
 
 class SecPkgContextSessionKey(Structure):
@@ -115,6 +126,14 @@ class SspiError(Exception):
     def __init__(self, call, status):
         super().__init__("%s failed: 0x%08x" % (call, status & 0xFFFFFFFF))
         self.status = status
+
+
+def _unwide(p):
+    """A NUL-terminated UTF-16 string as str."""
+    chars = []
+    while p[len(chars)]:
+        chars.append(p[len(chars)])
+    return "".join(map(chr, chars))
 
 
 def _wide(s):
@@ -241,24 +260,27 @@ class Context:
         if status != SEC_E_OK:
             raise SspiError("VerifySignature", status)
 
-    def user_name(self):
-        names = SecPkgContextNamesW()
-        status = self.t.QueryContextAttributesW(byref(self.handle), SECPKG_ATTR_NAMES, byref(names))
+    def _query(self, attribute, value):
+        status = self.t.QueryContextAttributesW(byref(self.handle), attribute, byref(value))
         if status != SEC_E_OK:
             raise SspiError("QueryContextAttributesW", status)
-        chars = []
-        i = 0
-        while names.sUserName[i]:
-            chars.append(names.sUserName[i])
-            i += 1
+        return value
+
+    def user_name(self):
+        names = self._query(SECPKG_ATTR_NAMES, SecPkgContextNamesW())
+        name = _unwide(names.sUserName)
         self.t.FreeContextBuffer(names.sUserName)
-        return "".join(map(chr, chars))
+        return name
+
+    def negotiation_info(self):
+        """(package name, negotiation state) of SECPKG_ATTR_NEGOTIATION_INFO."""
+        info = self._query(SECPKG_ATTR_NEGOTIATION_INFO, SecPkgContextNegotiationInfoW())
+        name = _unwide(info.PackageInfo.contents.Name)
+        self.t.FreeContextBuffer(info.PackageInfo)
+        return name, info.NegotiationState
 
     def session_key(self):
-        key = SecPkgContextSessionKey()
-        status = self.t.QueryContextAttributesW(byref(self.handle), SECPKG_ATTR_SESSION_KEY, byref(key))
-        if status != SEC_E_OK:
-            raise SspiError("QueryContextAttributesW", status)
+        key = self._query(SECPKG_ATTR_SESSION_KEY, SecPkgContextSessionKey())
         value = bytes(key.SessionKey[:key.SessionKeyLength])
         self.t.FreeContextBuffer(key.SessionKey)
         return value

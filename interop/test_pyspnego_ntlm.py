@@ -4,27 +4,21 @@ client; handshake, sign and seal in both directions, channel bindings,
 and wrong passwords refused on each side."""
 
 import os
-import tempfile
 import unittest
 
 import spnego
-import spnego.channel_bindings
 import spnego.exceptions
 
 import sspi
+from common import DOMAIN, PASSWORD, USER, gss_bindings, make_user_file, run
 
-USER, DOMAIN, PASSWORD = "alice", "CORP", "Passw0rd!"
 PURE_NTLM = spnego.NegotiateOptions.use_ntlm
 
 
 def setUpModule():
     global LIB, USER_FILE
     LIB = sspi.Library()
-    fd, USER_FILE = tempfile.mkstemp(prefix="opensspi-interop-")
-    with os.fdopen(fd, "w") as f:
-        f.write("%s:%s:%s\n" % (DOMAIN, USER, PASSWORD))
-    # pyspnego's server and our default credentials both read this file.
-    os.environ["NTLM_USER_FILE"] = USER_FILE
+    USER_FILE = make_user_file()
 
 
 def tearDownModule():
@@ -38,19 +32,6 @@ def py_client(password=PASSWORD, bindings=None):
 
 def py_server(bindings=None):
     return spnego.server(protocol="ntlm", options=PURE_NTLM, channel_bindings=bindings)
-
-
-def run(initiator_step, acceptor_step):
-    """Drives a handshake: tokens go back and forth until both are done."""
-    token = initiator_step(None)
-    while token:
-        token = acceptor_step(token)
-        if token:
-            token = initiator_step(token)
-
-
-def gss_bindings(data):
-    return spnego.channel_bindings.GssChannelBindings(application_data=data)
 
 
 class OurClientTheirServer(unittest.TestCase):

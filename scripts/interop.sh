@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Interop with independent implementations, against the installed library
-# in build/stage: pyspnego's pure-Python NTLM as server and as client.
+# in build/stage: pyspnego's pure-Python NTLM and SPNEGO as server and as
+# client.
 # Creates the virtualenv build/venv on first use.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,4 +14,4 @@ if ! "$venv/bin/python" -c "import spnego" 2>/dev/null; then
 fi
 export OPENSSPI_LIB="$PWD/build/stage/lib/libopensspi.so"
 cd interop
-"../$venv/bin/python" -m unittest -v test_pyspnego_ntlm 2>&1
+"../$venv/bin/python" -m unittest -v test_pyspnego_ntlm test_pyspnego_negotiate 2>&1
