@@ -2,7 +2,10 @@
  * connect to 127.0.0.1:PORT, authenticate with InitializeSecurityContext,
  * then exchange sealed messages.
  *
- *   sspi_client PORT USER DOMAIN PASSWORD [PACKAGE] */
+ *   sspi_client PORT USER DOMAIN PASSWORD [PACKAGE]
+ *
+ * PACKAGE is Negotiate (the default, as on Windows) or NTLM. The server
+ * answers every token with one frame, empty when it has nothing to say. */
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <sspi.h>
@@ -27,7 +30,7 @@ static int connect_to(int port) {
 }
 
 int main(int argc, char **argv) {
-    const char *package = argc > 5 ? argv[5] : "NTLM";
+    const char *package = argc > 5 ? argv[5] : "Negotiate";
     unsigned char in[MAX_MESSAGE], out[MAX_MESSAGE];
     SEC_WINNT_AUTH_IDENTITY_A id;
     CredHandle cred;
@@ -57,8 +60,11 @@ int main(int argc, char **argv) {
     fd = connect_to(atoi(argv[1]));
     if (fd < 0) return fail("connect", 0);
 
-    /* The handshake: call InitializeSecurityContext until SEC_E_OK, sending
-     * each token and feeding back each reply. */
+    /* The handshake: call InitializeSecurityContext, send its token, feed
+     * back the server's answer, until SEC_E_OK with nothing left to send and
+     * nothing coming back. With Negotiate, the call that sends the last
+     * token already returns SEC_E_OK; the server's answer (its
+     * accept-completed) then goes through one more call, which checks it. */
     for (;;) {
         SecBuffer ib = {(ULONG)n, SECBUFFER_TOKEN, in}, ob = {sizeof out, SECBUFFER_TOKEN, out};
         SecBufferDesc id_ = {SECBUFFER_VERSION, 1, &ib}, od = {SECBUFFER_VERSION, 1, &ob};
@@ -68,10 +74,17 @@ int main(int argc, char **argv) {
         have_ctx = 1;
         printf("client: InitializeSecurityContext -> %s, %u-byte token\n",
                s == SEC_E_OK ? "SEC_E_OK" : "SEC_I_CONTINUE_NEEDED", (unsigned)ob.cbBuffer);
-        if (ob.cbBuffer > 0 && send_msg(fd, out, ob.cbBuffer)) return fail("send", 0);
-        if (s == SEC_E_OK) break;
+        if (ob.cbBuffer == 0) {
+            if (s == SEC_E_OK) break;
+            return fail("InitializeSecurityContext (no token to send)", s);
+        }
+        if (send_msg(fd, out, ob.cbBuffer)) return fail("send", 0);
         n = recv_msg(fd, in);
-        if (n <= 0) return fail("receive (the server refused us)", 0);
+        if (n < 0) return fail("receive", 0);
+        if (n == 0) {
+            if (s == SEC_E_OK) break;
+            return fail("receive (the server refused us)", 0);
+        }
     }
     printf("client: authenticated (flags 0x%08x)\n", (unsigned)attrs);
 

@@ -5,7 +5,9 @@
  *   sspi_server PORT_FILE [PACKAGE]
  *
  * Listens on a free port and writes its number to PORT_FILE. The accounts
- * it accepts are those of NTLM_USER_FILE (NULL auth data). */
+ * it accepts are those of NTLM_USER_FILE (NULL auth data). PACKAGE is
+ * Negotiate (the default, as on Windows) or NTLM. Every client token gets
+ * one frame back, empty when AcceptSecurityContext has no token. */
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <sspi.h>
@@ -40,7 +42,7 @@ static int listen_once(const char *port_file) {
 }
 
 int main(int argc, char **argv) {
-    const char *package = argc > 2 ? argv[2] : "NTLM";
+    const char *package = argc > 2 ? argv[2] : "Negotiate";
     unsigned char in[MAX_MESSAGE], out[MAX_MESSAGE];
     CredHandle cred;
     CtxtHandle ctx;
@@ -71,13 +73,14 @@ int main(int argc, char **argv) {
                                      ASC_REQ_CONFIDENTIALITY | ASC_REQ_INTEGRITY | ASC_REQ_CONNECTION,
                                      SECURITY_NATIVE_DREP, &ctx, &od, &attrs, NULL);
         if (s != SEC_E_OK && s != SEC_I_CONTINUE_NEEDED) {
-            send_msg(fd, "", 0);
+            /* Negotiate's refusal carries a reject token for the client. */
+            send_msg(fd, out, ob.cbBuffer);
             return fail("AcceptSecurityContext", s);
         }
         have_ctx = 1;
         printf("server: AcceptSecurityContext -> %s, %u-byte token\n",
                s == SEC_E_OK ? "SEC_E_OK" : "SEC_I_CONTINUE_NEEDED", (unsigned)ob.cbBuffer);
-        if (ob.cbBuffer > 0 && send_msg(fd, out, ob.cbBuffer)) return fail("send", 0);
+        if (send_msg(fd, out, ob.cbBuffer)) return fail("send", 0);
     } while (s == SEC_I_CONTINUE_NEEDED);
 
     if ((s = T->QueryContextAttributesA(&ctx, SECPKG_ATTR_NAMES, &names)) != SEC_E_OK)

@@ -2,8 +2,9 @@
 # The main example: builds and installs the library, builds the C example
 # client and server against the installed tree, and runs them as two
 # processes talking over a loopback TCP socket (the flow of Microsoft's SSPI
-# client/server sample): they authenticate with NTLM, then exchange sealed
-# messages. The server's accounts come from a temporary NTLM_USER_FILE.
+# client/server sample): they authenticate with Negotiate (the default, as
+# on Windows), then exchange sealed messages; then the same with NTLM. The
+# server's accounts come from a temporary NTLM_USER_FILE.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -17,8 +18,17 @@ cc "${flags[@]}" examples/sspi_client.c -lopensspi -o build/sspi_client
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 echo "EXAMPLE:alice:Passw0rd!" > "$work/users"
-NTLM_USER_FILE="$work/users" build/sspi_server "$work/port" NTLM &
-server=$!
-for _ in $(seq 100); do [ -s "$work/port" ] && break; sleep 0.05; done
-build/sspi_client "$(cat "$work/port")" alice EXAMPLE 'Passw0rd!' NTLM
-wait "$server"
+# run PACKAGE...: one client/server pair; the package arguments, if any,
+# go to both programs.
+run() {
+  rm -f "$work/port"
+  NTLM_USER_FILE="$work/users" build/sspi_server "$work/port" "$@" &
+  local server=$!
+  for _ in $(seq 100); do [ -s "$work/port" ] && break; sleep 0.05; done
+  build/sspi_client "$(cat "$work/port")" alice EXAMPLE 'Passw0rd!' "$@"
+  wait "$server"
+}
+echo "-- Negotiate (the default)"
+run
+echo "-- NTLM"
+run NTLM
