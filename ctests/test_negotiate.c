@@ -318,6 +318,26 @@ static void output_buffers(void) {
     CHECK_STATUS(T->FreeContextBuffer(outb.pvBuffer), SEC_E_OK);
     T->DeleteSecurityContext(&c);
     T->DeleteSecurityContext(&s);
+    /* A reject is allocated too, and freed by the caller. */
+    {
+        static const unsigned char foreign[] = {0x60, 0x15, 0x06, 0x06, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x02,
+                                                0xa0, 0x0b, 0x30, 0x09, 0xa0, 0x07, 0x30, 0x05,
+                                                0x06, 0x03, 0x2a, 0x03, 0x04};
+        CtxtHandle x = {7, 7};
+        desc1(&ind, &inb, SECBUFFER_TOKEN, (void *)foreign, sizeof foreign);
+        desc1(&outd, &outb, SECBUFFER_TOKEN, NULL, 0);
+        CHECK_STATUS(T->AcceptSecurityContext(&server_cred, NULL, &ind, ASC_REQ_ALLOCATE_MEMORY, SECURITY_NATIVE_DREP, &x, &outd, &attrs,
+                                              NULL),
+                     SEC_E_INVALID_TOKEN);
+        CHECK(outb.pvBuffer != NULL && outb.cbBuffer == sizeof REJECT && memcmp(outb.pvBuffer, REJECT, sizeof REJECT) == 0);
+        CHECK(x.dwLower == 7 && x.dwUpper == 7);
+        CHECK_STATUS(T->FreeContextBuffer(outb.pvBuffer), SEC_E_OK);
+        /* No room for it: the error alone. */
+        desc1(&outd, &outb, SECBUFFER_TOKEN, small, 4);
+        CHECK_STATUS(T->AcceptSecurityContext(&server_cred, NULL, &ind, 0, SECURITY_NATIVE_DREP, &x, &outd, &attrs, NULL),
+                     SEC_E_INVALID_TOKEN);
+        CHECK(outb.cbBuffer == 0);
+    }
 }
 
 /* A client of the NTLM package (raw NTLMSSP) against a Negotiate server. */

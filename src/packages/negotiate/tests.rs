@@ -9,7 +9,7 @@ use super::mechs::{Mech, NTLM, NTLM_OID};
 use super::token::{self, NegState};
 use super::*;
 use crate::packages::mock::MockPackage;
-use crate::packages::ntlm::Ntlm;
+use crate::packages::ntlm::{Ntlm, NtlmContext, NtlmCredentials};
 
 /// A made-up mechanism preferred over NTLM, standing in for Kerberos.
 static MOCK: Mech = Mech {
@@ -73,6 +73,22 @@ fn tok(data: &[u8]) -> [InBuf<'_>; 1] {
         kind: SECBUFFER_TOKEN,
         data,
     }]
+}
+
+/// An NTLM credential for the test account.
+fn ntlm_credential(usage: u32) -> NtlmCredentials {
+    let request = AcquireRequest {
+        principal: None,
+        usage: CredentialUse(usage),
+        identity: Some(identity("Passw0rd", None)),
+    };
+    Package::acquire_credentials(&Ntlm, request).unwrap().0
+}
+
+/// A later step of a plain NTLM context.
+fn ntlm_step(cred: &NtlmCredentials, ctx: &mut NtlmContext, token: &[u8]) -> StepOutput {
+    let bufs = tok(token);
+    Package::step(&Ntlm, Some(cred), ctx, &step_input(&bufs, None)).unwrap()
 }
 
 struct Pair {
@@ -432,46 +448,21 @@ fn a_one_leg_mechanism_completes_without_mics() {
 
 #[test]
 fn raw_ntlm_is_accepted_without_spnego() {
-    let ntlm_cred = Package::acquire_credentials(
-        &Ntlm,
-        AcquireRequest {
-            principal: None,
-            usage: CredentialUse(SECPKG_CRED_OUTBOUND),
-            identity: Some(identity("Passw0rd", None)),
-        },
-    )
-    .unwrap()
-    .0;
+    let ntlm_cred = ntlm_credential(SECPKG_CRED_OUTBOUND);
     let (mut client, negotiate) =
         Package::initialize(&Ntlm, &ntlm_cred, &step_input(&[], None)).unwrap();
-    let scred = server_cred();
-    let bufs = tok(&negotiate.token);
-    let (mut server, challenge) =
-        Package::accept(&NEGOTIATE, &scred, &step_input(&bufs, None)).unwrap();
+    let mut p = Pair::start(&NEGOTIATE, client_cred(), server_cred()).0;
+    let challenge = p.server_step(&negotiate.token).unwrap();
     assert_eq!(challenge.status, SEC_I_CONTINUE_NEEDED);
     assert!(
         challenge.token.starts_with(b"NTLMSSP\0\x02"),
         "a raw CHALLENGE"
     );
-    let bufs = tok(&challenge.token);
-    let auth = Package::step(
-        &Ntlm,
-        Some(&ntlm_cred),
-        &mut client,
-        &step_input(&bufs, None),
-    )
-    .unwrap();
-    let bufs = tok(&auth.token);
-    let done = Package::step(
-        &NEGOTIATE,
-        Some(&scred),
-        &mut server,
-        &step_input(&bufs, None),
-    )
-    .unwrap();
+    let auth = ntlm_step(&ntlm_cred, &mut client, &challenge.token);
+    let done = p.server_step(&auth.token).unwrap();
     assert_eq!(done.status, SEC_E_OK);
     assert!(done.token.is_empty());
-    match server.query(SECPKG_ATTR_NEGOTIATION_INFO).unwrap() {
+    match p.server().query(SECPKG_ATTR_NEGOTIATION_INFO).unwrap() {
         ContextAttribute::NegotiationInfo { package, state } => {
             assert_eq!((package.name, state), ("NTLM", SECPKG_NEGOTIATION_COMPLETE));
         }
@@ -593,4 +584,37 @@ fn export_and_import_carry_the_mechanism() {
     for cut in 0..packed.len().min(40) {
         assert!(Package::import(&NEGOTIATE, &packed[..cut]).is_err());
     }
+}
+
+#[test]
+fn a_raw_answer_switches_the_initiator_to_raw_ntlm() {
+    // A server that speaks NTLM only, fed the NEGOTIATE inside our
+    // NegTokenInit, answers with a raw CHALLENGE.
+    let (mut p, init) = Pair::start(&NEGOTIATE, client_cred(), server_cred());
+    let negotiate = token::bytes(token::decode_init(&init).unwrap().mech_token)
+        .unwrap()
+        .to_vec();
+    let ntlm_server = ntlm_credential(SECPKG_CRED_INBOUND);
+    let bufs = tok(&negotiate);
+    let (mut server, challenge) =
+        Package::accept(&Ntlm, &ntlm_server, &step_input(&bufs, None)).unwrap();
+    let auth = p.client_step(&challenge.token).unwrap();
+    assert_eq!(auth.status, SEC_E_OK);
+    assert!(
+        auth.token.starts_with(b"NTLMSSP\0\x03"),
+        "a raw AUTHENTICATE"
+    );
+    assert_eq!(
+        ntlm_step(&ntlm_server, &mut server, &auth.token).status,
+        SEC_E_OK
+    );
+    let mut sig = [0u8; 16];
+    let mut data = *b"raw";
+    let mut msg = [
+        SecBuf::writable(SECBUFFER_DATA, &mut data),
+        SecBuf::writable(SECBUFFER_TOKEN, &mut sig),
+    ];
+    Package::encrypt(&NEGOTIATE, &mut p.client, 0, &mut msg, 0).unwrap();
+    Package::decrypt(&Ntlm, &mut server, &mut msg, 0).unwrap();
+    assert_eq!(msg[0].data(), b"raw");
 }

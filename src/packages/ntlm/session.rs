@@ -672,7 +672,9 @@ mod tests {
         restarted.send.seq = 1;
         assert_eq!(sig, restarted.sign(&[b"hello"]));
         // The acceptor checks both in turn.
-        server.verify_mech_list_mic(mech_types, &mic).expect("mic verifies");
+        server
+            .verify_mech_list_mic(mech_types, &mic)
+            .expect("mic verifies");
         server.verify(&[b"hello"], &sig).expect("message verifies");
         // A MIC over other bytes, or a second MIC, does not.
         let (_, mut other) = pair(&RANDOM_SESSION_KEY, KAT_FLAGS);
