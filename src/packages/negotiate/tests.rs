@@ -618,3 +618,34 @@ fn a_raw_answer_switches_the_initiator_to_raw_ntlm() {
     Package::decrypt(&Ntlm, &mut server, &mut msg, 0).unwrap();
     assert_eq!(msg[0].data(), b"raw");
 }
+
+#[test]
+fn every_single_byte_corruption_is_refused() {
+    // Each token of a good exchange with each byte flipped in turn: every
+    // step returns (no panic), and none completes. The DER framing is
+    // strict, and NTLM's MIC covers all three NTLM messages.
+    let (mut p, init) = Pair::start(&NEGOTIATE, client_cred(), server_cred());
+    let first = p.server_step(&init).unwrap();
+    let last = p.client_step(&first.token).unwrap();
+    let tokens = [init, first.token, last.token];
+    for (which, good) in tokens.iter().enumerate() {
+        for at in 0..good.len() {
+            let mut bad = good.clone();
+            bad[at] ^= 0x41;
+            let (mut q, init) = Pair::start(&NEGOTIATE, client_cred(), server_cred());
+            let outcome = (|| -> SecResult<Status> {
+                let a = q.server_step(if which == 0 { &bad } else { &init })?;
+                if a.status < 0 {
+                    return Ok(a.status);
+                }
+                let b = q.client_step(if which == 1 { &bad } else { &a.token })?;
+                Ok(q.server_step(if which == 2 { &bad } else { &b.token })?
+                    .status)
+            })();
+            assert!(
+                !matches!(outcome, Ok(SEC_E_OK)),
+                "token {which}, byte {at}: the exchange completed"
+            );
+        }
+    }
+}
