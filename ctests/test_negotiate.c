@@ -425,6 +425,29 @@ static void export_import(void) {
     T->DeleteSecurityContext(&s2);
 }
 
+/* ISC_REQ_NULL_SESSION: an anonymous NTLM logon inside SPNEGO (no session
+ * key, so no mechListMIC). */
+static void anonymous(void) {
+    CtxtHandle c, s;
+    SecPkgContext_NamesW names;
+    struct wire a, b;
+    ULONG ca, sa;
+    CHECK_STATUS(isc(&client_cred, NULL, &c, ISC_REQ_NULL_SESSION, NULL, &a, &ca), SEC_I_CONTINUE_NEEDED);
+    CHECK_STATUS(asc(&server_cred, NULL, &s, 0, &a, &b, &sa), SEC_I_CONTINUE_NEEDED);
+    CHECK_STATUS(isc(&client_cred, &c, &c, ISC_REQ_NULL_SESSION, &b, &a, &ca), SEC_E_OK);
+    CHECK(ca & ISC_RET_NULL_SESSION);
+    CHECK_STATUS(asc(&server_cred, &s, &s, 0, &a, &b, &sa), SEC_E_OK);
+    CHECK(sa & ASC_RET_NULL_SESSION);
+    /* accept-completed without a mechListMIC. */
+    CHECK(b.len == 9 && neg_state_is(&b, 0));
+    CHECK_STATUS(isc(&client_cred, &c, &c, ISC_REQ_NULL_SESSION, &b, &a, &ca), SEC_E_OK);
+    CHECK_STATUS(T->QueryContextAttributesW(&s, SECPKG_ATTR_NAMES, &names), SEC_E_OK);
+    CHECK(weq(names.sUserName, "NT AUTHORITY\\ANONYMOUS LOGON"));
+    T->FreeContextBuffer(names.sUserName);
+    T->DeleteSecurityContext(&c);
+    T->DeleteSecurityContext(&s);
+}
+
 /* NULL auth data on the server: the accounts of NTLM_USER_FILE. */
 static void server_with_user_file(void) {
     char path[] = "/tmp/opensspi-negotiate-XXXXXX";
@@ -459,6 +482,7 @@ int main(void) {
     RUN(raw_ntlm_client);
     RUN(package_list);
     RUN(export_import);
+    RUN(anonymous);
     RUN(server_with_user_file);
     T->FreeCredentialsHandle(&client_cred);
     T->FreeCredentialsHandle(&server_cred);

@@ -269,9 +269,9 @@ impl NegotiateContext {
         }
         let init = token::decode_init(token).map_err(|_| SEC_E_INVALID_TOKEN)?;
         let mech_types =
-            token::encode_mech_types(&init.mech_types).map_err(|_| SEC_E_INVALID_TOKEN)?;
+            token::encode_mech_types(&init.mech_types.0).map_err(|_| SEC_E_INVALID_TOKEN)?;
         // The first offered mechanism this side supports.
-        let choice = init.mech_types.iter().enumerate().find_map(|(i, oid)| {
+        let choice = init.mech_types.0.iter().enumerate().find_map(|(i, oid)| {
             cred.mechs()
                 .iter()
                 .find(|m| m.mech.is_named(oid))

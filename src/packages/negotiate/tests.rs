@@ -182,7 +182,7 @@ fn messages_flow(package: &Negotiate, a: &mut NegotiateContext, b: &mut Negotiat
 fn ntlm_exchange_with_mech_list_mics() {
     let (mut p, init) = Pair::start(&NEGOTIATE, client_cred(), server_cred());
     let parsed = token::decode_init(&init).expect("NegTokenInit");
-    assert_eq!(parsed.mech_types, vec![NTLM_OID]);
+    assert_eq!(parsed.mech_types.0, vec![NTLM_OID]);
     assert!(token::bytes(parsed.mech_token)
         .expect("optimistic token")
         .starts_with(b"NTLMSSP\0\x01\0\0\0"));
@@ -380,7 +380,7 @@ fn initiator_falls_back_to_the_acceptors_choice() {
     let (mut p, init) = Pair::start(&MOCK_THEN_NTLM, ccred, server_cred());
     let scred = server_cred();
     let parsed = token::decode_init(&init).unwrap();
-    assert_eq!(parsed.mech_types, vec![MOCK.oid(), NTLM_OID]);
+    assert_eq!(parsed.mech_types.0, vec![MOCK.oid(), NTLM_OID]);
     assert_eq!(token::bytes(parsed.mech_token), Some(&b"init"[..]));
 
     // The acceptor side is plain Negotiate (NTLM only).
@@ -560,7 +560,7 @@ fn package_list_selects_mechanisms() {
     let cred = acquire(&MOCK_THEN_NTLM, SECPKG_CRED_OUTBOUND, "p", Some("!Mock")).unwrap();
     let (_ctx, out) = Package::initialize(&MOCK_THEN_NTLM, &cred, &step_input(&[], None)).unwrap();
     assert_eq!(
-        token::decode_init(&out.token).unwrap().mech_types,
+        token::decode_init(&out.token).unwrap().mech_types.0,
         vec![NTLM_OID]
     );
 }

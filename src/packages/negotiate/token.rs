@@ -10,7 +10,10 @@
 //! proportion to its own size. Bytes after a complete token are ignored.
 
 use der::asn1::{Application, BitStringRef, ObjectIdentifier, OctetStringRef};
-use der::{Choice, Decode, Encode, Enumerated, Sequence, SliceReader, TagMode, TagNumber};
+use der::{
+    Choice, Decode, DecodeValue, Encode, EncodeValue, Enumerated, ErrorKind, FixedTag, Header,
+    Length, Reader, Sequence, SliceReader, Tag, TagMode, TagNumber, Writer,
+};
 
 /// SPNEGO's own OID, 1.3.6.1.5.5.2 (RFC 4178 section 3).
 pub const SPNEGO_OID: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.2");
@@ -23,6 +26,43 @@ impl From<der::Error> for Malformed {
     fn from(_: der::Error) -> Self {
         Malformed
     }
+}
+
+/// The most mechanisms a MechTypeList may name (Windows offers four); a
+/// longer list is refused rather than stored.
+pub const MAX_MECHS: usize = 32;
+
+/// MechTypeList: `SEQUENCE OF MechType`, at most [`MAX_MECHS`] long.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MechTypeList(pub Vec<ObjectIdentifier>);
+
+impl<'a> DecodeValue<'a> for MechTypeList {
+    type Error = der::Error;
+
+    fn decode_value<R: Reader<'a>>(reader: &mut R, _header: Header) -> der::Result<Self> {
+        let mut mechs = Vec::new();
+        while !reader.is_finished() {
+            if mechs.len() == MAX_MECHS {
+                return Err(reader.error(ErrorKind::Overlength));
+            }
+            mechs.push(ObjectIdentifier::decode(reader)?);
+        }
+        Ok(MechTypeList(mechs))
+    }
+}
+
+impl EncodeValue for MechTypeList {
+    fn value_len(&self) -> der::Result<Length> {
+        self.0.value_len()
+    }
+
+    fn encode_value(&self, writer: &mut impl Writer) -> der::Result<()> {
+        self.0.encode_value(writer)
+    }
+}
+
+impl FixedTag for MechTypeList {
+    const TAG: Tag = Tag::Sequence;
 }
 
 /// NegTokenResp's negState.
@@ -40,7 +80,7 @@ pub enum NegState {
 pub struct NegTokenInit<'a> {
     /// The mechanisms the initiator offers, most preferred first.
     #[asn1(context_specific = "0")]
-    pub mech_types: Vec<ObjectIdentifier>,
+    pub mech_types: MechTypeList,
     /// RFC 2478's context flags, kept for compatibility; ignored.
     #[asn1(context_specific = "1", optional = "true")]
     pub req_flags: Option<BitStringRef<'a>>,
@@ -96,7 +136,7 @@ fn octets(data: Option<&[u8]>) -> Result<Option<&OctetStringRef>, Malformed> {
 /// The DER MechTypeList of `mechs`: what NegTokenInit carries and what the
 /// mechListMIC covers.
 pub fn encode_mech_types(mechs: &[ObjectIdentifier]) -> Result<Vec<u8>, Malformed> {
-    Ok(mechs.to_vec().to_der()?)
+    Ok(MechTypeList(mechs.to_vec()).to_der()?)
 }
 
 /// The initiator's first token.
@@ -105,7 +145,7 @@ pub fn encode_init(
     mech_token: Option<&[u8]>,
 ) -> Result<Vec<u8>, Malformed> {
     let init = NegTokenInit {
-        mech_types: mechs.to_vec(),
+        mech_types: MechTypeList(mechs.to_vec()),
         req_flags: None,
         mech_token: octets(mech_token)?,
         mech_list_mic: None,
@@ -265,7 +305,7 @@ mod tests {
         );
 
         let init = decode_init(&token).expect("decode");
-        assert_eq!(init.mech_types, vec![NTLM]);
+        assert_eq!(init.mech_types.0, vec![NTLM]);
         assert_eq!(bytes(init.mech_token), Some(&ntlm_negotiate()[..]));
         assert_eq!(init.mech_list_mic, None);
     }
@@ -335,7 +375,7 @@ mod tests {
              0609 2a864886f712010202 060a 2b06010401823702021e 060a 2b06010401823702020a",
         );
         let init = decode_init(&token).expect("decode");
-        assert_eq!(init.mech_types, vec![MS_KRB5, KRB5, NEGOEX, NTLM]);
+        assert_eq!(init.mech_types.0, vec![MS_KRB5, KRB5, NEGOEX, NTLM]);
         assert_eq!(init.mech_token, None);
         // Bytes after the token are not part of it.
         token.extend_from_slice(b"trailing");
@@ -377,6 +417,16 @@ mod tests {
         assert_eq!(decode_resp(b""), Err(Malformed));
         assert_eq!(decode_resp(b"NTLMSSP\0\x02\0\0\0"), Err(Malformed));
         assert_eq!(decode_init(&[0x60]), Err(Malformed));
+    }
+
+    #[test]
+    fn long_mech_lists_are_refused() {
+        let many = vec![NTLM; MAX_MECHS];
+        let token = encode_init(&many, None).unwrap();
+        assert_eq!(decode_init(&token).unwrap().mech_types.0.len(), MAX_MECHS);
+        let too_many = vec![NTLM; MAX_MECHS + 1];
+        let token = encode_init(&too_many, None).unwrap();
+        assert_eq!(decode_init(&token), Err(Malformed));
     }
 
     #[test]
