@@ -425,6 +425,29 @@ static void export_import(void) {
     T->DeleteSecurityContext(&s2);
 }
 
+/* AcceptSecurityContext without input: MS-SPNG's NegTokenInit2 hint (what
+ * SMB servers send first), which the client takes as its first input. */
+static void server_speaks_first(void) {
+    CtxtHandle c, s;
+    struct wire a, b;
+    ULONG ca, sa;
+    SecBufferDesc outd;
+    SecBuffer outb;
+    static const char hint[] = "not_defined_in_RFC4178@please_ignore";
+    desc1(&outd, &outb, SECBUFFER_TOKEN, b.data, TOKEN_MAX);
+    CHECK_STATUS(T->AcceptSecurityContext(&server_cred, NULL, NULL, 0, SECURITY_NATIVE_DREP, &s, &outd, &sa, NULL),
+                 SEC_I_CONTINUE_NEEDED);
+    b.len = outb.cbBuffer;
+    CHECK(b.len > 40 && b.data[0] == 0x60 && memcmp(b.data + 2, SPNEGO_HEAD, sizeof SPNEGO_HEAD) == 0);
+    CHECK(b.len > sizeof hint && memcmp(b.data + b.len - (sizeof hint - 1), hint, sizeof hint - 1) == 0);
+    CHECK_STATUS(isc(&client_cred, NULL, &c, 0, &b, &a, &ca), SEC_I_CONTINUE_NEEDED);
+    CHECK_STATUS(asc(&server_cred, &s, &s, 0, &a, &b, &sa), SEC_I_CONTINUE_NEEDED);
+    CHECK_STATUS(isc(&client_cred, &c, &c, 0, &b, &a, &ca), SEC_E_OK);
+    CHECK_STATUS(asc(&server_cred, &s, &s, 0, &a, &b, &sa), SEC_E_OK);
+    T->DeleteSecurityContext(&c);
+    T->DeleteSecurityContext(&s);
+}
+
 /* ISC_REQ_NULL_SESSION: an anonymous NTLM logon inside SPNEGO (no session
  * key, so no mechListMIC). */
 static void anonymous(void) {
@@ -483,6 +506,7 @@ int main(void) {
     RUN(package_list);
     RUN(export_import);
     RUN(anonymous);
+    RUN(server_speaks_first);
     RUN(server_with_user_file);
     T->FreeCredentialsHandle(&client_cred);
     T->FreeCredentialsHandle(&server_cred);

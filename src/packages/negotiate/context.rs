@@ -46,6 +46,8 @@ pub enum Role {
 enum Phase {
     /// Initiator: NegTokenInit sent, the acceptor has not chosen yet.
     Proposed,
+    /// Acceptor: NegTokenInit2 sent, waiting for the NegTokenInit.
+    Hinted,
     /// Tokens are still being exchanged.
     Negotiating,
     /// Authenticated. `last_token_pending`: the initiator finished before
@@ -150,6 +152,11 @@ fn with_token<'b>(outer: &'b StepInput<'_>, token: Option<&'b [u8]>) -> Vec<InBu
 /// One step of `mech` on `token`: continues `inner`, or creates the
 /// mechanism's context (returned) when there is none. `room` is what the
 /// mechanism's token may take of the caller's buffer.
+///
+/// The initiator always asks its mechanism for integrity, which the
+/// mechListMIC needs (Windows' NTLM under Negotiate sets NEGOTIATE_SIGN
+/// whatever the caller asked); ISC_RET_INTEGRITY is reported only to a
+/// caller that asked for it.
 fn run_mech(
     role: Role,
     mech: &'static Mech,
@@ -160,25 +167,31 @@ fn run_mech(
     room: Option<usize>,
 ) -> SecResult<(Option<AnyContext>, StepOutput)> {
     let buffers = with_token(outer, token);
+    let added = match role {
+        Role::Initiator => ISC_REQ_INTEGRITY & !outer.req_flags,
+        Role::Acceptor => 0,
+    };
     let input = StepInput {
         target: outer.target,
-        req_flags: outer.req_flags,
+        req_flags: outer.req_flags | added,
         data_rep: outer.data_rep,
         inputs: &buffers,
         out_capacity: room,
     };
     let mech_cred = cred.and_then(|c| c.for_mech(mech));
-    match inner {
-        Some(ctx) => Ok((None, mech.package.step(mech_cred, ctx, &input)?)),
+    let (created, mut out) = match inner {
+        Some(ctx) => (None, mech.package.step(mech_cred, ctx, &input)?),
         None => {
             let cred = mech_cred.ok_or(SEC_E_INVALID_HANDLE)?;
             let (ctx, out) = match role {
                 Role::Initiator => mech.package.initialize(cred, &input)?,
                 Role::Acceptor => mech.package.accept(cred, &input)?,
             };
-            Ok((Some(ctx), out))
+            (Some(ctx), out)
         }
-    }
+    };
+    out.ret_flags &= !added;
+    Ok((created, out))
 }
 
 /// The room left for a mechanism token in `capacity` once wrapped by
@@ -248,23 +261,43 @@ impl NegotiateContext {
     }
 
     /// The first AcceptSecurityContext call: the initiator's NegTokenInit
-    /// (or a raw mechanism token).
+    /// (or a raw mechanism token). Without an input token, the answer is
+    /// MS-SPNG's NegTokenInit2 listing this side's mechanisms (what an SMB
+    /// server sends first), and the next call takes the NegTokenInit.
     pub fn accept(
         cred: &NegotiateCredentials,
         input: &StepInput<'_>,
     ) -> SecResult<(Self, StepOutput)> {
-        let token = input
-            .token()
-            .filter(|t| !t.is_empty())
-            .ok_or(SEC_E_INVALID_TOKEN)?;
+        let mut ctx = Self::new(Role::Acceptor, cred.first().mech);
+        let out = match input.token().filter(|t| !t.is_empty()) {
+            Some(token) => ctx.begin_acceptor(cred, input, token)?,
+            None => {
+                let oids: Vec<ObjectIdentifier> =
+                    cred.mechs().iter().map(|m| m.mech.oid()).collect();
+                let token = token::encode_init2(&oids).map_err(|_| SEC_E_INTERNAL_ERROR)?;
+                fits(&token, input)?;
+                ctx.phase = Phase::Hinted;
+                ctx.output(SEC_I_CONTINUE_NEEDED, token)
+            }
+        };
+        Ok((ctx, out))
+    }
+
+    /// The acceptor's handling of the initiator's first token. Changes
+    /// nothing when it fails, unless it returns a reject.
+    fn begin_acceptor(
+        &mut self,
+        cred: &NegotiateCredentials,
+        input: &StepInput<'_>,
+        token: &[u8],
+    ) -> SecResult<StepOutput> {
         if !token::looks_framed(token) {
             if let Some(raw) = cred.mechs().iter().find(|m| m.mech.claims_raw(token)) {
                 let (inner, out) = raw.mech.package.accept(&raw.cred, input)?;
-                let mut ctx = Self::new(Role::Acceptor, raw.mech);
-                ctx.spnego = false;
-                ctx.inner = Some(inner);
-                let out = ctx.after_raw(out);
-                return Ok((ctx, out));
+                self.mech = raw.mech;
+                self.spnego = false;
+                self.inner = Some(inner);
+                return Ok(self.after_raw(out));
             }
         }
         let init = token::decode_init(token).map_err(|_| SEC_E_INVALID_TOKEN)?;
@@ -277,19 +310,19 @@ impl NegotiateContext {
                 .find(|m| m.mech.is_named(oid))
                 .map(|m| (i, *oid, m.mech))
         });
-        let mut ctx = Self::new(Role::Acceptor, cred.first().mech);
-        ctx.mech_types = mech_types;
         let Some((index, oid, mech)) = choice else {
-            let out = ctx.reject(SEC_E_INVALID_TOKEN);
-            return Ok((ctx, out));
+            return Ok(self.reject(SEC_E_INVALID_TOKEN));
         };
-        ctx.mech = mech;
-        ctx.supported = Some(oid);
+        let before = (self.mech, self.supported, self.mic, self.phase);
+        self.mech_types = mech_types;
+        self.mech = mech;
+        self.supported = Some(oid);
+        self.phase = Phase::Negotiating;
         if index != 0 {
             // Not the initiator's preferred mechanism: its optimistic token
             // is for another one, and the choice must be protected.
-            ctx.mic.required = true;
-            ctx.mic.requested = true;
+            self.mic.required = true;
+            self.mic.requested = true;
         }
         let optimistic = if index == 0 {
             token::bytes(init.mech_token)
@@ -297,8 +330,12 @@ impl NegotiateContext {
             None
         };
         let peer_mic = token::bytes(init.mech_list_mic);
-        let out = ctx.acceptor_round(Some(cred), input, optimistic, peer_mic, true)?;
-        Ok((ctx, out))
+        let out = self.acceptor_round(Some(cred), input, optimistic, peer_mic, true);
+        if out.is_err() {
+            // SEC_E_BUFFER_TOO_SMALL: as it was.
+            (self.mech, self.supported, self.mic, self.phase) = before;
+        }
+        out
     }
 
     /// A later Initialize/AcceptSecurityContext call.
@@ -320,6 +357,10 @@ impl NegotiateContext {
             .ok_or(SEC_E_INVALID_TOKEN)?;
         if !self.spnego {
             return self.raw_step(cred, input);
+        }
+        if self.phase == Phase::Hinted {
+            let cred = cred.ok_or(SEC_E_INVALID_HANDLE)?;
+            return self.begin_acceptor(cred, input, token);
         }
         match self.role {
             Role::Initiator if self.phase == Phase::Proposed && self.mech.claims_raw(token) => {
@@ -440,7 +481,9 @@ impl NegotiateContext {
                 _ => return Err(self.fail(SEC_E_INVALID_TOKEN)),
             }
         }
-        if resp.neg_state == Some(NegState::RequestMic) {
+        // request-mic counts in the acceptor's first reply only (RFC 4178
+        // section 4.2.2).
+        if resp.neg_state == Some(NegState::RequestMic) && self.phase == Phase::Proposed {
             mic.required = true;
             mic.requested = true;
         }
@@ -569,6 +612,14 @@ impl NegotiateContext {
         let supported = if first_reply { self.supported } else { None };
         let supported_field = supported.map_or(0, |oid| 4 + oid.as_bytes().len());
         let others = NEG_STATE_FIELD + supported_field + MIC_FIELD_ROOM;
+        // Every answer is a NegTokenResp: refuse a buffer too small for one
+        // before anything changes.
+        if input
+            .out_capacity
+            .is_some_and(|room| room < token::resp_len(0, others))
+        {
+            return Err(SEC_E_BUFFER_TOO_SMALL);
+        }
         let mut answer = Vec::new();
         if !self.inner_complete {
             match mech_token {
@@ -710,7 +761,9 @@ impl NegotiateContext {
                 state: match self.phase {
                     Phase::Complete { .. } => SECPKG_NEGOTIATION_COMPLETE,
                     Phase::Proposed => SECPKG_NEGOTIATION_OPTIMISTIC,
-                    Phase::Negotiating | Phase::Failed => SECPKG_NEGOTIATION_IN_PROGRESS,
+                    Phase::Hinted | Phase::Negotiating | Phase::Failed => {
+                        SECPKG_NEGOTIATION_IN_PROGRESS
+                    }
                 },
             }),
             SECPKG_ATTR_PACKAGE_INFO => Ok(ContextAttribute::PackageInfo(package)),

@@ -488,7 +488,6 @@ fn malformed_tokens_are_invalid() {
     let scred = server_cred();
     let good = Pair::start(&NEGOTIATE, client_cred(), server_cred()).1;
     let mut cases: Vec<Vec<u8>> = vec![
-        Vec::new(),
         b"garbage".to_vec(),
         vec![0x60],
         vec![0x60, 0x84, 0xff, 0xff, 0xff, 0xff, 0x06],
@@ -648,4 +647,93 @@ fn every_single_byte_corruption_is_refused() {
             );
         }
     }
+}
+
+#[test]
+fn no_input_gets_a_negtokeninit2_hint_then_the_exchange() {
+    let scred = server_cred();
+    let none: [InBuf<'_>; 0] = [];
+    let (mut server, hint) = Package::accept(&NEGOTIATE, &scred, &step_input(&none, None)).unwrap();
+    assert_eq!(hint.status, SEC_I_CONTINUE_NEEDED);
+    assert_eq!(hint.token, token::encode_init2(&[NTLM_OID]).unwrap());
+    // The initiator ignores the hint.
+    let ccred = client_cred();
+    let bufs = tok(&hint.token);
+    let (mut client, init) =
+        Package::initialize(&NEGOTIATE, &ccred, &step_input(&bufs, None)).unwrap();
+    let step = |pkg_ctx: &mut NegotiateContext, cred: &NegotiateCredentials, t: &[u8]| {
+        let bufs = tok(t);
+        Package::step(&NEGOTIATE, Some(cred), pkg_ctx, &step_input(&bufs, None)).unwrap()
+    };
+    let first = step(&mut server, &scred, &init.token);
+    assert_eq!(first.status, SEC_I_CONTINUE_NEEDED);
+    let last = step(&mut client, &ccred, &first.token);
+    assert_eq!(last.status, SEC_E_OK);
+    let done = step(&mut server, &scred, &last.token);
+    assert_eq!(done.status, SEC_E_OK);
+    messages_flow(&NEGOTIATE, &mut client, &mut server);
+}
+
+#[test]
+fn acceptor_buffer_too_small_changes_nothing() {
+    let (mut p, init) = Pair::start(&NEGOTIATE, client_cred(), server_cred());
+    let first = p.server_step(&init).unwrap();
+    let last = p.client_step(&first.token).unwrap();
+    // The last answer (accept-completed and a MIC) does not fit 20 bytes,
+    // nor a missing output buffer (room 0).
+    for room in [20, 0] {
+        let bufs = tok(&last.token);
+        assert_eq!(
+            Package::step(
+                &NEGOTIATE,
+                Some(&p.scred),
+                p.server.as_mut().unwrap(),
+                &step_input(&bufs, Some(room))
+            )
+            .unwrap_err(),
+            SEC_E_BUFFER_TOO_SMALL
+        );
+    }
+    let done = p.server_step(&last.token).unwrap();
+    assert_eq!(done.status, SEC_E_OK);
+    // And on the first call.
+    let bufs = tok(&init);
+    assert_eq!(
+        Package::accept(&NEGOTIATE, &p.scred, &step_input(&bufs, Some(30))).unwrap_err(),
+        SEC_E_BUFFER_TOO_SMALL
+    );
+}
+
+#[test]
+fn without_requested_integrity_the_mic_is_still_real() {
+    // A caller asking for nothing: NTLM under Negotiate signs all the same,
+    // so the mechListMIC is a real signature, and no ISC_RET_INTEGRITY is
+    // reported.
+    let ccred = client_cred();
+    let scred = server_cred();
+    let input = |bufs| StepInput {
+        target: None,
+        req_flags: 0,
+        data_rep: 0,
+        inputs: bufs,
+        out_capacity: None,
+    };
+    let (mut client, init) = Package::initialize(&NEGOTIATE, &ccred, &input(&[])).unwrap();
+    let bufs = tok(&init.token);
+    let (mut server, first) = Package::accept(&NEGOTIATE, &scred, &input(&bufs)).unwrap();
+    let bufs = tok(&first.token);
+    let last = Package::step(&NEGOTIATE, Some(&ccred), &mut client, &input(&bufs)).unwrap();
+    assert_eq!(last.status, SEC_E_OK);
+    assert_eq!(last.ret_flags & ISC_RET_INTEGRITY, 0);
+    let mic = token::decode_resp(&last.token)
+        .unwrap()
+        .mech_list_mic
+        .unwrap();
+    assert_ne!(
+        mic.as_bytes(),
+        &[1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+    );
+    let bufs = tok(&last.token);
+    let done = Package::step(&NEGOTIATE, Some(&scred), &mut server, &input(&bufs)).unwrap();
+    assert_eq!(done.status, SEC_E_OK);
 }

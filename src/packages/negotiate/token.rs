@@ -9,7 +9,9 @@
 //! read or allocated, so a token can only make the decoder allocate in
 //! proportion to its own size. Bytes after a complete token are ignored.
 
-use der::asn1::{Application, BitStringRef, ObjectIdentifier, OctetStringRef};
+use der::asn1::{
+    Application, BitStringRef, ContextSpecific, GeneralStringRef, ObjectIdentifier, OctetStringRef,
+};
 use der::{
     Choice, Decode, DecodeValue, Encode, EncodeValue, Enumerated, ErrorKind, FixedTag, Header,
     Length, Reader, Sequence, SliceReader, Tag, TagMode, TagNumber, Writer,
@@ -122,6 +124,75 @@ struct InitialContextToken<'a> {
     inner: NegotiationToken<'a>,
 }
 
+/// The same framing around MS-SPNG's `[0] NegTokenInit2`.
+#[derive(Clone, Debug, Sequence, PartialEq, Eq)]
+struct InitialContextToken2<'a> {
+    this_mech: ObjectIdentifier,
+    inner: ContextSpecific<NegTokenInit2<'a>>,
+}
+
+/// `value` (an InitialContextToken) under its `[APPLICATION 0]` tag, as DER.
+fn framed<T: der::EncodeValue + der::Tagged + der::IsConstructed>(
+    value: T,
+) -> Result<Vec<u8>, Malformed> {
+    let framed = Application {
+        tag_number: TagNumber(0),
+        tag_mode: TagMode::Implicit,
+        value,
+    };
+    Ok(framed.to_der()?)
+}
+
+/// MS-SPNG's NegHints (section 2.2.1).
+#[derive(Clone, Debug, Sequence, PartialEq, Eq)]
+struct NegHints<'a> {
+    #[asn1(context_specific = "0", optional = "true")]
+    hint_name: Option<GeneralStringRef<'a>>,
+    #[asn1(context_specific = "1", optional = "true")]
+    hint_address: Option<&'a OctetStringRef>,
+}
+
+/// MS-SPNG's NegTokenInit2: the acceptor's unsolicited first token, listing
+/// its mechanisms (section 2.2.1).
+#[derive(Clone, Debug, Sequence, PartialEq, Eq)]
+struct NegTokenInit2<'a> {
+    #[asn1(context_specific = "0", optional = "true")]
+    mech_types: Option<MechTypeList>,
+    #[asn1(context_specific = "1", optional = "true")]
+    req_flags: Option<BitStringRef<'a>>,
+    #[asn1(context_specific = "2", optional = "true")]
+    mech_token: Option<&'a OctetStringRef>,
+    #[asn1(context_specific = "3", optional = "true")]
+    neg_hints: Option<NegHints<'a>>,
+    #[asn1(context_specific = "4", optional = "true")]
+    mech_list_mic: Option<&'a OctetStringRef>,
+}
+
+/// The hint name Windows sends (MS-SPNG 3.2.5.2), as a DER GeneralString.
+const HINT_NAME: &[u8] = b"\x1b\x24not_defined_in_RFC4178@please_ignore";
+
+/// The acceptor's NegTokenInit2 offering `mechs`, with Windows' hint name.
+pub fn encode_init2(mechs: &[ObjectIdentifier]) -> Result<Vec<u8>, Malformed> {
+    let init2 = NegTokenInit2 {
+        mech_types: Some(MechTypeList(mechs.to_vec())),
+        req_flags: None,
+        mech_token: None,
+        neg_hints: Some(NegHints {
+            hint_name: Some(GeneralStringRef::from_der(HINT_NAME)?),
+            hint_address: None,
+        }),
+        mech_list_mic: None,
+    };
+    framed(InitialContextToken2 {
+        this_mech: SPNEGO_OID,
+        inner: ContextSpecific {
+            tag_number: TagNumber(0),
+            tag_mode: TagMode::Explicit,
+            value: init2,
+        },
+    })
+}
+
 /// The bytes of an optional OCTET STRING field.
 pub fn bytes(field: Option<&OctetStringRef>) -> Option<&[u8]> {
     field.map(OctetStringRef::as_bytes)
@@ -150,15 +221,10 @@ pub fn encode_init(
         mech_token: octets(mech_token)?,
         mech_list_mic: None,
     };
-    let framed = Application {
-        tag_number: TagNumber(0),
-        tag_mode: TagMode::Implicit,
-        value: InitialContextToken {
-            this_mech: SPNEGO_OID,
-            inner: NegotiationToken::Init(init),
-        },
-    };
-    Ok(framed.to_der()?)
+    framed(InitialContextToken {
+        this_mech: SPNEGO_OID,
+        inner: NegotiationToken::Init(init),
+    })
 }
 
 /// A NegTokenResp.
@@ -417,6 +483,22 @@ mod tests {
         assert_eq!(decode_resp(b""), Err(Malformed));
         assert_eq!(decode_resp(b"NTLMSSP\0\x02\0\0\0"), Err(Malformed));
         assert_eq!(decode_init(&[0x60]), Err(Malformed));
+    }
+
+    #[test]
+    fn init2_matches_windows_layout() {
+        // Windows' SMB NegTokenInit2 with NTLM alone: mechTypes and the
+        // hint name.
+        let token = encode_init2(&[NTLM]).unwrap();
+        let mut expected = unhex(
+            "6048 0606 2b0601050502 a03e 303c a00e 300c 060a 2b06010401823702020a
+             a32a 3028 a026 1b24",
+        );
+        expected.extend_from_slice(b"not_defined_in_RFC4178@please_ignore");
+        assert_eq!(token, expected);
+        // It is not a NegTokenInit (its [3] is not an OCTET STRING).
+        assert_eq!(decode_init(&token), Err(Malformed));
+        assert!(looks_framed(&token));
     }
 
     #[test]
