@@ -407,6 +407,54 @@ static void token_buffer_rules(void) {
     T->DeleteSecurityContext(&s);
 }
 
+/* DecryptMessage over a SECBUFFER_STREAM holding signature and ciphertext
+ * (what sspilib's unwrap passes): the DATA buffer ends up pointing at the
+ * plaintext inside the stream. EncryptMessage takes an empty PADDING
+ * buffer alongside. */
+static void stream_buffers(void) {
+    CtxtHandle c, s;
+    unsigned char stream[64], sig[16], pad[1];
+    char body[] = "streamed message";
+    ULONG qop = 7;
+    pair(&c, &s);
+    {
+        SecBuffer b[3] = {{16, SECBUFFER_TOKEN, sig}, {sizeof body - 1, SECBUFFER_DATA, body}, {0, SECBUFFER_PADDING, pad}};
+        SecBufferDesc d = {SECBUFFER_VERSION, 3, b};
+        CHECK_STATUS(T->EncryptMessage(&c, 0, &d, 0), SEC_E_OK);
+        CHECK(b[0].cbBuffer == 16 && b[1].cbBuffer == sizeof body - 1 && b[2].cbBuffer == 0);
+        memcpy(stream, sig, 16);
+        memcpy(stream + 16, body, sizeof body - 1);
+    }
+    {
+        SecBuffer b[2] = {{16 + sizeof body - 1, SECBUFFER_STREAM, stream}, {0, SECBUFFER_DATA, NULL}};
+        SecBufferDesc d = {SECBUFFER_VERSION, 2, b};
+        CHECK_STATUS(T->DecryptMessage(&s, &d, 0, &qop), SEC_E_OK);
+        CHECK(qop == 0);
+        CHECK(b[1].pvBuffer == stream + 16 && b[1].cbBuffer == sizeof body - 1);
+        CHECK(memcmp(stream + 16, "streamed message", sizeof body - 1) == 0);
+    }
+    {
+        /* Tampered, too short, or without a DATA buffer. */
+        struct msg m = text("second");
+        SecBuffer b[2] = {{0, SECBUFFER_STREAM, stream}, {0, SECBUFFER_DATA, NULL}};
+        SecBufferDesc d = {SECBUFFER_VERSION, 2, b};
+        CHECK_STATUS(sign(&c, &m, 1), SEC_E_OK);
+        memcpy(stream, m.sig, 16);
+        memcpy(stream + 16, m.data, m.len);
+        b[0].cbBuffer = 15;
+        CHECK_STATUS(T->DecryptMessage(&s, &d, 0, NULL), SEC_E_INVALID_TOKEN);
+        b[0].cbBuffer = 16 + m.len;
+        b[1].BufferType = SECBUFFER_EMPTY;
+        CHECK_STATUS(T->DecryptMessage(&s, &d, 0, NULL), SEC_E_INVALID_TOKEN);
+        b[1].BufferType = SECBUFFER_DATA;
+        stream[20] ^= 1;
+        CHECK_STATUS(T->DecryptMessage(&s, &d, 0, NULL), SEC_E_MESSAGE_ALTERED);
+        CHECK(b[1].pvBuffer == NULL && b[1].cbBuffer == 0);
+    }
+    T->DeleteSecurityContext(&c);
+    T->DeleteSecurityContext(&s);
+}
+
 static void readonly_buffers_signed_not_encrypted(void) {
     CtxtHandle c, s;
     unsigned char hdr[12] = "Header Test", body[14] = "Hello, World!", trl[12] = "Header Test", sig[16];
@@ -676,6 +724,7 @@ int main(void) {
     RUN(tamper_and_reorder);
     RUN(token_buffer_rules);
     RUN(readonly_buffers_signed_not_encrypted);
+    RUN(stream_buffers);
     RUN(without_integrity);
     RUN(attributes);
     RUN(export_import);

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Interop with independent implementations, against the installed library
 # in build/stage: pyspnego's pure-Python NTLM and SPNEGO as server and as
-# client.
+# client; then sspilib (Python bindings to the SSPI ABI, whose wheel bundles
+# another provider) running on opensspi, loaded two ways: LD_PRELOAD, and
+# the bundled library file replaced by opensspi in a copy of the package.
 # Creates the virtualenv build/venv on first use.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,9 +11,31 @@ venv=build/venv
 if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
 fi
+pip=("$venv/bin/pip" install --quiet --disable-pip-version-check)
 if ! "$venv/bin/python" -c "import spnego" 2>/dev/null; then
-  "$venv/bin/pip" install --quiet --disable-pip-version-check -r interop/requirements.txt
+  "${pip[@]}" -r interop/requirements.txt
 fi
 export OPENSSPI_LIB="$PWD/build/stage/lib/libopensspi.so"
-cd interop
-"../$venv/bin/python" -m unittest -v test_pyspnego_ntlm test_pyspnego_negotiate 2>&1
+python="$PWD/$venv/bin/python"
+(cd interop && "$python" -m unittest -v test_pyspnego_ntlm test_pyspnego_negotiate 2>&1)
+
+# sspilib: skipped, loudly, only when pip cannot fetch it.
+if ! "$python" -c "import sspilib" 2>/dev/null; then
+  if ! "${pip[@]}" -r interop/requirements-sspilib.txt; then
+    echo "SKIPPED: the sspilib tests: pip could not install sspilib (is PyPI reachable?)"
+    exit 0
+  fi
+fi
+echo "-- sspilib with LD_PRELOAD=$OPENSSPI_LIB"
+(cd interop && LD_PRELOAD="$OPENSSPI_LIB" OPENSSPI_SSPILIB_MODE=preload "$python" -m unittest -v test_sspilib 2>&1)
+
+echo "-- sspilib with its bundled provider replaced by opensspi"
+site=$("$python" -c "import sysconfig; print(sysconfig.get_paths()['purelib'])")
+copy="$PWD/build/sspilib-replaced"
+rm -rf "$copy"
+mkdir -p "$copy"
+cp -r "$site/sspilib" "$site/sspilib.libs" "$copy/"
+bundled=("$copy"/sspilib.libs/libsspi-*.so)
+[ -f "${bundled[0]}" ] || { echo "no bundled libsspi-*.so in sspilib.libs"; exit 1; }
+cp "$OPENSSPI_LIB" "${bundled[0]}"
+(cd interop && PYTHONPATH="$copy" OPENSSPI_SSPILIB_MODE=replaced "$python" -m unittest -v test_sspilib 2>&1)

@@ -215,6 +215,8 @@ pub struct SecBuf<'a> {
     attrs: u32,
     mem: Mem<'a>,
     len: usize,
+    /// Set by `point_into`: (buffer index, offset, length).
+    window: Option<(usize, usize, usize)>,
 }
 
 impl<'a> SecBuf<'a> {
@@ -226,6 +228,7 @@ impl<'a> SecBuf<'a> {
             attrs: buffer_type & SECBUFFER_ATTRMASK,
             mem: Mem::Writable(data),
             len,
+            window: None,
         }
     }
     /// A buffer the package may only read.
@@ -236,6 +239,7 @@ impl<'a> SecBuf<'a> {
             attrs: buffer_type & SECBUFFER_ATTRMASK,
             mem: Mem::ReadOnly(data),
             len,
+            window: None,
         }
     }
     /// SECBUFFER_* type without attribute flags.
@@ -271,6 +275,17 @@ impl<'a> SecBuf<'a> {
     /// Report a new length back (never more than the buffer holds).
     pub fn set_len(&mut self, len: usize) {
         self.len = len.min(self.data().len());
+    }
+    /// Report this buffer back as `len` bytes at `offset` in the message's
+    /// buffer number `buffer` (SECBUFFER_STREAM's DATA buffer, which
+    /// DecryptMessage points at the plaintext inside the stream). The ABI
+    /// checks the range against that buffer's own length.
+    pub fn point_into(&mut self, buffer: usize, offset: usize, len: usize) {
+        self.window = Some((buffer, offset, len));
+    }
+    /// What `point_into` set.
+    pub fn window(&self) -> Option<(usize, usize, usize)> {
+        self.window
     }
 }
 

@@ -16,7 +16,7 @@
 use smallvec::SmallVec;
 
 use super::handshake::{status_of, NtlmContext};
-use super::session::{Part, SIGNATURE_LEN};
+use super::session::{Part, SessionSecurity, SIGNATURE_LEN};
 use crate::package::{SecBuf, SecResult};
 use crate::vocabulary::*;
 
@@ -137,11 +137,43 @@ pub fn decrypt(ctx: &mut NtlmContext, msg: &mut [SecBuf<'_>]) -> SecResult<u32> 
     if !session.has_confidentiality() {
         return Err(SEC_E_UNSUPPORTED_FUNCTION);
     }
+    if let Some(stream) = msg.iter().position(|b| b.kind() == SECBUFFER_STREAM) {
+        return decrypt_stream(session, msg, stream);
+    }
     let tok = token_index(msg)?;
     let sig = signature(&msg[tok])?;
     session
         .unseal(&mut seal_parts(msg, tok), &sig)
         .map_err(status_of)?;
+    Ok(0)
+}
+
+/// DecryptMessage over a SECBUFFER_STREAM holding the whole message (the
+/// signature, then the ciphertext), as EncryptMessage's TOKEN and DATA
+/// buffers concatenated: decrypted in place, and the message's first
+/// SECBUFFER_DATA buffer is pointed at the plaintext inside the stream.
+/// SEC_E_INVALID_TOKEN without a DATA buffer, or for a stream shorter than
+/// a signature.
+fn decrypt_stream(
+    session: &mut SessionSecurity,
+    msg: &mut [SecBuf<'_>],
+    stream: usize,
+) -> SecResult<u32> {
+    let data = msg
+        .iter()
+        .position(|b| b.kind() == SECBUFFER_DATA)
+        .ok_or(SEC_E_INVALID_TOKEN)?;
+    let whole = msg[stream].data_mut().ok_or(SEC_E_INVALID_TOKEN)?;
+    if whole.len() < SIGNATURE_LEN {
+        return Err(SEC_E_INVALID_TOKEN);
+    }
+    let total = whole.len();
+    let (sig, body) = whole.split_at_mut(SIGNATURE_LEN);
+    let sig: [u8; SIGNATURE_LEN] = (&*sig).try_into().map_err(|_| SEC_E_INVALID_TOKEN)?;
+    session
+        .unseal(&mut [Part::Encrypt(body)], &sig)
+        .map_err(status_of)?;
+    msg[data].point_into(stream, SIGNATURE_LEN, total - SIGNATURE_LEN);
     Ok(0)
 }
 
