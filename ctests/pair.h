@@ -15,14 +15,14 @@ static PSecurityFunctionTableA TA;
 /* The package `acquire` asks for. */
 static const char *PACKAGE = "NTLM";
 
-static void tables(void) {
+static inline void tables(void) {
     T = InitSecurityInterfaceW();
     TA = InitSecurityInterfaceA();
 }
 
 /* Credentials for PACKAGE with a UTF-16 identity; NULL user means NULL
  * auth data (the default credentials). */
-static SECURITY_STATUS acquire(const char *user, const char *domain, const char *password,
+static inline SECURITY_STATUS acquire(const char *user, const char *domain, const char *password,
                                ULONG use, CredHandle *h) {
     SEC_WINNT_AUTH_IDENTITY_W id;
     memset(&id, 0, sizeof id);
@@ -49,7 +49,7 @@ struct wire {
     ULONG len;
 };
 
-static void desc1(SecBufferDesc *d, SecBuffer *b, ULONG type, void *p, ULONG len) {
+static inline void desc1(SecBufferDesc *d, SecBuffer *b, ULONG type, void *p, ULONG len) {
     b->BufferType = type;
     b->pvBuffer = p;
     b->cbBuffer = len;
@@ -59,7 +59,7 @@ static void desc1(SecBufferDesc *d, SecBuffer *b, ULONG type, void *p, ULONG len
 }
 
 /* An ISC step: `in` (may be NULL) to `out`. `ctx` is NULL on the first call. */
-static SECURITY_STATUS isc(CredHandle *cred, CtxtHandle *ctx, CtxtHandle *new_ctx, ULONG req,
+static inline SECURITY_STATUS isc(CredHandle *cred, CtxtHandle *ctx, CtxtHandle *new_ctx, ULONG req,
                            const struct wire *in, struct wire *out, ULONG *attrs) {
     SecBufferDesc ind, outd;
     SecBuffer inb, outb;
@@ -75,7 +75,7 @@ static SECURITY_STATUS isc(CredHandle *cred, CtxtHandle *ctx, CtxtHandle *new_ct
 }
 
 /* An ASC step. */
-static SECURITY_STATUS asc(CredHandle *cred, CtxtHandle *ctx, CtxtHandle *new_ctx, ULONG req,
+static inline SECURITY_STATUS asc(CredHandle *cred, CtxtHandle *ctx, CtxtHandle *new_ctx, ULONG req,
                            const struct wire *in, struct wire *out, ULONG *attrs) {
     SecBufferDesc ind, outd;
     SecBuffer inb, outb;
@@ -98,7 +98,7 @@ struct outcome {
 /* Runs the two round trips (NTLM: NEGOTIATE, CHALLENGE, AUTHENTICATE;
  * Negotiate: the same inside SPNEGO); stops at the first failure.
  * Both contexts exist afterwards when the first calls succeeded. */
-static struct outcome handshake(CredHandle *client, CredHandle *server, ULONG isc_req, ULONG asc_req,
+static inline struct outcome handshake(CredHandle *client, CredHandle *server, ULONG isc_req, ULONG asc_req,
                                 CtxtHandle *cctx, CtxtHandle *sctx) {
     struct outcome o = {-1, -1, -1, -1, 0, 0};
     struct wire a, b;

@@ -578,6 +578,10 @@ typedef uint8_t BOOLEAN;
 // opensspi's packages, accepted for compatibility).
 typedef void (*SEC_GET_KEY_FN)(void *Arg, void *Principal, ULONG KeyVer, void **Key, SECURITY_STATUS *Status);
 
+// An identity structure of any form, as the Sspi* helpers take and return
+// it (theirs are SEC_WINNT_AUTH_IDENTITY_EXW blocks).
+typedef void *PSEC_WINNT_AUTH_IDENTITY_OPAQUE;
+
 // Windows' 16-bit `unsigned short`.
 typedef uint16_t USHORT;
 
@@ -1164,6 +1168,45 @@ SECURITY_STATUS AddCredentialsW(PCredHandle hCredentials, SEC_WCHAR *_pszPrincip
 
 // The UTF-8 form of AddCredentialsW.
 SECURITY_STATUS AddCredentialsA(PCredHandle hCredentials, SEC_CHAR *_pszPrincipal, SEC_CHAR *pszPackage, ULONG _fCredentialUse, void *_pAuthData, SEC_GET_KEY_FN _pGetKeyFn, void *_pvGetKeyArgument, PTimeStamp _ptsExpiry);
+
+// Builds an opaque identity from a user name, a domain and a password (the
+// "packed credentials string"); any may be NULL. Free the result with
+// SspiFreeAuthIdentity.
+SECURITY_STATUS SspiEncodeStringsAsAuthIdentity(const SEC_WCHAR *pszUserName, const SEC_WCHAR *pszDomainName, const SEC_WCHAR *pszPackedCredentialsString, PSEC_WINNT_AUTH_IDENTITY_OPAQUE *ppAuthIdentity);
+
+// The user name, domain and password of an identity (any of the A, W and
+// EX forms) as separate UTF-16 strings; an absent field gives NULL. Free
+// each with SspiFreeAuthIdentity. `ppszPackedCredentialsString` may be
+// NULL when the password is not wanted.
+SECURITY_STATUS SspiEncodeAuthIdentityAsStrings(PSEC_WINNT_AUTH_IDENTITY_OPAQUE pAuthIdentity, const SEC_WCHAR **ppszUserName, const SEC_WCHAR **ppszDomainName, const SEC_WCHAR **ppszPackedCredentialsString);
+
+// A copy of an identity (any of the A, W and EX forms) as an opaque EXW
+// identity. Free it with SspiFreeAuthIdentity.
+SECURITY_STATUS SspiCopyAuthIdentity(PSEC_WINNT_AUTH_IDENTITY_OPAQUE AuthData, PSEC_WINNT_AUTH_IDENTITY_OPAQUE *AuthDataCopy);
+
+// Frees an identity or a string that the Sspi* helpers returned, zeroing
+// it first. NULL, and pointers opensspi did not hand out, are ignored.
+void SspiFreeAuthIdentity(PSEC_WINNT_AUTH_IDENTITY_OPAQUE AuthData);
+
+// Frees memory an Sspi* helper returned (as SspiFreeAuthIdentity).
+void SspiLocalFree(void *DataBuffer);
+
+// Zeroes an identity: all of it for one opensspi allocated (which stays
+// allocated: free it with SspiFreeAuthIdentity), the password's characters
+// for a caller's own structure. NULL is ignored.
+void SspiZeroAuthIdentity(PSEC_WINNT_AUTH_IDENTITY_OPAQUE AuthData);
+
+// Whether an identity is encrypted (SspiEncryptAuthIdentity): never, for
+// opensspi does not encrypt identities in memory.
+BOOLEAN SspiIsAuthIdentityEncrypted(PSEC_WINNT_AUTH_IDENTITY_OPAQUE EncryptedAuthData);
+
+// Credential Manager's target for reading an identity: unsupported (there
+// is no Credential Manager on Unix).
+SECURITY_STATUS SspiPrepareForCredRead(PSEC_WINNT_AUTH_IDENTITY_OPAQUE AuthIdentity, const SEC_WCHAR *pszTargetName, ULONG *pCredmanCredentialType, const SEC_WCHAR **ppszCredmanTargetName);
+
+// Credential Manager's form of an identity for writing: unsupported (there
+// is no Credential Manager on Unix).
+SECURITY_STATUS SspiPrepareForCredWrite(PSEC_WINNT_AUTH_IDENTITY_OPAQUE AuthIdentity, const SEC_WCHAR *pszTargetName, ULONG *pCredmanCredentialType, const SEC_WCHAR **ppszCredmanTargetName, const SEC_WCHAR **ppszCredmanUserName, uint8_t **ppCredentialBlob, ULONG *pCredentialBlobSize);
 
 // Signs the message's buffers into its SECBUFFER_TOKEN buffer (whose
 // cbBuffer becomes the signature's length).

@@ -30,53 +30,93 @@ struct RawIdentity {
     flags: u32,
 }
 
-/// Reads the identity at `p` (an A or W, plain or EX structure).
+/// The identity structure at `p`, recognised and read as raw fields.
 ///
 /// # Safety
-/// `p` must be NULL or point at one of the identity structures, whose
-/// string pointers hold at least the stated number of characters.
-pub unsafe fn read_identity<E: Encoding>(p: *const c_void) -> SecResult<AuthIdentity> {
+/// `p` must be NULL or point at one of the identity structures.
+unsafe fn raw_identity(p: *const c_void) -> SecResult<RawIdentity> {
     // SAFETY: every identity structure is at least 8 bytes and pointer-aligned.
     let head: [u32; 2] = unsafe { boundary::read(p.cast()) }.ok_or(SEC_E_INVALID_PARAMETER)?;
-    let raw = if head[0] == SEC_WINNT_AUTH_IDENTITY_VERSION
+    if head[0] == SEC_WINNT_AUTH_IDENTITY_VERSION
         && head[1] as usize >= size_of::<SEC_WINNT_AUTH_IDENTITY_EXW>()
     {
         // SAFETY: Version and Length say this is (at least) the EX structure;
         // the A and W forms have the same layout.
         let ex: SEC_WINNT_AUTH_IDENTITY_EXW =
             unsafe { boundary::read(p.cast()) }.ok_or(SEC_E_INVALID_PARAMETER)?;
-        RawIdentity {
+        Ok(RawIdentity {
             user: (ex.User as *const c_void, ex.UserLength),
             domain: (ex.Domain as *const c_void, ex.DomainLength),
             password: (ex.Password as *const c_void, ex.PasswordLength),
             package_list: (ex.PackageList as *const c_void, ex.PackageListLength),
             flags: ex.Flags,
-        }
+        })
     } else if head[0] == SEC_WINNT_AUTH_IDENTITY_VERSION_2 {
         // The packed EX2 form is not supported (yet).
-        return Err(SEC_E_UNKNOWN_CREDENTIALS);
+        Err(SEC_E_UNKNOWN_CREDENTIALS)
     } else {
         // SAFETY: not an EX structure, so the plain one (A and W share a layout).
         let id: SEC_WINNT_AUTH_IDENTITY_W =
             unsafe { boundary::read(p.cast()) }.ok_or(SEC_E_INVALID_PARAMETER)?;
-        RawIdentity {
+        Ok(RawIdentity {
             user: (id.User as *const c_void, id.UserLength),
             domain: (id.Domain as *const c_void, id.DomainLength),
             password: (id.Password as *const c_void, id.PasswordLength),
             package_list: (std::ptr::null(), 0),
             flags: id.Flags,
-        }
-    };
-    if raw.flags & SEC_WINNT_AUTH_IDENTITY_MARSHALLED != 0 {
-        return Err(SEC_E_UNKNOWN_CREDENTIALS);
+        })
     }
-    let wide = if raw.flags & SEC_WINNT_AUTH_IDENTITY_UNICODE != 0 {
+}
+
+/// Whether a structure with these Flags holds UTF-16 strings.
+fn is_wide<E: Encoding>(flags: u32) -> bool {
+    if flags & SEC_WINNT_AUTH_IDENTITY_UNICODE != 0 {
         true
-    } else if raw.flags & SEC_WINNT_AUTH_IDENTITY_ANSI != 0 {
+    } else if flags & SEC_WINNT_AUTH_IDENTITY_ANSI != 0 {
         false
     } else {
         E::WIDE
+    }
+}
+
+/// Overwrites the password of the identity at `p` with zeros, in place
+/// (SspiZeroAuthIdentity on a structure opensspi did not allocate).
+///
+/// # Safety
+/// As `read_identity`, and the password's characters must be writable.
+pub unsafe fn zero_password<E: Encoding>(p: *const c_void) -> SecResult<()> {
+    // SAFETY: forwarded contract.
+    let raw = unsafe { raw_identity(p) }?;
+    let (pw, len) = raw.password;
+    let chars = if len > SSPI_CREDENTIALS_HASH_LENGTH_OFFSET {
+        len - SSPI_CREDENTIALS_HASH_LENGTH_OFFSET
+    } else {
+        len
     };
+    let unit = if is_wide::<E>(raw.flags) { 2 } else { 1 };
+    if chars > MAX_FIELD {
+        return Err(SEC_E_INVALID_PARAMETER);
+    }
+    // SAFETY: `Password` holds `chars` characters of `unit` bytes, writable, by the
+    // caller's contract; `bytes_mut` refuses NULL with a length.
+    if let Some(bytes) = unsafe { boundary::bytes_mut(pw.cast_mut(), chars as usize * unit) } {
+        bytes.fill(0);
+    }
+    Ok(())
+}
+
+/// Reads the identity at `p` (an A or W, plain or EX structure).
+///
+/// # Safety
+/// `p` must be NULL or point at one of the identity structures, whose
+/// string pointers hold at least the stated number of characters.
+pub unsafe fn read_identity<E: Encoding>(p: *const c_void) -> SecResult<AuthIdentity> {
+    // SAFETY: forwarded contract.
+    let raw = unsafe { raw_identity(p) }?;
+    if raw.flags & SEC_WINNT_AUTH_IDENTITY_MARSHALLED != 0 {
+        return Err(SEC_E_UNKNOWN_CREDENTIALS);
+    }
+    let wide = is_wide::<E>(raw.flags);
     // SAFETY: `User` holds `UserLength` characters of the encoding the Flags name, by the
     // caller's contract; `units` caps the length and `read_counted` refuses NULL with a
     // length and misalignment.

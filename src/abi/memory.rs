@@ -70,6 +70,20 @@ pub fn free(p: *mut u8) -> bool {
     true
 }
 
+/// Zeroes a block `alloc` returned, keeping it allocated. `false` (and
+/// nothing written) for any other pointer.
+#[allow(clippy::not_unsafe_ptr_arg_deref)]
+pub fn zero(p: *mut u8) -> bool {
+    let live = LIVE.lock();
+    let Some(layout) = live.get(&(p as usize)) else {
+        return false;
+    };
+    // SAFETY: `p` is a live block of `layout.size()` bytes that this module
+    // allocated; the registry lock keeps it from being freed meanwhile.
+    unsafe { std::ptr::write_bytes(p, 0, layout.size()) };
+    true
+}
+
 /// How many blocks the caller has not freed yet.
 pub fn outstanding() -> usize {
     LIVE.lock().len()

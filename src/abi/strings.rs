@@ -81,6 +81,35 @@ impl Encoding for Wide {
 /// A non-NULL `p` must point at a NUL-terminated string of `E::Unit`s.
 #[allow(clippy::result_unit_err)]
 pub unsafe fn read_cstr<E: Encoding>(p: *const E::Unit) -> Result<Option<String>, ()> {
+    // SAFETY: forwarded contract.
+    match unsafe { cstr_units::<E::Unit>(p) }? {
+        Some(units) => E::decode(units).map(Some).ok_or(()),
+        None => Ok(None),
+    }
+}
+
+/// `read_cstr` for a secret: the text is zeroed when dropped.
+///
+/// # Safety
+/// As `read_cstr`.
+#[allow(clippy::result_unit_err)]
+pub unsafe fn read_cstr_secret<E: Encoding>(
+    p: *const E::Unit,
+) -> Result<Option<Zeroizing<String>>, ()> {
+    // SAFETY: forwarded contract.
+    match unsafe { cstr_units::<E::Unit>(p) }? {
+        Some(units) => E::decode_secret(units).map(Some).ok_or(()),
+        None => Ok(None),
+    }
+}
+
+/// The units of a NUL-terminated string, without the NUL.
+///
+/// # Safety
+/// As `read_cstr`.
+unsafe fn cstr_units<'a, U: Copy + Default + PartialEq>(
+    p: *const U,
+) -> Result<Option<&'a [U]>, ()> {
     if p.is_null() {
         return Ok(None);
     }
@@ -90,15 +119,14 @@ pub unsafe fn read_cstr<E: Encoding>(p: *const E::Unit) -> Result<Option<String>
     let mut n = 0;
     // SAFETY: the string is NUL-terminated (caller's contract) and we stop at
     // the first NUL, never reading past it.
-    while unsafe { *p.add(n) } != E::Unit::default() {
+    while unsafe { *p.add(n) } != U::default() {
         n += 1;
         if n > MAX_CSTR {
             return Err(());
         }
     }
     // SAFETY: the `n` units before the NUL were just read.
-    let units = unsafe { boundary::slice(p, n) }.ok_or(())?;
-    E::decode(units).map(Some).ok_or(())
+    unsafe { boundary::slice(p, n) }.map(Some).ok_or(())
 }
 
 /// Reads a counted string (no NUL): `Ok(None)` for a NULL pointer.

@@ -178,6 +178,10 @@ pub struct SEC_WINNT_AUTH_IDENTITY_EXW {
 }
 pub type PSEC_WINNT_AUTH_IDENTITY_EXW = *mut SEC_WINNT_AUTH_IDENTITY_EXW;
 
+/// An identity structure of any form, as the Sspi* helpers take and return
+/// it (theirs are SEC_WINNT_AUTH_IDENTITY_EXW blocks).
+pub type PSEC_WINNT_AUTH_IDENTITY_OPAQUE = *mut c_void;
+
 /// Channel bindings, passed in a SECBUFFER_CHANNEL_BINDINGS buffer: this
 /// header followed by the data its offsets point into.
 #[repr(C)]

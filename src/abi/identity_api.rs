@@ -1,0 +1,296 @@
+//! The Sspi* helpers for identity structures (SspiEncodeStringsAsAuthIdentity
+//! and the rest), with Windows' semantics. An "opaque" identity opensspi
+//! makes is one allocation holding a SEC_WINNT_AUTH_IDENTITY_EXW and its
+//! UTF-16 strings; AcquireCredentialsHandle takes it like any EX identity,
+//! and SspiFreeAuthIdentity frees it (and the strings
+//! SspiEncodeAuthIdentityAsStrings returns), zeroing the memory first.
+//! Credential Manager does not exist here: SspiPrepareForCredRead and
+//! SspiPrepareForCredWrite return SEC_E_UNSUPPORTED_FUNCTION.
+#![allow(non_snake_case)]
+
+use std::ffi::c_void;
+use std::mem::size_of;
+
+use zeroize::Zeroizing;
+
+use crate::abi::boundary::{self, guard, status};
+use crate::abi::identity::{read_identity, zero_password};
+use crate::abi::memory;
+use crate::abi::strings::{read_cstr, read_cstr_secret, Encoding, Wide};
+use crate::abi::types::*;
+use crate::package::{AuthIdentity, SecResult};
+use crate::vocabulary::*;
+
+/// The identity's password as text: the password, or the NT hash as its 32
+/// hex digits (WinPR's convention, which `read_identity` reads back).
+fn password_text(id: &AuthIdentity) -> Option<Zeroizing<String>> {
+    match (&id.nt_hash, &id.password) {
+        (Some(h), _) => Some(Zeroizing::new(
+            h.iter().map(|b| format!("{b:02x}")).collect::<String>(),
+        )),
+        (None, p) => p.clone(),
+    }
+}
+
+/// An identity as one block: the EXW structure, then each string
+/// NUL-terminated. NULL when memory is exhausted.
+fn alloc_identity(id: &AuthIdentity) -> *mut SEC_WINNT_AUTH_IDENTITY_EXW {
+    let text = password_text(id);
+    let password = text.as_deref().map(String::as_str);
+    let fields = [
+        id.user.as_deref(),
+        id.domain.as_deref(),
+        password,
+        id.package_list.as_deref(),
+    ];
+    let encoded: Vec<Option<Zeroizing<Vec<u16>>>> = fields
+        .iter()
+        .map(|f| f.map(|s| Zeroizing::new(Wide::encode_nul(s))))
+        .collect();
+    let head = size_of::<SEC_WINNT_AUTH_IDENTITY_EXW>();
+    let total = head + encoded.iter().flatten().map(|u| u.len() * 2).sum::<usize>();
+    let block = memory::alloc(total);
+    if block.is_null() {
+        return std::ptr::null_mut();
+    }
+    let mut offset = head;
+    let mut place = |units: &Option<Zeroizing<Vec<u16>>>| -> (*mut u16, u32) {
+        match units {
+            None => (std::ptr::null_mut(), 0),
+            Some(u) => {
+                // SAFETY: the block holds `total` bytes: the header and every
+                // string, laid out in this order; offsets stay even, so each
+                // string is aligned for u16.
+                let at = unsafe { block.add(offset) }.cast::<u16>();
+                // SAFETY: `u.len()` units fit at `at` (counted in `total`).
+                unsafe { std::ptr::copy_nonoverlapping(u.as_ptr(), at, u.len()) };
+                offset += u.len() * 2;
+                (at, (u.len() - 1) as u32)
+            }
+        }
+    };
+    let (user, user_len) = place(&encoded[0]);
+    let (domain, domain_len) = place(&encoded[1]);
+    let (pw, mut pw_len) = place(&encoded[2]);
+    let (list, list_len) = place(&encoded[3]);
+    if id.nt_hash.is_some() {
+        pw_len += SSPI_CREDENTIALS_HASH_LENGTH_OFFSET;
+    }
+    let ex = SEC_WINNT_AUTH_IDENTITY_EXW {
+        Version: SEC_WINNT_AUTH_IDENTITY_VERSION,
+        Length: head as u32,
+        User: user,
+        UserLength: user_len,
+        Domain: domain,
+        DomainLength: domain_len,
+        Password: pw,
+        PasswordLength: pw_len,
+        Flags: SEC_WINNT_AUTH_IDENTITY_UNICODE
+            | (id.flags & !(SEC_WINNT_AUTH_IDENTITY_ANSI | SEC_WINNT_AUTH_IDENTITY_UNICODE)),
+        PackageList: list,
+        PackageListLength: list_len,
+    };
+    let p = block.cast::<SEC_WINNT_AUTH_IDENTITY_EXW>();
+    // SAFETY: the block starts with room for the structure and is 16-aligned.
+    unsafe { p.write(ex) };
+    p
+}
+
+/// Writes a freshly allocated identity through `out`.
+///
+/// # Safety
+/// `out` must be NULL or point at a writable pointer.
+unsafe fn hand_out(
+    id: &AuthIdentity,
+    out: *mut PSEC_WINNT_AUTH_IDENTITY_OPAQUE,
+) -> SecResult<SECURITY_STATUS> {
+    if out.is_null() || !out.is_aligned() {
+        return Err(SEC_E_INVALID_PARAMETER);
+    }
+    let block = alloc_identity(id);
+    if block.is_null() {
+        return Err(SEC_E_INSUFFICIENT_MEMORY);
+    }
+    // SAFETY: checked non-NULL and aligned; writable by the caller's contract.
+    unsafe { boundary::write(out, block.cast::<c_void>()) };
+    Ok(SEC_E_OK)
+}
+
+/// Builds an opaque identity from a user name, a domain and a password (the
+/// "packed credentials string"); any may be NULL. Free the result with
+/// SspiFreeAuthIdentity.
+#[no_mangle]
+pub unsafe extern "C" fn SspiEncodeStringsAsAuthIdentity(
+    pszUserName: *const SEC_WCHAR,
+    pszDomainName: *const SEC_WCHAR,
+    pszPackedCredentialsString: *const SEC_WCHAR,
+    ppAuthIdentity: *mut PSEC_WINNT_AUTH_IDENTITY_OPAQUE,
+) -> SECURITY_STATUS {
+    guard(|| {
+        status((|| {
+            let bad = |()| SEC_E_INVALID_PARAMETER;
+            // SAFETY: each string is NULL or NUL-terminated UTF-16 by the caller's contract;
+            // `read_cstr` checks NULL and alignment and stops at the NUL.
+            let user = unsafe { read_cstr::<Wide>(pszUserName) }.map_err(bad)?;
+            // SAFETY: as above.
+            let domain = unsafe { read_cstr::<Wide>(pszDomainName) }.map_err(bad)?;
+            // SAFETY: as above.
+            let password =
+                unsafe { read_cstr_secret::<Wide>(pszPackedCredentialsString) }.map_err(bad)?;
+            let id = AuthIdentity {
+                user,
+                domain,
+                password,
+                flags: SEC_WINNT_AUTH_IDENTITY_UNICODE,
+                ..AuthIdentity::default()
+            };
+            // SAFETY: `ppAuthIdentity` is NULL (refused) or writable by the caller's contract.
+            unsafe { hand_out(&id, ppAuthIdentity) }
+        })())
+    })
+}
+
+/// The user name, domain and password of an identity (any of the A, W and
+/// EX forms) as separate UTF-16 strings; an absent field gives NULL. Free
+/// each with SspiFreeAuthIdentity. `ppszPackedCredentialsString` may be
+/// NULL when the password is not wanted.
+#[no_mangle]
+pub unsafe extern "C" fn SspiEncodeAuthIdentityAsStrings(
+    pAuthIdentity: PSEC_WINNT_AUTH_IDENTITY_OPAQUE,
+    ppszUserName: *mut *const SEC_WCHAR,
+    ppszDomainName: *mut *const SEC_WCHAR,
+    ppszPackedCredentialsString: *mut *const SEC_WCHAR,
+) -> SECURITY_STATUS {
+    guard(|| {
+        status((|| {
+            if ppszUserName.is_null() || ppszDomainName.is_null() {
+                return Err(SEC_E_INVALID_PARAMETER);
+            }
+            // SAFETY: `pAuthIdentity` is NULL (refused) or an identity structure by the
+            // caller's contract; `read_identity` checks NULL and alignment.
+            let id = unsafe { read_identity::<Wide>(pAuthIdentity) }?;
+            let copy = |s: Option<&str>| -> SecResult<*const SEC_WCHAR> {
+                match s {
+                    None => Ok(std::ptr::null()),
+                    Some(s) => {
+                        let units = Zeroizing::new(Wide::encode_nul(s));
+                        let p = memory::alloc_units(&units);
+                        if p.is_null() {
+                            Err(SEC_E_INSUFFICIENT_MEMORY)
+                        } else {
+                            Ok(p.cast_const())
+                        }
+                    }
+                }
+            };
+            let text = password_text(&id);
+            let password = text.as_deref().map(String::as_str);
+            let user = copy(id.user.as_deref())?;
+            let domain = copy(id.domain.as_deref())?;
+            let packed = if ppszPackedCredentialsString.is_null() {
+                std::ptr::null()
+            } else {
+                copy(password)?
+            };
+            // SAFETY: each out pointer is NULL (skipped or refused above) or writable by the
+            // caller's contract; `write` checks NULL and alignment.
+            unsafe {
+                boundary::write(ppszUserName, user);
+                boundary::write(ppszDomainName, domain);
+                boundary::write(ppszPackedCredentialsString, packed);
+            }
+            Ok(SEC_E_OK)
+        })())
+    })
+}
+
+/// A copy of an identity (any of the A, W and EX forms) as an opaque EXW
+/// identity. Free it with SspiFreeAuthIdentity.
+#[no_mangle]
+pub unsafe extern "C" fn SspiCopyAuthIdentity(
+    AuthData: PSEC_WINNT_AUTH_IDENTITY_OPAQUE,
+    AuthDataCopy: *mut PSEC_WINNT_AUTH_IDENTITY_OPAQUE,
+) -> SECURITY_STATUS {
+    guard(|| {
+        status((|| {
+            // SAFETY: `AuthData` is NULL (refused) or an identity structure by the caller's
+            // contract; `read_identity` checks NULL and alignment.
+            let id = unsafe { read_identity::<Wide>(AuthData) }?;
+            // SAFETY: `AuthDataCopy` is NULL (refused) or writable by the caller's contract.
+            unsafe { hand_out(&id, AuthDataCopy) }
+        })())
+    })
+}
+
+/// Frees an identity or a string that the Sspi* helpers returned, zeroing
+/// it first. NULL, and pointers opensspi did not hand out, are ignored.
+#[no_mangle]
+pub unsafe extern "C" fn SspiFreeAuthIdentity(AuthData: PSEC_WINNT_AUTH_IDENTITY_OPAQUE) {
+    guard(|| {
+        memory::free(AuthData.cast());
+        SEC_E_OK
+    });
+}
+
+/// Frees memory an Sspi* helper returned (as SspiFreeAuthIdentity).
+#[no_mangle]
+pub unsafe extern "C" fn SspiLocalFree(DataBuffer: *mut c_void) {
+    guard(|| {
+        memory::free(DataBuffer.cast());
+        SEC_E_OK
+    });
+}
+
+/// Zeroes an identity: all of it for one opensspi allocated (which stays
+/// allocated: free it with SspiFreeAuthIdentity), the password's characters
+/// for a caller's own structure. NULL is ignored.
+#[no_mangle]
+pub unsafe extern "C" fn SspiZeroAuthIdentity(AuthData: PSEC_WINNT_AUTH_IDENTITY_OPAQUE) {
+    guard(|| {
+        if !AuthData.is_null() && !memory::zero(AuthData.cast()) {
+            // SAFETY: a caller's identity structure with a writable password, by the
+            // caller's contract; `zero_password` checks the structure's pointers.
+            let _ = unsafe { zero_password::<Wide>(AuthData) };
+        }
+        SEC_E_OK
+    });
+}
+
+/// Whether an identity is encrypted (SspiEncryptAuthIdentity): never, for
+/// opensspi does not encrypt identities in memory.
+#[no_mangle]
+pub unsafe extern "C" fn SspiIsAuthIdentityEncrypted(
+    EncryptedAuthData: PSEC_WINNT_AUTH_IDENTITY_OPAQUE,
+) -> BOOLEAN {
+    let _ = EncryptedAuthData;
+    0
+}
+
+/// Credential Manager's target for reading an identity: unsupported (there
+/// is no Credential Manager on Unix).
+#[no_mangle]
+#[allow(unused_variables)]
+pub unsafe extern "C" fn SspiPrepareForCredRead(
+    AuthIdentity: PSEC_WINNT_AUTH_IDENTITY_OPAQUE,
+    pszTargetName: *const SEC_WCHAR,
+    pCredmanCredentialType: *mut ULONG,
+    ppszCredmanTargetName: *mut *const SEC_WCHAR,
+) -> SECURITY_STATUS {
+    SEC_E_UNSUPPORTED_FUNCTION
+}
+
+/// Credential Manager's form of an identity for writing: unsupported (there
+/// is no Credential Manager on Unix).
+#[no_mangle]
+#[allow(unused_variables)]
+pub unsafe extern "C" fn SspiPrepareForCredWrite(
+    AuthIdentity: PSEC_WINNT_AUTH_IDENTITY_OPAQUE,
+    pszTargetName: *const SEC_WCHAR,
+    pCredmanCredentialType: *mut ULONG,
+    ppszCredmanTargetName: *mut *const SEC_WCHAR,
+    ppszCredmanUserName: *mut *const SEC_WCHAR,
+    ppCredentialBlob: *mut *mut u8,
+    pCredentialBlobSize: *mut ULONG,
+) -> SECURITY_STATUS {
+    SEC_E_UNSUPPORTED_FUNCTION
+}
