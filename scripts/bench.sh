@@ -1,16 +1,35 @@
 #!/usr/bin/env bash
 # The benchmark command: builds and installs the library (release), builds
 # bench/sspi_bench.c, reads this machine's one-core MD5 and RC4 rates from
-# `openssl speed` (the ceilings), and measures the library given as $1
-# (default: opensspi as installed in build/stage). BENCH_SECONDS sets the
-# time spent on each figure (default 1).
+# `openssl speed` (the throughput ceilings), and measures opensspi beside
+# another provider of the SSPI ABI: the library given as $1, by default the
+# provider bundled in the sspilib wheel (downloaded with pip into
+# build/reference; nothing is built). BENCH_SECONDS sets the time spent on
+# each figure (default 1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 mkdir -p build
 scripts/build-install.sh >build/build.log 2>&1 || { cat build/build.log; exit 1; }
-cc -O2 -Wall -Wextra -Werror -std=c11 -Ibuild/stage/include/opensspi bench/sspi_bench.c -ldl -o build/sspi_bench
-lib=${1:-$PWD/build/stage/lib/libopensspi.so}
+cc -O2 -Wall -Wextra -Werror -std=c11 -Ibuild/stage/include/opensspi bench/sspi_bench.c -ldl -lm -o build/sspi_bench
+ours=$PWD/build/stage/lib/libopensspi.so
+
+other=${1:-}
+if [ -z "$other" ]; then
+  ref=build/reference
+  other=$(ls "$ref"/whl/sspilib.libs/libsspi-*.so 2>/dev/null | head -n1 || true)
+  if [ -z "$other" ]; then
+    [ -x build/venv/bin/pip ] || python3 -m venv build/venv
+    rm -rf "$ref" && mkdir -p "$ref"
+    if build/venv/bin/pip download --quiet --disable-pip-version-check --no-deps --only-binary=:all: \
+         -r interop/requirements-sspilib.txt -d "$ref" \
+       && python3 -m zipfile -e "$ref"/sspilib-*.whl "$ref/whl"; then
+      other=$(ls "$ref"/whl/sspilib.libs/libsspi-*.so | head -n1)
+    else
+      echo "bench: could not download the sspilib wheel; measuring opensspi alone" >&2
+    fi
+  fi
+fi
 
 # openssl speed prints "md5  ...  896585.44k" in 1000s of bytes per second.
 rate() {
@@ -19,4 +38,5 @@ rate() {
 }
 md5=$(rate -evp md5)
 rc4=$(rate -provider legacy -provider default -evp rc4)
-build/sspi_bench "$lib" "${md5:-0}" "${rc4:-0}"
+echo "machine: $(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -n1), $(nproc) cores, $(. /etc/os-release 2>/dev/null && echo "$PRETTY_NAME")"
+build/sspi_bench "${md5:-0}" "${rc4:-0}" "$ours" ${other:+"$other"}

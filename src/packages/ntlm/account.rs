@@ -75,11 +75,14 @@ impl NtlmCredentials {
                 };
                 match secret {
                     None if user.is_empty() && domain.is_empty() => Account::Anonymous,
-                    secret => Account::Explicit {
-                        user,
-                        domain,
-                        secret: hashed(secret.unwrap_or(Secret::Password(Zeroizing::default()))),
-                    },
+                    secret => {
+                        let secret = secret.unwrap_or(Secret::Password(Zeroizing::default()));
+                        Account::Explicit {
+                            secret: secret.derive(&user, &domain),
+                            user,
+                            domain,
+                        }
+                    }
                 }
             }
             None => Self::default_account(),
@@ -98,8 +101,13 @@ impl NtlmCredentials {
 
     fn default_account() -> Account {
         let first = read_user_file().and_then(|f| {
-            f.first()
-                .map(|e| (e.user.clone(), e.domain.clone(), hashed(e.secret.clone())))
+            f.first().map(|e| {
+                (
+                    e.user.clone(),
+                    e.domain.clone(),
+                    e.secret.derive(&e.user, &e.domain),
+                )
+            })
         });
         Account::Default { first }
     }
@@ -171,11 +179,6 @@ pub fn qualified_name(domain: &str, user: &str) -> String {
     }
 }
 
-/// A secret as its NT hash, so that no handshake hashes the password again.
-fn hashed(secret: Secret) -> Secret {
-    Secret::NtHash(secret.nt_hash())
-}
-
 /// Splits `DOMAIN\user` when no domain was given.
 fn split_user(user: String, domain: Option<String>) -> (String, String) {
     match domain {
@@ -203,11 +206,28 @@ struct OneAccount<'a> {
     secret: &'a Secret,
 }
 
-impl UserStore for OneAccount<'_> {
-    fn nt_hash(&self, user: &str, domain: &str) -> Option<Zeroizing<[u8; 16]>> {
+impl OneAccount<'_> {
+    fn matches(&self, user: &str, domain: &str) -> bool {
         let domain_ok =
             self.domain.is_empty() || domain.is_empty() || eq_ignore_case(self.domain, domain);
-        (eq_ignore_case(self.user, user) && domain_ok).then(|| self.secret.nt_hash())
+        eq_ignore_case(self.user, user) && domain_ok
+    }
+}
+
+impl UserStore for OneAccount<'_> {
+    fn nt_hash(&self, user: &str, domain: &str) -> Option<Zeroizing<[u8; 16]>> {
+        self.matches(user, domain).then(|| self.secret.nt_hash())
+    }
+
+    fn response_key(
+        &self,
+        user: &str,
+        domain: &str,
+        key_domain: &str,
+    ) -> Option<Zeroizing<[u8; 16]>> {
+        // The secret has NTOWFv2 computed ahead for the account's own names.
+        self.matches(user, domain)
+            .then(|| self.secret.response_key(user, key_domain))
     }
 }
 

@@ -7,7 +7,7 @@ use zeroize::Zeroizing;
 use super::av_pairs::{AvList, AvListBuilder};
 use super::context::{Established, TargetNames};
 use super::credentials::Credentials;
-use super::crypto::{lmv2_response, mic, nt_proof, ntlmv2_blob, ntowf_v2, rc4k, session_base_key};
+use super::crypto::{lmv2_response, mic, nt_proof_and_base_key, ntlmv2_blob, rc4k};
 use super::env::Env;
 use super::error::Error;
 use super::flags::*;
@@ -151,6 +151,15 @@ impl Client {
         let av = AvList::parse(target_info)?;
         let cfg = &self.config;
 
+        // One draw of randomness for the client challenge and the session
+        // key (one system call instead of two).
+        let mut random = Zeroizing::new([0u8; 24]);
+        env.random(&mut random[..])?;
+        let (client_challenge, session_key) = random.split_at(8);
+        let client_challenge: [u8; 8] = client_challenge.try_into().map_err(|_| Error::Internal)?;
+        let session_key: [u8; 16] = session_key.try_into().map_err(|_| Error::Internal)?;
+        let session_key = Zeroizing::new(session_key);
+
         let (user, domain, responses) = match &cfg.credentials {
             Credentials::Anonymous => (String::new(), String::new(), Responses::anonymous()),
             Credentials::User {
@@ -161,9 +170,8 @@ impl Client {
                 let r = self.ntlmv2_responses(
                     &av,
                     &chal.server_challenge,
-                    user,
-                    domain,
-                    secret.nt_hash(),
+                    &client_challenge,
+                    &secret.response_key(user, domain),
                     env,
                 )?;
                 (user.clone(), domain.clone(), r)
@@ -173,10 +181,8 @@ impl Client {
         // KXKEY is the SessionBaseKey for NTLMv2; with key exchange the
         // session key is fresh randomness sent encrypted under it.
         let (exported, encrypted) = if flags & NEGOTIATE_KEY_EXCH != 0 {
-            let mut random = Zeroizing::new([0u8; 16]);
-            env.random(&mut random[..])?;
-            let encrypted = rc4k(&responses.session_base_key, &random);
-            (random, Some(encrypted))
+            let encrypted = rc4k(&responses.session_base_key, &session_key);
+            (session_key, Some(encrypted))
         } else {
             (responses.session_base_key.clone(), None)
         };
@@ -244,20 +250,18 @@ impl Client {
     }
 
     /// NTLMv2 LM and NT responses and the SessionBaseKey (MS-NLMP 3.3.2).
+    /// `key` is ResponseKeyNT (NTOWFv2).
     fn ntlmv2_responses(
         &self,
         server_info: &AvList<'_>,
         server_challenge: &[u8; 8],
-        user: &str,
-        domain: &str,
-        nt_hash: Zeroizing<[u8; 16]>,
+        client_challenge: &[u8; 8],
+        key: &[u8; 16],
         env: &mut dyn Env,
     ) -> Result<Responses, Error> {
         let cfg = &self.config;
         let server_time = server_info.timestamp();
         let timestamp = server_time.unwrap_or_else(|| env.now_filetime());
-        let mut client_challenge = [0u8; 8];
-        env.random(&mut client_challenge)?;
         let send_mic = cfg.send_mic && server_time.is_some();
 
         let mut list = AvListBuilder::new();
@@ -285,10 +289,9 @@ impl Client {
         if let Some(spn) = &cfg.target_spn {
             list.push_str(MSV_AV_TARGET_NAME, spn)?;
         }
-        let blob = ntlmv2_blob(timestamp, &client_challenge, &list.finish());
+        let blob = ntlmv2_blob(timestamp, client_challenge, &list.finish());
 
-        let key = ntowf_v2(&nt_hash, user, domain);
-        let proof = nt_proof(&key, server_challenge, &blob);
+        let (proof, session_base_key) = nt_proof_and_base_key(key, server_challenge, &blob);
         let mut nt = Vec::with_capacity(16 + blob.len());
         nt.extend_from_slice(&proof);
         nt.extend_from_slice(&blob);
@@ -296,12 +299,12 @@ impl Client {
         let lm = if server_time.is_some() {
             vec![0; 24]
         } else {
-            lmv2_response(&key, server_challenge, &client_challenge).to_vec()
+            lmv2_response(key, server_challenge, client_challenge).to_vec()
         };
         Ok(Responses {
             lm,
             nt,
-            session_base_key: session_base_key(&key, &proof),
+            session_base_key,
             send_mic,
         })
     }

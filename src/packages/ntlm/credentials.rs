@@ -3,7 +3,7 @@
 
 use zeroize::Zeroizing;
 
-use super::crypto::nt_hash;
+use super::crypto::{nt_hash, ntowf_v2};
 
 /// A user's secret: a password or its NT hash (NTOWFv1).
 #[derive(Clone)]
@@ -12,6 +12,14 @@ pub enum Secret {
     Password(Zeroizing<String>),
     /// MD4 of the UTF-16LE password.
     NtHash(Zeroizing<[u8; 16]>),
+    /// An NT hash with its NTOWFv2 for one user and domain computed ahead,
+    /// so that a client's handshakes do not recompute it.
+    Derived {
+        nt_hash: Zeroizing<[u8; 16]>,
+        user: String,
+        domain: String,
+        response_key: Zeroizing<[u8; 16]>,
+    },
 }
 
 impl Secret {
@@ -19,7 +27,32 @@ impl Secret {
     pub fn nt_hash(&self) -> Zeroizing<[u8; 16]> {
         match self {
             Secret::Password(password) => nt_hash(password),
-            Secret::NtHash(hash) => hash.clone(),
+            Secret::NtHash(hash) | Secret::Derived { nt_hash: hash, .. } => hash.clone(),
+        }
+    }
+
+    /// This secret as an NT hash with NTOWFv2 for `user` in `domain`
+    /// computed ahead.
+    pub fn derive(&self, user: &str, domain: &str) -> Secret {
+        let hash = self.nt_hash();
+        Secret::Derived {
+            response_key: ntowf_v2(&hash, user, domain),
+            nt_hash: hash,
+            user: user.to_owned(),
+            domain: domain.to_owned(),
+        }
+    }
+
+    /// NTOWFv2 (ResponseKeyNT) for `user` in `domain`.
+    pub fn response_key(&self, user: &str, domain: &str) -> Zeroizing<[u8; 16]> {
+        match self {
+            Secret::Derived {
+                user: u,
+                domain: d,
+                response_key,
+                ..
+            } if u == user && d == domain => response_key.clone(),
+            _ => ntowf_v2(&self.nt_hash(), user, domain),
         }
     }
 }
@@ -29,6 +62,7 @@ impl core::fmt::Debug for Secret {
         match self {
             Secret::Password(_) => f.write_str("Password(..)"),
             Secret::NtHash(_) => f.write_str("NtHash(..)"),
+            Secret::Derived { user, domain, .. } => write!(f, "Derived({domain}\\{user}, ..)"),
         }
     }
 }
@@ -56,6 +90,19 @@ pub trait UserStore {
     /// them), or `None` for an unknown user. Implementations compare user
     /// names case-insensitively.
     fn nt_hash(&self, user: &str, domain: &str) -> Option<Zeroizing<[u8; 16]>>;
+
+    /// NTOWFv2 of that user's secret over `user` and `key_domain` (the
+    /// domain the client may have keyed it with), or `None` for an unknown
+    /// user. A store may have it computed ahead.
+    fn response_key(
+        &self,
+        user: &str,
+        domain: &str,
+        key_domain: &str,
+    ) -> Option<Zeroizing<[u8; 16]>> {
+        self.nt_hash(user, domain)
+            .map(|hash| ntowf_v2(&hash, user, key_domain))
+    }
 }
 
 #[cfg(test)]
@@ -68,5 +115,20 @@ mod tests {
         let h = Secret::NtHash(p.nt_hash());
         assert_eq!(*p.nt_hash(), *h.nt_hash());
         assert_eq!(format!("{p:?}"), "Password(..)");
+        let d = p.derive("User", "Domain");
+        assert_eq!(*d.nt_hash(), *h.nt_hash());
+        assert_eq!(
+            *d.response_key("User", "Domain"),
+            *h.response_key("User", "Domain")
+        );
+        assert_eq!(
+            *d.response_key("User", "Other"),
+            *h.response_key("User", "Other")
+        );
+        assert_ne!(
+            *d.response_key("User", "Other"),
+            *d.response_key("User", "Domain")
+        );
+        assert_eq!(format!("{d:?}"), "Derived(Domain\\User, ..)");
     }
 }

@@ -157,6 +157,18 @@ pub fn session_base_key(response_key: &[u8; 16], nt_proof: &[u8; 16]) -> Zeroizi
     Zeroizing::new(hmac_md5(response_key, &[nt_proof]))
 }
 
+/// `nt_proof` and `session_base_key` together, keying HMAC-MD5 once.
+pub fn nt_proof_and_base_key(
+    response_key: &[u8; 16],
+    server_challenge: &[u8; 8],
+    blob: &[u8],
+) -> ([u8; 16], Zeroizing<[u8; 16]>) {
+    let keyed = KeyedHmacMd5::new(response_key);
+    let proof = keyed.mac([&server_challenge[..], blob]);
+    let base = Zeroizing::new(keyed.mac(core::iter::once(&proof[..])));
+    (proof, base)
+}
+
 /// RC4K: RC4 of 16 bytes under a 16-byte key, a fresh keystream each time.
 /// Encrypts and decrypts the random session key in the key exchange.
 pub fn rc4k(key: &[u8; 16], data: &[u8; 16]) -> Zeroizing<[u8; 16]> {

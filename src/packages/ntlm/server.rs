@@ -7,7 +7,7 @@ use zeroize::Zeroizing;
 use super::av_pairs::{AvList, AvListBuilder};
 use super::context::{Established, TargetNames};
 use super::credentials::UserStore;
-use super::crypto::{ct_eq, mic, nt_proof, ntowf_v2, rc4k, session_base_key, BLOB_HEADER_LEN};
+use super::crypto::{ct_eq, mic, nt_proof_and_base_key, ntowf_v2, rc4k, BLOB_HEADER_LEN};
 use super::env::Env;
 use super::error::Error;
 use super::flags::*;
@@ -303,29 +303,35 @@ fn verify_ntlmv2<'a>(
     let (proof, blob) = nt.split_first_chunk::<16>().ok_or(Error::InvalidToken)?;
     let av_bytes = blob.get(BLOB_HEADER_LEN..).ok_or(Error::InvalidToken)?;
 
-    // An unknown user costs the same work as a wrong password.
-    let known = store.nt_hash(user, domain);
-    let hash = known.clone().unwrap_or_else(|| Zeroizing::new([0; 16]));
     // Some clients compute NTOWFv2 with an empty domain (MS-NLMP 3.2.5.1.2).
     let domains: &[&str] = if domain.is_empty() {
         &[""]
     } else {
         &[domain, ""]
     };
+    let mut known = None;
     let mut matched = None;
     for d in domains {
-        let key = ntowf_v2(&hash, user, d);
-        if ct_eq(&nt_proof(&key, server_challenge, blob), proof) {
-            matched = Some(key);
+        // An unknown user costs the same work as a wrong password.
+        let key = match store.response_key(user, domain, d) {
+            Some(key) => {
+                known = Some(());
+                key
+            }
+            None => ntowf_v2(&[0; 16], user, d),
+        };
+        let (expected, base) = nt_proof_and_base_key(&key, server_challenge, blob);
+        if ct_eq(&expected, proof) {
+            matched = Some(base);
             break;
         }
     }
-    let key = match (known, matched) {
-        (Some(_), Some(key)) => key,
+    let base = match (known, matched) {
+        (Some(_), Some(base)) => base,
         _ => return Err(Error::LogonDenied),
     };
     let av = AvList::parse(av_bytes)?;
-    Ok((session_base_key(&key, proof), av))
+    Ok((base, av))
 }
 
 /// Checks the AUTHENTICATE's MIC. The MIC covers the messages as the client
@@ -370,7 +376,7 @@ fn check_mic(
 mod tests {
     use super::super::client::{Client, ClientConfig};
     use super::super::credentials::{Credentials, Secret};
-    use super::super::crypto::{nt_hash, ntlmv2_blob};
+    use super::super::crypto::{nt_hash, nt_proof, ntlmv2_blob, session_base_key};
     use super::super::env::FixedEnv;
     use super::super::messages::AuthenticateFields;
     use super::super::session::Part;
