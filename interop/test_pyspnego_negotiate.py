@@ -13,7 +13,8 @@ import spnego
 import spnego.exceptions
 
 import sspi
-from common import DOMAIN, PASSWORD, USER, gss_bindings, make_user_file, run
+from common import (DOMAIN, PASSWORD, USER, ResultPeer, exchange_messages, gss_bindings, make_user_file,
+                    run)
 
 PURE_NEGOTIATE = spnego.NegotiateOptions.use_negotiate
 PRINCIPAL = "%s\\%s" % (DOMAIN, USER)
@@ -48,26 +49,9 @@ def neg_state(token):
     return token[at + 4] if at >= 0 else None
 
 
-def exchange_messages(test, client_wrap, client_unwrap, server_wrap, server_unwrap,
-                      client_sign, client_verify, server_sign, server_verify):
-    for i in range(3):
-        msg = b"client to server %d" % i
-        wrapped = client_wrap(msg)
-        test.assertNotIn(msg, wrapped)
-        test.assertEqual(server_unwrap(wrapped), msg)
-        reply = b"server to client %d" % i
-        test.assertEqual(client_unwrap(server_wrap(reply)), reply)
-        server_verify(msg, client_sign(msg))
-        client_verify(reply, server_sign(reply))
-
-
 class OurClientTheirServer(unittest.TestCase):
     def messages(self, ours, theirs):
-        exchange_messages(
-            self,
-            ours.wrap, ours.unwrap,
-            lambda m: theirs.wrap(m, encrypt=True).data, lambda m: theirs.unwrap(m).data,
-            ours.sign, ours.verify, theirs.sign, theirs.verify)
+        exchange_messages(self, ours, ResultPeer(theirs))
 
     def test_handshake_sign_seal_both_ways(self):
         cred = LIB.credentials("Negotiate", sspi.SECPKG_CRED_OUTBOUND, USER, DOMAIN, PASSWORD)
@@ -118,11 +102,7 @@ class TheirClientOurServer(unittest.TestCase):
         return theirs, ours
 
     def messages(self, theirs, ours):
-        exchange_messages(
-            self,
-            lambda m: theirs.wrap(m, encrypt=True).data, lambda m: theirs.unwrap(m).data,
-            ours.wrap, ours.unwrap,
-            theirs.sign, theirs.verify, ours.sign, ours.verify)
+        exchange_messages(self, ResultPeer(theirs), ours)
         tampered = bytearray(theirs.wrap(b"tamper me").data)
         tampered[20] ^= 1
         with self.assertRaises(sspi.SspiError) as e:

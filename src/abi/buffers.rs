@@ -144,21 +144,24 @@ pub unsafe fn message<'a>(bufs: &[SecBuffer]) -> SecResult<MessageView<'a>> {
 /// points a buffer that the package pointed into another (`point_into`) at
 /// that range of the other buffer, when the range lies within it.
 pub fn write_back(bufs: &mut [SecBuffer], view: &MessageView<'_>) {
-    let bases: SmallVec<[(*mut core::ffi::c_void, u32); INLINE_BUFFERS]> =
-        bufs.iter().map(|b| (b.pvBuffer, b.cbBuffer)).collect();
-    for (b, v) in bufs.iter_mut().zip(view.iter()) {
+    for (i, v) in view.iter().enumerate().take(bufs.len()) {
         if let Some((index, offset, len)) = v.window() {
-            if let Some(&(base, size)) = bases.get(index) {
-                if offset
+            // The target's view holds its full length, and its pointer is
+            // the caller's (a buffer pointed into is not itself moved).
+            let (Some(target), Some(base)) = (view.get(index), bufs.get(index).map(|b| b.pvBuffer))
+            else {
+                continue;
+            };
+            if index != i
+                && offset
                     .checked_add(len)
-                    .is_some_and(|end| end <= size as usize)
-                {
-                    b.pvBuffer = base.cast::<u8>().wrapping_add(offset).cast();
-                    b.cbBuffer = len as u32;
-                }
+                    .is_some_and(|end| end <= target.data().len())
+            {
+                bufs[i].pvBuffer = base.cast::<u8>().wrapping_add(offset).cast();
+                bufs[i].cbBuffer = len as u32;
             }
         } else if v.kind() != SECBUFFER_EMPTY {
-            b.cbBuffer = v.len() as u32;
+            bufs[i].cbBuffer = v.len() as u32;
         }
     }
 }

@@ -184,11 +184,31 @@ impl SessionSecurity {
         }
         let seq = self.send.seq;
         self.send.seq = seq.wrapping_add(1);
-        let mut sig = [0u8; SIGNATURE_LEN];
-        sig[..4].copy_from_slice(&1u32.to_le_bytes());
-        sig[4..12].copy_from_slice(&checksum);
-        sig[12..].copy_from_slice(&seq.to_le_bytes());
-        sig
+        assemble(&checksum, seq)
+    }
+
+    /// Checks a received signature's length and, without negotiated
+    /// integrity, that it is the dummy one. `Ok(true)` when a real
+    /// signature remains to be checked.
+    fn needs_check(&self, sig: &[u8]) -> Result<bool, Error> {
+        if sig.len() != SIGNATURE_LEN {
+            return Err(Error::InvalidToken);
+        }
+        if self.has_integrity() {
+            Ok(true)
+        } else if sig == DUMMY_SIGNATURE {
+            Ok(false)
+        } else {
+            Err(Error::MessageAltered)
+        }
+    }
+
+    /// Enciphers (or deciphers) a checksum, under key exchange, with the
+    /// keystream of `key` from its start, leaving the live keystreams alone.
+    fn mask_as_first(&self, key: &[u8; 16], checksum: &mut [u8; 8]) {
+        if self.flags & NEGOTIATE_KEY_EXCH != 0 {
+            Keystream::new(key).apply(checksum);
+        }
     }
 
     /// MakeSignature: the signature of the concatenation of `parts`. Without
@@ -254,15 +274,8 @@ impl SessionSecurity {
     /// sequence number. Without negotiated integrity only the dummy
     /// signature is accepted.
     pub fn verify(&mut self, parts: &[&[u8]], sig: &[u8]) -> Result<(), Error> {
-        if sig.len() != SIGNATURE_LEN {
-            return Err(Error::InvalidToken);
-        }
-        if !self.has_integrity() {
-            return if sig == DUMMY_SIGNATURE {
-                Ok(())
-            } else {
-                Err(Error::MessageAltered)
-            };
+        if !self.needs_check(sig)? {
+            return Ok(());
         }
         self.check_signature(sig, parts.iter().copied())
     }
@@ -308,15 +321,9 @@ impl SessionSecurity {
             return Err(Error::InvalidState);
         }
         let mut checksum = self.send.checksum(0, core::iter::once(data));
-        if self.flags & NEGOTIATE_KEY_EXCH != 0 {
-            // A fresh keystream: the live one stays at its start.
-            Keystream::new(self.send.keystream.key()).apply(&mut checksum);
-        }
+        self.mask_as_first(self.send.keystream.key(), &mut checksum);
         self.send.seq = 1;
-        let mut sig = [0u8; SIGNATURE_LEN];
-        sig[..4].copy_from_slice(&1u32.to_le_bytes());
-        sig[4..12].copy_from_slice(&checksum);
-        Ok(sig)
+        Ok(assemble(&checksum, 0))
     }
 
     /// Checks the peer's mechListMIC, made as `mech_list_mic` makes it;
@@ -326,20 +333,11 @@ impl SessionSecurity {
     /// `MessageAltered` when it does not verify, `InvalidToken` when it is
     /// not 16 bytes.
     pub fn verify_mech_list_mic(&mut self, data: &[u8], sig: &[u8]) -> Result<(), Error> {
-        if sig.len() != SIGNATURE_LEN {
-            return Err(Error::InvalidToken);
-        }
-        if !self.has_integrity() {
-            return if sig == DUMMY_SIGNATURE {
-                Ok(())
-            } else {
-                Err(Error::MessageAltered)
-            };
+        if !self.needs_check(sig)? {
+            return Ok(());
         }
         let (version, mut checksum, seq) = parse_signature(sig)?;
-        if self.flags & NEGOTIATE_KEY_EXCH != 0 {
-            Keystream::new(self.recv.keystream.key()).apply(&mut checksum);
-        }
+        self.mask_as_first(self.recv.keystream.key(), &mut checksum);
         let expected = self.recv.checksum(0, core::iter::once(data));
         if version != 1 || seq != 0 || !ct_eq(&expected, &checksum) {
             return Err(Error::MessageAltered);
@@ -422,6 +420,16 @@ impl SessionSecurity {
             },
         })
     }
+}
+
+/// An NTLMSSP_MESSAGE_SIGNATURE: version 1, the (enciphered) checksum and
+/// the sequence number.
+fn assemble(checksum: &[u8; 8], seq: u32) -> [u8; SIGNATURE_LEN] {
+    let mut sig = [0u8; SIGNATURE_LEN];
+    sig[..4].copy_from_slice(&1u32.to_le_bytes());
+    sig[4..12].copy_from_slice(checksum);
+    sig[12..].copy_from_slice(&seq.to_le_bytes());
+    sig
 }
 
 /// A signature's version, encrypted checksum and sequence number;
