@@ -69,3 +69,17 @@ def exchange_messages(test, client, server):
         test.assertEqual(client.unwrap(wrapped), reply)
         server.verify(msg, client.sign(msg))
         client.verify(reply, server.sign(reply))
+
+
+def check_our_acceptor(test, theirs, ours):
+    """exchange_messages between pyspnego's initiator `theirs` and our
+    acceptor `ours`, then a tampered message refused by ours with
+    SEC_E_MESSAGE_ALTERED."""
+    import sspi
+
+    exchange_messages(test, ResultPeer(theirs), ours)
+    tampered = bytearray(theirs.wrap(b"tamper me").data)
+    tampered[20] ^= 1
+    with test.assertRaises(sspi.SspiError) as e:
+        ours.unwrap(bytes(tampered))
+    test.assertEqual(e.exception.status, sspi.SEC_E_MESSAGE_ALTERED)
