@@ -91,24 +91,27 @@ static inline SECURITY_STATUS asc(CredHandle *cred, CtxtHandle *ctx, CtxtHandle 
 
 /* Statuses of a whole handshake. */
 struct outcome {
-    SECURITY_STATUS isc1, asc1, isc2, asc2;
+    SECURITY_STATUS isc1, asc1, isc2, asc2, isc3;
     ULONG client_attrs, server_attrs;
 };
 
 /* Runs the two round trips (NTLM: NEGOTIATE, CHALLENGE, AUTHENTICATE;
- * Negotiate: the same inside SPNEGO); stops at the first failure.
- * Both contexts exist afterwards when the first calls succeeded. */
+ * Negotiate: the same inside SPNEGO), then hands the acceptor's last token,
+ * if any, to the client (Negotiate's accept-completed, which a client that
+ * sent its mechListMIC waits for); stops at the first failure. Both
+ * contexts exist afterwards when the first calls succeeded. */
 static inline struct outcome handshake(CredHandle *client, CredHandle *server, ULONG isc_req, ULONG asc_req,
                                 CtxtHandle *cctx, CtxtHandle *sctx) {
-    struct outcome o = {-1, -1, -1, -1, 0, 0};
+    struct outcome o = {-1, -1, -1, -1, -1, 0, 0};
     struct wire a, b;
     o.isc1 = isc(client, NULL, cctx, isc_req, NULL, &a, &o.client_attrs);
     if (o.isc1 != SEC_I_CONTINUE_NEEDED) return o;
     o.asc1 = asc(server, NULL, sctx, asc_req, &a, &b, &o.server_attrs);
     if (o.asc1 != SEC_I_CONTINUE_NEEDED) return o;
     o.isc2 = isc(client, cctx, cctx, isc_req, &b, &a, &o.client_attrs);
-    if (o.isc2 != SEC_E_OK) return o;
+    if (o.isc2 != SEC_E_OK && o.isc2 != SEC_I_CONTINUE_NEEDED) return o;
     o.asc2 = asc(server, sctx, sctx, asc_req, &a, &b, &o.server_attrs);
+    if (o.asc2 == SEC_E_OK && b.len > 0) o.isc3 = isc(client, cctx, cctx, isc_req, &b, &a, &o.client_attrs);
     return o;
 }
 

@@ -56,7 +56,8 @@ static void winpr_identity(WINPR_IDENTITY *w, const char *user, const char *doma
     w->kerberosSettings = (void *)0x1; /* never read */
 }
 
-/* CredSSP's handshake and pubKeyAuth exchange; returns the server's last status. */
+/* CredSSP's handshake and pubKeyAuth exchange; returns the server's error,
+ * else the client's status if it is not done, else the server's. */
 static SECURITY_STATUS credssp(const char *package, const char *password, const char *package_list) {
     WINPR_IDENTITY cid, sid;
     CredHandle cc, sc;
@@ -133,6 +134,7 @@ static SECURITY_STATUS credssp(const char *package, const char *password, const 
     if (!first) TA->DeleteSecurityContext(&s);
     TA->FreeCredentialsHandle(&cc);
     TA->FreeCredentialsHandle(&sc);
+    if (ss != SEC_E_OK && ss != SEC_I_CONTINUE_NEEDED) return ss;
     return cs == SEC_E_OK ? ss : cs;
 }
 

@@ -33,7 +33,9 @@ static int neg_state_is(const struct wire *w, int state) {
 
 static void pair(CtxtHandle *c, CtxtHandle *s) {
     struct outcome o = handshake(&client_cred, &server_cred, ALL_PROTECTION, ALL_PROTECTION_ASC, c, s);
+    CHECK_STATUS(o.isc2, SEC_I_CONTINUE_NEEDED);
     CHECK_STATUS(o.asc2, SEC_E_OK);
+    CHECK_STATUS(o.isc3, SEC_E_OK);
 }
 
 static void codes_tokens_and_flags(void) {
@@ -44,15 +46,17 @@ static void codes_tokens_and_flags(void) {
     CHECK(a.len > 40 && a.data[0] == 0x60 && memcmp(a.data + 2, SPNEGO_HEAD, sizeof SPNEGO_HEAD) == 0);
     CHECK_STATUS(asc(&server_cred, NULL, &s, ALL_PROTECTION_ASC, &a, &b, &sa), SEC_I_CONTINUE_NEEDED);
     CHECK(b.len > 40 && b.data[0] == 0xa1 && neg_state_is(&b, 1));
-    /* The client is done when it sends AUTHENTICATE and its mechListMIC. */
-    CHECK_STATUS(isc(&client_cred, &c, &c, ALL_PROTECTION, &b, &a, &ca), SEC_E_OK);
+    /* AUTHENTICATE carries a MIC and integrity was negotiated: the client
+     * sends its mechListMIC and waits for the server's. */
+    CHECK_STATUS(isc(&client_cred, &c, &c, ALL_PROTECTION, &b, &a, &ca), SEC_I_CONTINUE_NEEDED);
     CHECK(a.len > 100 && a.data[0] == 0xa1);
     CHECK(ca == ALL_PROTECTION);
     /* The server answers accept-completed with its own mechListMIC. */
     CHECK_STATUS(asc(&server_cred, &s, &s, ALL_PROTECTION_ASC, &a, &b, &sa), SEC_E_OK);
     CHECK(b.len > 20 && neg_state_is(&b, 0));
     CHECK(sa == ALL_PROTECTION_ASC);
-    /* That last token checks out on the client, which sends nothing. */
+    /* That last token checks out on the client, which is then done and
+     * sends nothing. */
     CHECK_STATUS(isc(&client_cred, &c, &c, ALL_PROTECTION, &b, &a, &ca), SEC_E_OK);
     CHECK(a.len == 0);
     CHECK_STATUS(isc(&client_cred, &c, &c, ALL_PROTECTION, &b, &a, &ca), SEC_E_OUT_OF_SEQUENCE);
@@ -64,8 +68,6 @@ static void codes_tokens_and_flags(void) {
 static void protection_both_ways(void) {
     CtxtHandle c, s;
     int seal;
-    /* handshake() does not pass the acceptor's last token to the client:
-     * the client is in step anyway. */
     pair(&c, &s);
     for (seal = 0; seal < 2; seal++) {
         struct msg m = text("Hello, Negotiate"), m2 = text("reply"), replay;
@@ -314,7 +316,9 @@ static void output_buffers(void) {
     desc1(&outd, &outb, SECBUFFER_TOKEN, NULL, 0);
     CHECK_STATUS(T->AcceptSecurityContext(&server_cred, &s, &ind, ASC_REQ_ALLOCATE_MEMORY, SECURITY_NATIVE_DREP, &s, &outd, &attrs, NULL),
                  SEC_E_OK);
-    CHECK(outb.pvBuffer != NULL && outb.cbBuffer > 20 && (attrs & ASC_RET_ALLOCATED_MEMORY));
+    /* No integrity was asked for: no MICs, a bare accept-completed. */
+    CHECK(outb.pvBuffer != NULL && outb.cbBuffer == 9 && (attrs & ASC_RET_ALLOCATED_MEMORY));
+    CHECK(outb.pvBuffer != NULL && memcmp(outb.pvBuffer, "\xa1\x07\x30\x05\xa0\x03\x0a\x01\x00", 9) == 0);
     CHECK_STATUS(T->FreeContextBuffer(outb.pvBuffer), SEC_E_OK);
     T->DeleteSecurityContext(&c);
     T->DeleteSecurityContext(&s);
@@ -364,7 +368,7 @@ static void raw_ntlm_client(void) {
     T->FreeCredentialsHandle(&ntlm_client);
 }
 
-static SECURITY_STATUS acquire_with_list(const char *list, CredHandle *h) {
+static SECURITY_STATUS acquire_with_list(const char *list, ULONG use, CredHandle *h) {
     SEC_WINNT_AUTH_IDENTITY_EXW ex;
     memset(&ex, 0, sizeof ex);
     ex.Version = SEC_WINNT_AUTH_IDENTITY_VERSION;
@@ -378,23 +382,115 @@ static SECURITY_STATUS acquire_with_list(const char *list, CredHandle *h) {
     ex.Flags = SEC_WINNT_AUTH_IDENTITY_UNICODE;
     ex.PackageList = wstr(list);
     ex.PackageListLength = (ULONG)strlen(list);
-    return T->AcquireCredentialsHandleW(NULL, wstr("Negotiate"), SECPKG_CRED_OUTBOUND, NULL, &ex, NULL, NULL, h, NULL);
+    return T->AcquireCredentialsHandleW(NULL, wstr("Negotiate"), use, NULL, &ex, NULL, NULL, h, NULL);
 }
 
 static void package_list(void) {
+    static const char *const none_left[] = {"NegoExtender", "!NTLM", "Kerberos", "Kerberos,!NTLM", "NTLM:Kerberos", "NTLM;Kerberos"};
     CredHandle h;
-    CtxtHandle c, s;
+    CtxtHandle c, s, untouched = {0x1111, 0x2222};
     struct outcome o;
-    CHECK_STATUS(acquire_with_list("!Kerberos", &h), SEC_E_OK);
+    struct wire a, b;
+    SecBufferDesc outd;
+    SecBuffer outb;
+    ULONG attrs;
+    size_t i;
+    CHECK_STATUS(acquire_with_list("!Kerberos", SECPKG_CRED_OUTBOUND, &h), SEC_E_OK);
     o = handshake(&h, &server_cred, 0, 0, &c, &s);
     CHECK_STATUS(o.asc2, SEC_E_OK);
     T->DeleteSecurityContext(&c);
     T->DeleteSecurityContext(&s);
     T->FreeCredentialsHandle(&h);
-    CHECK_STATUS(acquire_with_list("NTLM", &h), SEC_E_OK);
+    CHECK_STATUS(acquire_with_list("kerberos,ntlm", SECPKG_CRED_OUTBOUND, &h), SEC_E_OK);
+    CHECK_STATUS(isc(&h, NULL, &c, 0, NULL, &a, &attrs), SEC_I_CONTINUE_NEEDED);
+    T->DeleteSecurityContext(&c);
     T->FreeCredentialsHandle(&h);
-    CHECK_STATUS(acquire_with_list("!NTLM", &h), SEC_E_NO_CREDENTIALS);
-    CHECK_STATUS(acquire_with_list("Kerberos", &h), SEC_E_NO_CREDENTIALS);
+    /* A list that leaves Negotiate nothing: as on Windows, the credential
+     * is acquired and the first ISC fails with SEC_E_NO_CREDENTIALS (so
+     * does the first ASC on an inbound one). Only a comma separates. */
+    for (i = 0; i < sizeof none_left / sizeof *none_left; i++) {
+        CHECK_STATUS(acquire_with_list(none_left[i], SECPKG_CRED_OUTBOUND, &h), SEC_E_OK);
+        desc1(&outd, &outb, SECBUFFER_TOKEN, NULL, 0);
+        c = untouched;
+        CHECK_STATUS(T->InitializeSecurityContextW(&h, NULL, wstr("HTTP/server.example"), ISC_REQ_ALLOCATE_MEMORY, 0, SECURITY_NATIVE_DREP,
+                                                   NULL, 0, &c, &outd, &attrs, NULL),
+                     SEC_E_NO_CREDENTIALS);
+        CHECK(c.dwLower == untouched.dwLower && c.dwUpper == untouched.dwUpper && outb.pvBuffer == NULL);
+        T->FreeCredentialsHandle(&h);
+        CHECK_STATUS(acquire_with_list(none_left[i], SECPKG_CRED_INBOUND, &h), SEC_E_OK);
+        CHECK_STATUS(isc(&client_cred, NULL, &c, 0, NULL, &a, &attrs), SEC_I_CONTINUE_NEEDED);
+        s = untouched;
+        CHECK_STATUS(asc(&h, NULL, &s, 0, &a, &b, &attrs), SEC_E_NO_CREDENTIALS);
+        CHECK(s.dwLower == untouched.dwLower && s.dwUpper == untouched.dwUpper);
+        T->DeleteSecurityContext(&c);
+        T->FreeCredentialsHandle(&h);
+    }
+}
+
+/* The return codes recorded on Windows, client and server both called with
+ * context requirements 0: with only NTLM offered, no mechListMIC is due,
+ * the client is done at its second call and the server's second call,
+ * given no output buffer descriptor at all, succeeds. */
+static void windows_sequence_ntlm_alone(void) {
+    CredHandle h;
+    CtxtHandle c, s;
+    struct wire a, b;
+    SecBufferDesc ind;
+    SecBuffer inb;
+    ULONG ca, sa;
+    CHECK_STATUS(acquire_with_list("NTLM", SECPKG_CRED_OUTBOUND, &h), SEC_E_OK);
+    CHECK_STATUS(isc(&h, NULL, &c, 0, NULL, &a, &ca), SEC_I_CONTINUE_NEEDED);
+    CHECK_STATUS(asc(&server_cred, NULL, &s, 0, &a, &b, &sa), SEC_I_CONTINUE_NEEDED);
+    CHECK_STATUS(isc(&h, &c, &c, 0, &b, &a, &ca), SEC_E_OK);
+    desc1(&ind, &inb, SECBUFFER_TOKEN, a.data, a.len);
+    CHECK_STATUS(T->AcceptSecurityContext(&server_cred, &s, &ind, 0, SECURITY_NATIVE_DREP, &s, NULL, &sa, NULL), SEC_E_OK);
+    {
+        /* No integrity: the dummy signature; no sealing. */
+        static const unsigned char dummy[16] = {1};
+        struct msg m = text("plain");
+        CHECK_STATUS(sign(&c, &m, 0), SEC_E_OK);
+        CHECK(memcmp(m.sig, dummy, 16) == 0);
+        CHECK_STATUS(check(&s, &m, 0, NULL), SEC_E_OK);
+        CHECK_STATUS(sign(&c, &m, 1), SEC_E_UNSUPPORTED_FUNCTION);
+    }
+    T->DeleteSecurityContext(&c);
+    T->DeleteSecurityContext(&s);
+    T->FreeCredentialsHandle(&h);
+}
+
+/* When a mechListMIC is due the server has a token to send: without room
+ * for it, SEC_E_BUFFER_TOO_SMALL, and the same call with room hands it out
+ * (the AUTHENTICATE it already took is not lost). */
+static void server_answer_kept_until_there_is_room(void) {
+    CtxtHandle c, s;
+    struct wire a, b;
+    SecBufferDesc ind, outd;
+    SecBuffer inb, outb;
+    ULONG ca, sa;
+    CHECK_STATUS(isc(&client_cred, NULL, &c, ALL_PROTECTION, NULL, &a, &ca), SEC_I_CONTINUE_NEEDED);
+    CHECK_STATUS(asc(&server_cred, NULL, &s, ALL_PROTECTION_ASC, &a, &b, &sa), SEC_I_CONTINUE_NEEDED);
+    CHECK_STATUS(isc(&client_cred, &c, &c, ALL_PROTECTION, &b, &a, &ca), SEC_I_CONTINUE_NEEDED);
+    desc1(&ind, &inb, SECBUFFER_TOKEN, a.data, a.len);
+    CHECK_STATUS(T->AcceptSecurityContext(&server_cred, &s, &ind, ALL_PROTECTION_ASC, SECURITY_NATIVE_DREP, &s, NULL, &sa, NULL),
+                 SEC_E_BUFFER_TOO_SMALL);
+    desc1(&outd, &outb, SECBUFFER_TOKEN, b.data, 28);
+    CHECK_STATUS(T->AcceptSecurityContext(&server_cred, &s, &ind, ALL_PROTECTION_ASC, SECURITY_NATIVE_DREP, &s, &outd, &sa, NULL),
+                 SEC_E_BUFFER_TOO_SMALL);
+    desc1(&outd, &outb, SECBUFFER_TOKEN, b.data, 29);
+    CHECK_STATUS(T->AcceptSecurityContext(&server_cred, &s, &ind, ALL_PROTECTION_ASC, SECURITY_NATIVE_DREP, &s, &outd, &sa, NULL),
+                 SEC_E_OK);
+    b.len = outb.cbBuffer;
+    CHECK(b.len == 29 && neg_state_is(&b, 0));
+    CHECK_STATUS(isc(&client_cred, &c, &c, ALL_PROTECTION, &b, &a, &ca), SEC_E_OK);
+    CHECK(a.len == 0);
+    {
+        struct msg m = text("after the wait");
+        CHECK_STATUS(sign(&c, &m, 1), SEC_E_OK);
+        CHECK_STATUS(check(&s, &m, 1, NULL), SEC_E_OK);
+        CHECK(memcmp(m.data, "after the wait", 14) == 0);
+    }
+    T->DeleteSecurityContext(&c);
+    T->DeleteSecurityContext(&s);
 }
 
 static void export_import(void) {
@@ -504,6 +600,8 @@ int main(void) {
     RUN(output_buffers);
     RUN(raw_ntlm_client);
     RUN(package_list);
+    RUN(windows_sequence_ntlm_alone);
+    RUN(server_answer_kept_until_there_is_room);
     RUN(export_import);
     RUN(anonymous);
     RUN(server_speaks_first);

@@ -503,6 +503,29 @@ static void without_integrity(void) {
     T->DeleteSecurityContext(&s);
 }
 
+/* Integrity without confidentiality (what MIT's GSS-API with gss-ntlmssp
+ * negotiates before it seals with gss_wrap): EncryptMessage and
+ * DecryptMessage work both ways, as on Windows. */
+static void sealing_with_integrity_only(void) {
+    CtxtHandle c, s;
+    int i;
+    struct outcome o = handshake(&client_cred, &server_cred, ISC_REQ_INTEGRITY, 0, &c, &s);
+    CHECK_STATUS(o.asc2, SEC_E_OK);
+    CHECK(o.client_attrs == ISC_RET_INTEGRITY && (o.server_attrs & ASC_RET_CONFIDENTIALITY) == 0);
+    for (i = 0; i < 2; i++) {
+        struct msg m = text("sealed, not asked"), r = text("sealed reply");
+        CHECK_STATUS(sign(&c, &m, 1), SEC_E_OK);
+        CHECK(memcmp(m.data, "sealed, not asked", 17) != 0);
+        CHECK_STATUS(check(&s, &m, 1, NULL), SEC_E_OK);
+        CHECK(memcmp(m.data, "sealed, not asked", 17) == 0);
+        CHECK_STATUS(sign(&s, &r, 1), SEC_E_OK);
+        CHECK_STATUS(check(&c, &r, 1, NULL), SEC_E_OK);
+        CHECK(memcmp(r.data, "sealed reply", 12) == 0);
+    }
+    T->DeleteSecurityContext(&c);
+    T->DeleteSecurityContext(&s);
+}
+
 static void attributes(void) {
     CtxtHandle c, s, pending;
     SecPkgContext_Sizes sizes = {0xdeadbeef, 0xdeadbeef, 0xdeadbeef, 0xdeadbeef};
@@ -726,6 +749,7 @@ int main(void) {
     RUN(readonly_buffers_signed_not_encrypted);
     RUN(stream_buffers);
     RUN(without_integrity);
+    RUN(sealing_with_integrity_only);
     RUN(attributes);
     RUN(export_import);
     RUN(channel_bindings);

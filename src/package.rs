@@ -193,6 +193,24 @@ impl ContextAttribute {
     }
 }
 
+/// What a mechanism's complete context brings to SPNEGO's mechListMIC.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MicPolicy {
+    /// The mechanism makes no MICs: none is exchanged.
+    None,
+    /// No per-message integrity was negotiated: the mechanism's MIC is a
+    /// placeholder (NTLM's dummy signature). It is exchanged when SPNEGO's
+    /// rules call for one, but a peer that leaves its own out is not
+    /// refused (RFC 4178 section 5 uses no MIC without integrity, and MIT's
+    /// and Samba's SPNEGO send none then).
+    Placeholder,
+    /// Real MICs, exchanged when SPNEGO's rules call for one.
+    Optional,
+    /// Real MICs that the mechanism's own exchange makes mandatory
+    /// (MS-SPNG: an NTLM AUTHENTICATE that carries a MIC).
+    Required,
+}
+
 /// A credential attribute's value.
 #[derive(Debug)]
 pub enum CredentialAttribute {
@@ -438,19 +456,12 @@ pub trait Package: Send + Sync + 'static {
         Err(SEC_E_UNSUPPORTED_FUNCTION)
     }
 
-    /// For SPNEGO: whether this mechanism's own exchange makes the
-    /// mechListMIC mandatory (MS-SPNG 3.1.5.1: an NTLM AUTHENTICATE that
-    /// carries a MIC). Asked once the context is complete.
-    fn requires_mech_list_mic(&self, _ctx: &Self::Context) -> bool {
-        false
+    /// For SPNEGO: what this mechanism's complete context brings to the
+    /// mechListMIC exchange (RFC 4178 section 5, MS-SPNG). Asked once the
+    /// context is complete.
+    fn mech_list_mic_policy(&self, _ctx: &Self::Context) -> MicPolicy {
+        MicPolicy::None
     }
-
-    /// For SPNEGO: the handshake ended on this side before the peer's
-    /// mechListMIC arrived (the initiator's last leg); the peer has used
-    /// up a sequence number on it, which the context accounts for so that
-    /// message protection stays in step whether or not the caller passes
-    /// that last token in.
-    fn skip_peer_mech_list_mic(&self, _ctx: &mut Self::Context) {}
 
     /// ImportSecurityContext: a context from `export`'s bytes.
     fn import(&self, _packed: &[u8]) -> SecResult<Self::Context> {
@@ -528,8 +539,7 @@ pub trait DynPackage: Send + Sync {
         mech_types: &[u8],
         mic: &[u8],
     ) -> SecResult<()>;
-    fn requires_mech_list_mic(&self, ctx: &AnyContext) -> bool;
-    fn skip_peer_mech_list_mic(&self, ctx: &mut AnyContext);
+    fn mech_list_mic_policy(&self, ctx: &AnyContext) -> MicPolicy;
 }
 
 fn cred_of<P: Package>(cred: &AnyCredentials) -> SecResult<&P::Credentials> {
@@ -654,12 +664,7 @@ impl<P: Package> DynPackage for P {
     ) -> SecResult<()> {
         Package::verify_mech_list_mic(self, ctx_mut::<P>(ctx)?, mech_types, mic)
     }
-    fn requires_mech_list_mic(&self, ctx: &AnyContext) -> bool {
-        ctx_of::<P>(ctx).is_ok_and(|c| Package::requires_mech_list_mic(self, c))
-    }
-    fn skip_peer_mech_list_mic(&self, ctx: &mut AnyContext) {
-        if let Ok(c) = ctx_mut::<P>(ctx) {
-            Package::skip_peer_mech_list_mic(self, c);
-        }
+    fn mech_list_mic_policy(&self, ctx: &AnyContext) -> MicPolicy {
+        ctx_of::<P>(ctx).map_or(MicPolicy::None, |c| Package::mech_list_mic_policy(self, c))
     }
 }

@@ -4,7 +4,6 @@
 
 use super::mechs::{allowed, Mech};
 use crate::package::{AcquireRequest, AnyCredentials, CredentialUse, SecResult, Status};
-use crate::vocabulary::*;
 
 /// A mechanism and its credential.
 pub struct MechCredential {
@@ -14,7 +13,10 @@ pub struct MechCredential {
 
 /// What a Negotiate CredHandle holds.
 pub struct NegotiateCredentials {
-    /// The usable mechanisms, most preferred first (never empty).
+    /// The usable mechanisms, most preferred first. Empty when the
+    /// identity's PackageList allows none: the credential exists, and the
+    /// first Initialize/AcceptSecurityContext fails with
+    /// SEC_E_NO_CREDENTIALS, as on Windows.
     mechs: Vec<MechCredential>,
     usage: CredentialUse,
 }
@@ -32,9 +34,9 @@ impl core::fmt::Debug for NegotiateCredentials {
 impl NegotiateCredentials {
     /// Acquires a credential from every mechanism of `mechs` that the
     /// identity's PackageList allows and that has credentials to give.
-    /// When none has, the first mechanism's error (SEC_E_NO_CREDENTIALS
-    /// when the PackageList rules out every mechanism). Returns the
-    /// credentials and the earliest expiry.
+    /// When the PackageList allows none, a credential without mechanisms;
+    /// when every allowed mechanism fails, the first one's error. Returns
+    /// the credentials and the earliest expiry.
     pub fn acquire(mechs: &[&'static Mech], request: AcquireRequest) -> SecResult<(Self, i64)> {
         let list = request
             .identity
@@ -54,8 +56,8 @@ impl NegotiateCredentials {
                 }
             }
         }
-        if acquired.is_empty() {
-            return Err(first_error.unwrap_or(SEC_E_NO_CREDENTIALS));
+        if let (true, Some(e)) = (acquired.is_empty(), first_error) {
+            return Err(e);
         }
         Ok((
             NegotiateCredentials {
@@ -79,8 +81,8 @@ impl NegotiateCredentials {
             .map(|m| &m.cred)
     }
 
-    /// The most preferred mechanism and its credential.
-    pub fn first(&self) -> &MechCredential {
-        &self.mechs[0]
+    /// The most preferred mechanism and its credential, if any.
+    pub fn first(&self) -> Option<&MechCredential> {
+        self.mechs.first()
     }
 }

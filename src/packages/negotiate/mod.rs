@@ -70,7 +70,7 @@ impl Package for Negotiate {
         cred: &NegotiateCredentials,
         attribute: u32,
     ) -> SecResult<CredentialAttribute> {
-        let first = cred.first();
+        let first = cred.first().ok_or(SEC_E_NO_CREDENTIALS)?;
         first.mech.package.query_credentials(&first.cred, attribute)
     }
 

@@ -204,8 +204,10 @@ fn ntlm_exchange_with_mech_list_mics() {
     assert_eq!(reply.mech_list_mic, None);
 
     let last = p.client_step(&first.token).expect("second ISC");
-    // As on Windows: the client is done once it has sent its last token.
-    assert_eq!(last.status, SEC_E_OK);
+    // Integrity was negotiated and AUTHENTICATE carries a MIC: the client
+    // sends its mechListMIC and is not done until it has checked the
+    // acceptor's.
+    assert_eq!(last.status, SEC_I_CONTINUE_NEEDED);
     let sent = token::decode_resp(&last.token).expect("NegTokenResp");
     assert_eq!(sent.neg_state, None);
     assert!(token::bytes(sent.response_token)
@@ -224,6 +226,13 @@ fn ntlm_exchange_with_mech_list_mics() {
     assert_eq!(reply.response_token, None);
     assert_eq!(token::bytes(reply.mech_list_mic).map(<[u8]>::len), Some(16));
 
+    // Until then no message can be protected on the initiator.
+    let mut sig = [0u8; 16];
+    let mut msg = [SecBuf::writable(SECBUFFER_TOKEN, &mut sig)];
+    assert_eq!(
+        Package::make_signature(&NEGOTIATE, &mut p.client, 0, &mut msg, 0).unwrap_err(),
+        SEC_E_INVALID_HANDLE
+    );
     // The acceptor's last token checks out on the initiator.
     let end = p.client_step(&done.token).expect("third ISC");
     assert_eq!(end.status, SEC_E_OK);
@@ -266,15 +275,16 @@ fn ntlm_exchange_with_mech_list_mics() {
 }
 
 #[test]
-fn messages_flow_when_the_initiator_skips_the_last_token() {
+fn accept_completed_without_the_awaited_mic_is_refused() {
+    // The initiator sent its (real) MIC; an accept-completed without the
+    // acceptor's would let a man in the middle skip the check.
     let (mut p, init) = Pair::start(&NEGOTIATE, client_cred(), server_cred());
     let first = p.server_step(&init).unwrap();
     let last = p.client_step(&first.token).unwrap();
-    assert_eq!(last.status, SEC_E_OK);
-    assert_eq!(p.server_step(&last.token).unwrap().status, SEC_E_OK);
-    // The caller never hands the acceptor's accept-completed over.
-    let mut server = p.server.take().unwrap();
-    messages_flow(&NEGOTIATE, &mut p.client, &mut server);
+    assert_eq!(last.status, SEC_I_CONTINUE_NEEDED);
+    let bare = token::encode_resp(Some(NegState::AcceptCompleted), None, None, None).unwrap();
+    assert_eq!(p.client_step(&bare).unwrap_err(), SEC_E_INVALID_TOKEN);
+    assert_eq!(p.client_step(&bare).unwrap_err(), SEC_E_INVALID_HANDLE);
 }
 
 #[test]
@@ -534,8 +544,10 @@ fn buffer_too_small_changes_nothing() {
     );
     let roomy = step_input(&bufs, Some(4096));
     let last = Package::step(&NEGOTIATE, Some(&p.ccred), &mut p.client, &roomy).unwrap();
-    assert_eq!(last.status, SEC_E_OK);
-    assert_eq!(p.server_step(&last.token).unwrap().status, SEC_E_OK);
+    assert_eq!(last.status, SEC_I_CONTINUE_NEEDED);
+    let done = p.server_step(&last.token).unwrap();
+    assert_eq!(done.status, SEC_E_OK);
+    assert_eq!(p.client_step(&done.token).unwrap().status, SEC_E_OK);
     // The first call too.
     let none: [InBuf<'_>; 0] = [];
     assert_eq!(
@@ -548,12 +560,33 @@ fn buffer_too_small_changes_nothing() {
 fn package_list_selects_mechanisms() {
     assert!(acquire(&NEGOTIATE, SECPKG_CRED_OUTBOUND, "p", Some("NTLM")).is_ok());
     assert!(acquire(&NEGOTIATE, SECPKG_CRED_OUTBOUND, "p", Some("!Kerberos")).is_ok());
-    for list in ["!NTLM", "Kerberos", "Kerberos,!NTLM"] {
-        assert_eq!(
-            acquire(&NEGOTIATE, SECPKG_CRED_OUTBOUND, "p", Some(list)).unwrap_err(),
-            SEC_E_NO_CREDENTIALS,
-            "{list}"
-        );
+    // A list that leaves no mechanism: the credential exists (as on
+    // Windows), and the first step on it fails with SEC_E_NO_CREDENTIALS.
+    let none: [InBuf<'_>; 0] = [];
+    for list in [
+        "!NTLM",
+        "Kerberos",
+        "Kerberos,!NTLM",
+        "NegoExtender",
+        "NTLM:Kerberos",
+    ] {
+        for usage in [SECPKG_CRED_OUTBOUND, SECPKG_CRED_INBOUND] {
+            let cred = acquire(&NEGOTIATE, usage, "p", Some(list)).expect(list);
+            assert_eq!(
+                Package::initialize(&NEGOTIATE, &cred, &step_input(&none, None)).unwrap_err(),
+                SEC_E_NO_CREDENTIALS,
+                "{list}"
+            );
+            assert_eq!(
+                Package::accept(&NEGOTIATE, &cred, &step_input(&none, None)).unwrap_err(),
+                SEC_E_NO_CREDENTIALS,
+                "{list}"
+            );
+            assert_eq!(
+                Package::query_credentials(&NEGOTIATE, &cred, SECPKG_CRED_ATTR_NAMES).unwrap_err(),
+                SEC_E_NO_CREDENTIALS
+            );
+        }
     }
     // "!Mock" leaves NTLM alone in the offer.
     let cred = acquire(&MOCK_THEN_NTLM, SECPKG_CRED_OUTBOUND, "p", Some("!Mock")).unwrap();
@@ -668,20 +701,22 @@ fn no_input_gets_a_negtokeninit2_hint_then_the_exchange() {
     let first = step(&mut server, &scred, &init.token);
     assert_eq!(first.status, SEC_I_CONTINUE_NEEDED);
     let last = step(&mut client, &ccred, &first.token);
-    assert_eq!(last.status, SEC_E_OK);
+    assert_eq!(last.status, SEC_I_CONTINUE_NEEDED);
     let done = step(&mut server, &scred, &last.token);
     assert_eq!(done.status, SEC_E_OK);
+    assert_eq!(step(&mut client, &ccred, &done.token).status, SEC_E_OK);
     messages_flow(&NEGOTIATE, &mut client, &mut server);
 }
 
 #[test]
-fn acceptor_buffer_too_small_changes_nothing() {
+fn acceptor_answer_too_big_for_the_buffer_is_kept_for_the_next_call() {
     let (mut p, init) = Pair::start(&NEGOTIATE, client_cred(), server_cred());
     let first = p.server_step(&init).unwrap();
     let last = p.client_step(&first.token).unwrap();
-    // The last answer (accept-completed and a MIC) does not fit 20 bytes,
-    // nor a missing output buffer (room 0).
-    for room in [20, 0] {
+    // The last answer (accept-completed and a MIC, 29 bytes) does not fit
+    // 28 bytes, nor a missing output buffer (room 0): the AUTHENTICATE has
+    // been taken, and the answer waits for a call with room.
+    for room in [28, 0] {
         let bufs = tok(&last.token);
         assert_eq!(
             Package::step(
@@ -694,46 +729,258 @@ fn acceptor_buffer_too_small_changes_nothing() {
             SEC_E_BUFFER_TOO_SMALL
         );
     }
-    let done = p.server_step(&last.token).unwrap();
-    assert_eq!(done.status, SEC_E_OK);
-    // And on the first call.
+    let bufs = tok(&last.token);
+    let done = Package::step(
+        &NEGOTIATE,
+        Some(&p.scred),
+        p.server.as_mut().unwrap(),
+        &step_input(&bufs, Some(29)),
+    )
+    .unwrap();
+    assert_eq!((done.status, done.token.len()), (SEC_E_OK, 29));
+    assert_eq!(p.client_step(&done.token).unwrap().status, SEC_E_OK);
+    let mut server = p.server.take().unwrap();
+    messages_flow(&NEGOTIATE, &mut p.client, &mut server);
+    // The first call: the CHALLENGE's room is exact, and a context that
+    // cannot answer is not made.
     let bufs = tok(&init);
+    let exact = Package::accept(&NEGOTIATE, &p.scred, &step_input(&bufs, None))
+        .unwrap()
+        .1
+        .token
+        .len();
     assert_eq!(
-        Package::accept(&NEGOTIATE, &p.scred, &step_input(&bufs, Some(30))).unwrap_err(),
+        Package::accept(&NEGOTIATE, &p.scred, &step_input(&bufs, Some(exact - 1))).unwrap_err(),
         SEC_E_BUFFER_TOO_SMALL
+    );
+    let (_, out) = Package::accept(&NEGOTIATE, &p.scred, &step_input(&bufs, Some(exact))).unwrap();
+    assert_eq!(out.token.len(), exact);
+}
+
+/// StepInput with no ISC_REQ_/ASC_REQ_ flags at all.
+fn no_flags<'a>(bufs: &'a [InBuf<'a>], room: Option<usize>) -> StepInput<'a> {
+    StepInput {
+        req_flags: 0,
+        ..step_input(bufs, room)
+    }
+}
+
+#[test]
+fn ntlm_alone_without_flags_exchanges_no_mics() {
+    // Recorded on Windows (PackageList "NTLM", context requirements 0 on
+    // both sides): ISC#2 SEC_E_OK, ASC#2 with no output buffer SEC_E_OK.
+    // No integrity was negotiated, NTLM was both sides' only choice, and
+    // no MIC was sent: none is due.
+    let ccred = acquire(&NEGOTIATE, SECPKG_CRED_OUTBOUND, "Passw0rd", Some("NTLM")).unwrap();
+    let scred = server_cred();
+    let (mut client, init) = Package::initialize(&NEGOTIATE, &ccred, &no_flags(&[], None)).unwrap();
+    assert_eq!(init.status, SEC_I_CONTINUE_NEEDED);
+    let bufs = tok(&init.token);
+    let (mut server, first) = Package::accept(&NEGOTIATE, &scred, &no_flags(&bufs, None)).unwrap();
+    assert_eq!(first.status, SEC_I_CONTINUE_NEEDED);
+    let bufs = tok(&first.token);
+    let last = Package::step(
+        &NEGOTIATE,
+        Some(&ccred),
+        &mut client,
+        &no_flags(&bufs, None),
+    )
+    .unwrap();
+    assert_eq!(last.status, SEC_E_OK);
+    assert_eq!(last.ret_flags & ISC_RET_INTEGRITY, 0);
+    let sent = token::decode_resp(&last.token).unwrap();
+    assert!(sent.response_token.is_some());
+    assert_eq!(sent.mech_list_mic, None);
+    // pOutput NULL: room 0, and nothing to send.
+    let bufs = tok(&last.token);
+    let done = Package::step(
+        &NEGOTIATE,
+        Some(&scred),
+        &mut server,
+        &no_flags(&bufs, Some(0)),
+    )
+    .unwrap();
+    assert_eq!(done.status, SEC_E_OK);
+    assert!(done.token.is_empty());
+    // Without integrity the signature is NTLM's dummy, and sealing is
+    // unavailable.
+    let mut sig = [0u8; 16];
+    let mut data = *b"x";
+    let mut msg = [
+        SecBuf::writable(SECBUFFER_DATA, &mut data),
+        SecBuf::writable(SECBUFFER_TOKEN, &mut sig),
+    ];
+    Package::make_signature(&NEGOTIATE, &mut client, 0, &mut msg, 0).unwrap();
+    assert_eq!(
+        msg[1].data(),
+        &[1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+    );
+    Package::verify_signature(&NEGOTIATE, &mut server, &mut msg, 0).unwrap();
+    assert_eq!(
+        Package::encrypt(&NEGOTIATE, &mut client, 0, &mut msg, 0).unwrap_err(),
+        SEC_E_UNSUPPORTED_FUNCTION
     );
 }
 
 #[test]
-fn without_requested_integrity_the_mic_is_still_real() {
-    // A caller asking for nothing: NTLM under Negotiate signs all the same,
-    // so the mechListMIC is a real signature, and no ISC_RET_INTEGRITY is
-    // reported.
+fn the_bare_accept_completed_goes_out_when_there_is_room() {
+    // MIT's initiator waits for the acceptor's accept-completed; given
+    // room, the acceptor sends it, and our initiator takes it too.
     let ccred = client_cred();
     let scred = server_cred();
-    let input = |bufs| StepInput {
-        target: None,
-        req_flags: 0,
-        data_rep: 0,
-        inputs: bufs,
-        out_capacity: None,
-    };
-    let (mut client, init) = Package::initialize(&NEGOTIATE, &ccred, &input(&[])).unwrap();
+    let (mut client, init) = Package::initialize(&NEGOTIATE, &ccred, &no_flags(&[], None)).unwrap();
     let bufs = tok(&init.token);
-    let (mut server, first) = Package::accept(&NEGOTIATE, &scred, &input(&bufs)).unwrap();
+    let (mut server, first) = Package::accept(&NEGOTIATE, &scred, &no_flags(&bufs, None)).unwrap();
     let bufs = tok(&first.token);
-    let last = Package::step(&NEGOTIATE, Some(&ccred), &mut client, &input(&bufs)).unwrap();
+    let last = Package::step(
+        &NEGOTIATE,
+        Some(&ccred),
+        &mut client,
+        &no_flags(&bufs, None),
+    )
+    .unwrap();
     assert_eq!(last.status, SEC_E_OK);
-    assert_eq!(last.ret_flags & ISC_RET_INTEGRITY, 0);
-    let mic = token::decode_resp(&last.token)
+    let bufs = tok(&last.token);
+    let done = Package::step(
+        &NEGOTIATE,
+        Some(&scred),
+        &mut server,
+        &no_flags(&bufs, Some(9)),
+    )
+    .unwrap();
+    assert_eq!(done.status, SEC_E_OK);
+    assert_eq!(
+        done.token,
+        [0xa1, 0x07, 0x30, 0x05, 0xa0, 0x03, 0x0a, 0x01, 0x00]
+    );
+    let bufs = tok(&done.token);
+    let end = Package::step(
+        &NEGOTIATE,
+        Some(&ccred),
+        &mut client,
+        &no_flags(&bufs, None),
+    )
+    .unwrap();
+    assert_eq!((end.status, end.token.len()), (SEC_E_OK, 0));
+}
+
+#[test]
+fn an_acceptor_that_wants_a_mic_the_initiator_did_not_owe_gets_one() {
+    // Some acceptors (pyspnego, Samba) send their MIC with accept-incomplete
+    // and wait for the initiator's even when no integrity was negotiated;
+    // the complete initiator, handed that token, answers with its own.
+    let ccred = client_cred();
+    let scred = server_cred();
+    let (mut client, init) = Package::initialize(&NEGOTIATE, &ccred, &no_flags(&[], None)).unwrap();
+    let bufs = tok(&init.token);
+    let (mut server, first) = Package::accept(&NEGOTIATE, &scred, &no_flags(&bufs, None)).unwrap();
+    let bufs = tok(&first.token);
+    let last = Package::step(
+        &NEGOTIATE,
+        Some(&ccred),
+        &mut client,
+        &no_flags(&bufs, None),
+    )
+    .unwrap();
+    assert_eq!(last.status, SEC_E_OK);
+    let bufs = tok(&last.token);
+    Package::step(
+        &NEGOTIATE,
+        Some(&scred),
+        &mut server,
+        &no_flags(&bufs, None),
+    )
+    .unwrap();
+    let mech_types = token::encode_mech_types(&[NTLM_OID]).unwrap();
+    let (mech, inner) = server.inner_mut().unwrap();
+    let server_mic = mech.package.mech_list_mic(inner, &mech_types).unwrap();
+    let wants = token::encode_resp(
+        Some(NegState::AcceptIncomplete),
+        None,
+        None,
+        Some(&server_mic),
+    )
+    .unwrap();
+    let bufs = tok(&wants);
+    let answer = Package::step(
+        &NEGOTIATE,
+        Some(&ccred),
+        &mut client,
+        &no_flags(&bufs, None),
+    )
+    .unwrap();
+    assert_eq!(answer.status, SEC_E_OK);
+    let client_mic = token::decode_resp(&answer.token)
         .unwrap()
         .mech_list_mic
         .unwrap();
-    assert_ne!(
-        mic.as_bytes(),
-        &[1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+    let (mech, inner) = server.inner_mut().unwrap();
+    mech.package
+        .verify_mech_list_mic(inner, &mech_types, client_mic.as_bytes())
+        .unwrap();
+}
+
+#[test]
+fn ntlm_behind_another_mechanism_without_flags_still_exchanges_mics() {
+    // Recorded on Windows (several mechanisms offered, NTLM chosen,
+    // context requirements 0): the initiator's AUTHENTICATE step returns
+    // SEC_I_CONTINUE_NEEDED with its mechListMIC, the acceptor SEC_E_OK
+    // with accept-completed and its own, and the initiator's next call
+    // SEC_E_OK with no token. Without integrity the MICs are NTLM's dummy
+    // signature.
+    let ccred = acquire(&MOCK_THEN_NTLM, SECPKG_CRED_OUTBOUND, "Passw0rd", None).unwrap();
+    let scred = server_cred();
+    let (mut client, init) =
+        Package::initialize(&MOCK_THEN_NTLM, &ccred, &no_flags(&[], None)).unwrap();
+    let client_step = |client: &mut NegotiateContext, t: &[u8]| {
+        let bufs = tok(t);
+        Package::step(
+            &MOCK_THEN_NTLM,
+            Some(&ccred),
+            client,
+            &no_flags(&bufs, None),
+        )
+        .unwrap()
+    };
+    let bufs = tok(&init.token);
+    let (mut server, first) = Package::accept(&NEGOTIATE, &scred, &no_flags(&bufs, None)).unwrap();
+    let negotiate = client_step(&mut client, &first.token);
+    let bufs = tok(&negotiate.token);
+    let challenge = Package::step(
+        &NEGOTIATE,
+        Some(&scred),
+        &mut server,
+        &no_flags(&bufs, None),
+    )
+    .unwrap();
+    let auth = client_step(&mut client, &challenge.token);
+    assert_eq!(auth.status, SEC_I_CONTINUE_NEEDED);
+    let dummy = [1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+    let sent = token::decode_resp(&auth.token).unwrap();
+    assert_eq!(token::bytes(sent.mech_list_mic), Some(&dummy[..]));
+    let bufs = tok(&auth.token);
+    let done = Package::step(
+        &NEGOTIATE,
+        Some(&scred),
+        &mut server,
+        &no_flags(&bufs, Some(0)),
+    )
+    .unwrap_err();
+    assert_eq!(
+        done, SEC_E_BUFFER_TOO_SMALL,
+        "the acceptor has a token to send"
     );
-    let bufs = tok(&last.token);
-    let done = Package::step(&NEGOTIATE, Some(&scred), &mut server, &input(&bufs)).unwrap();
+    let done = Package::step(
+        &NEGOTIATE,
+        Some(&scred),
+        &mut server,
+        &no_flags(&bufs, None),
+    )
+    .unwrap();
     assert_eq!(done.status, SEC_E_OK);
+    let reply = token::decode_resp(&done.token).unwrap();
+    assert_eq!(reply.neg_state, Some(NegState::AcceptCompleted));
+    assert_eq!(token::bytes(reply.mech_list_mic), Some(&dummy[..]));
+    let end = client_step(&mut client, &done.token);
+    assert_eq!((end.status, end.token.len()), (SEC_E_OK, 0));
 }

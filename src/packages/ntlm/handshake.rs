@@ -18,8 +18,9 @@ use super::client::{Client, ClientConfig};
 use super::context::Established;
 use super::env::{Env, SystemEnv};
 use super::error::Error;
-use super::flags::{NEGOTIATE_SEAL, NEGOTIATE_SIGN};
+use super::flags::NEGOTIATE_SEAL;
 use super::server::{Server, ServerConfig};
+use super::session::has_integrity;
 use crate::package::{SecResult, Status, StepInput, StepOutput, NEVER_EXPIRES};
 use crate::vocabulary::*;
 
@@ -292,7 +293,7 @@ impl NtlmContext {
             Phase::Client(c) => (c.requested_flags(), false),
             Phase::Server(_) | Phase::Failed => (0, false),
         };
-        let signing = ntlm & (NEGOTIATE_SIGN | NEGOTIATE_SEAL) != 0;
+        let signing = has_integrity(ntlm);
         let sealing = ntlm & NEGOTIATE_SEAL != 0;
         match self.role {
             Role::Initiator => {

@@ -155,11 +155,7 @@ impl Package for Ntlm {
         protection::verify_mech_list_mic(ctx, mech_types, mic)
     }
 
-    fn requires_mech_list_mic(&self, ctx: &NtlmContext) -> bool {
-        ctx.established().is_ok_and(|est| est.has_mic())
-    }
-
-    fn skip_peer_mech_list_mic(&self, ctx: &mut NtlmContext) {
-        protection::skip_peer_mech_list_mic(ctx);
+    fn mech_list_mic_policy(&self, ctx: &NtlmContext) -> MicPolicy {
+        protection::mech_list_mic_policy(ctx)
     }
 }

@@ -16,8 +16,8 @@
 use smallvec::SmallVec;
 
 use super::handshake::{status_of, NtlmContext};
-use super::session::{Part, SessionSecurity, SIGNATURE_LEN};
-use crate::package::{SecBuf, SecResult};
+use super::session::{has_integrity, Part, SessionSecurity, SIGNATURE_LEN};
+use crate::package::{MicPolicy, SecBuf, SecResult};
 use crate::vocabulary::*;
 
 /// Slices of a message, on the stack for up to eight buffers.
@@ -119,7 +119,7 @@ pub fn encrypt(ctx: &mut NtlmContext, qop: u32, msg: &mut [SecBuf<'_>]) -> SecRe
         _ => return Err(SEC_E_QOP_NOT_SUPPORTED),
     }
     let session = ctx.established_mut()?.session_mut();
-    if !session.has_confidentiality() {
+    if !session.has_integrity() {
         return Err(SEC_E_UNSUPPORTED_FUNCTION);
     }
     let tok = token_index(msg)?;
@@ -134,7 +134,7 @@ pub fn encrypt(ctx: &mut NtlmContext, qop: u32, msg: &mut [SecBuf<'_>]) -> SecRe
 /// DecryptMessage: returns the quality of protection (0).
 pub fn decrypt(ctx: &mut NtlmContext, msg: &mut [SecBuf<'_>]) -> SecResult<u32> {
     let session = ctx.established_mut()?.session_mut();
-    if !session.has_confidentiality() {
+    if !session.has_integrity() {
         return Err(SEC_E_UNSUPPORTED_FUNCTION);
     }
     if let Some(stream) = msg.iter().position(|b| b.kind() == SECBUFFER_STREAM) {
@@ -192,9 +192,15 @@ pub fn verify_mech_list_mic(ctx: &mut NtlmContext, mech_types: &[u8], mic: &[u8]
         .map_err(status_of)
 }
 
-/// Accounts for a peer's mechListMIC this side will not see.
-pub fn skip_peer_mech_list_mic(ctx: &mut NtlmContext) {
-    if let Ok(est) = ctx.established_mut() {
-        est.session_mut().skip_peer_mech_list_mic();
+/// What an NTLM context brings to SPNEGO's mechListMIC: real MICs when
+/// signing or sealing was negotiated, made mandatory by a MIC in
+/// AUTHENTICATE (MS-SPNG, and what MIT's gss-ntlmssp, Samba and pyspnego
+/// require); the dummy signature otherwise, as Windows sends then.
+pub fn mech_list_mic_policy(ctx: &NtlmContext) -> MicPolicy {
+    match ctx.established() {
+        Err(_) => MicPolicy::None,
+        Ok(est) if !has_integrity(est.flags()) => MicPolicy::Placeholder,
+        Ok(est) if est.has_mic() => MicPolicy::Required,
+        Ok(_) => MicPolicy::Optional,
     }
 }

@@ -162,14 +162,13 @@ impl SessionSecurity {
         self.flags
     }
 
-    /// Whether signatures are real (signing or sealing was negotiated).
+    /// Whether messages can be protected: signing or sealing was
+    /// negotiated. Signatures are then real, and sealing works too, as on
+    /// Windows: the sealing keys do not depend on NEGOTIATE_SEAL (MS-NLMP
+    /// 3.4.5.3), and a peer that negotiated only signing (MIT's GSS-API
+    /// with gss-ntlmssp, whose gss_wrap always seals) still seals.
     pub fn has_integrity(&self) -> bool {
-        self.flags & (NEGOTIATE_SIGN | NEGOTIATE_SEAL) != 0
-    }
-
-    /// Whether sealing was negotiated.
-    pub fn has_confidentiality(&self) -> bool {
-        self.flags & NEGOTIATE_SEAL != 0
+        has_integrity(self.flags)
     }
 
     /// The next outgoing and expected incoming sequence numbers.
@@ -282,9 +281,9 @@ impl SessionSecurity {
 
     /// EncryptMessage: encrypts the `Encrypt` parts in place, in order, and
     /// returns the signature over all parts' plaintext in order.
-    /// `Unsupported` if sealing was not negotiated.
+    /// `Unsupported` if neither signing nor sealing was negotiated.
     pub fn seal(&mut self, parts: &mut [Part<'_>]) -> Result<[u8; SIGNATURE_LEN], Error> {
-        if !self.has_confidentiality() {
+        if !self.has_integrity() {
             return Err(Error::Unsupported);
         }
         let checksum = self.send.protect_parts(self.send.seq, parts, true);
@@ -295,7 +294,7 @@ impl SessionSecurity {
     /// checks `sig` over all parts' plaintext as `verify` does. On error the
     /// parts' contents are unspecified and must not be used.
     pub fn unseal(&mut self, parts: &mut [Part<'_>], sig: &[u8]) -> Result<(), Error> {
-        if !self.has_confidentiality() {
+        if !self.has_integrity() {
             return Err(Error::Unsupported);
         }
         // A replayed or reordered message is refused before any keystream
@@ -348,7 +347,7 @@ impl SessionSecurity {
 
     /// Accounts for a peer's mechListMIC this side will not check: the
     /// peer's first application message carries sequence number 1.
-    pub fn skip_peer_mech_list_mic(&mut self) {
+    fn skip_peer_mech_list_mic(&mut self) {
         if self.has_integrity() {
             self.recv.seq = self.recv.seq.max(1);
         }
@@ -445,11 +444,16 @@ fn parse_signature(sig: &[u8]) -> Result<(u32, [u8; 8], u32), Error> {
     Ok((version, checksum, seq))
 }
 
+/// Whether negotiated `flags` protect messages: signing or sealing (see
+/// `SessionSecurity::has_integrity`).
+pub fn has_integrity(flags: u32) -> bool {
+    flags & (NEGOTIATE_SIGN | NEGOTIATE_SEAL) != 0
+}
+
 /// Only extended session security, connection-oriented, is implemented;
 /// without signing and sealing (dummy signatures only) any flags do.
 pub(super) fn check_flags(flags: u32) -> Result<(), Error> {
-    let protected = flags & (NEGOTIATE_SIGN | NEGOTIATE_SEAL) != 0;
-    if protected && flags & NEGOTIATE_EXTENDED_SESSIONSECURITY == 0
+    if has_integrity(flags) && flags & NEGOTIATE_EXTENDED_SESSIONSECURITY == 0
         || flags & NEGOTIATE_DATAGRAM != 0
     {
         return Err(Error::Unsupported);
@@ -625,6 +629,26 @@ mod tests {
             s.unseal(&mut [Part::SignOnly(b"h2"), Part::Encrypt(&mut body)], &sig),
             Err(Error::MessageAltered)
         );
+    }
+
+    #[test]
+    fn signing_alone_seals_with_the_same_keys() {
+        // MIT's gss-ntlmssp negotiates SIGN without SEAL and then seals
+        // (gss_wrap): Windows opens such messages, so the MS-NLMP 4.2.4
+        // known answer holds without NEGOTIATE_SEAL too.
+        let (mut c, mut s) = pair(&RANDOM_SESSION_KEY, KAT_FLAGS & !NEGOTIATE_SEAL);
+        let mut data = utf16le("Plaintext");
+        let sig = c.seal(&mut [Part::Encrypt(&mut data)]).expect("seal");
+        assert_eq!(data, hex("54e50165bf1936dc996020c1811b0f06fb5f"));
+        assert_eq!(sig.to_vec(), hex("010000007fb38ec5c55d497600000000"));
+        s.unseal(&mut [Part::Encrypt(&mut data)], &sig)
+            .expect("unseal");
+        assert_eq!(data, utf16le("Plaintext"));
+        let mut reply = *b"reply";
+        let sig = s.seal(&mut [Part::Encrypt(&mut reply)]).expect("seal");
+        c.unseal(&mut [Part::Encrypt(&mut reply)], &sig)
+            .expect("unseal");
+        assert_eq!(&reply, b"reply");
     }
 
     #[test]
