@@ -123,9 +123,13 @@ class FunctionTableW(Structure):
 
 
 class SspiError(Exception):
-    def __init__(self, call, status):
+    """A failed call; `token` is what a failed handshake step still gave
+    for the peer (SPNEGO's reject), else empty."""
+
+    def __init__(self, call, status, token=b""):
         super().__init__("%s failed: 0x%08x" % (call, status & 0xFFFFFFFF))
         self.status = status
+        self.token = token
 
 
 def _unwide(p):
@@ -179,9 +183,10 @@ class Context:
     """One side of a handshake. `step(token)` returns the token to send,
     and sets `complete` when the context is established."""
 
-    def __init__(self, cred, initiator, target="HTTP/server.example", bindings=None):
+    def __init__(self, cred, initiator, target="HTTP/server.example", bindings=None, flags=None):
         self.cred, self.lib, self.t = cred, cred.lib, cred.lib.t
         self.initiator, self.target, self.bindings = initiator, target, bindings
+        self.flags = flags if flags is not None else (ISC_FLAGS if initiator else ASC_FLAGS)
         self.handle = SecHandle()
         self.started = False
         self.complete = False
@@ -206,18 +211,19 @@ class Context:
         ctx = byref(self.handle) if self.started else None
         if self.initiator:
             status = self.t.InitializeSecurityContextW(
-                byref(self.cred.handle), ctx, ctypes.cast(_wide(self.target), c_void_p), ISC_FLAGS, 0, 0x10,
+                byref(self.cred.handle), ctx, ctypes.cast(_wide(self.target), c_void_p), self.flags, 0, 0x10,
                 byref(in_desc) if in_desc else None, 0, byref(self.handle), byref(out_desc),
                 byref(self.attrs), None)
         else:
             status = self.t.AcceptSecurityContext(
-                byref(self.cred.handle), ctx, byref(in_desc), ASC_FLAGS, 0x10, byref(self.handle),
+                byref(self.cred.handle), ctx, byref(in_desc), self.flags, 0x10, byref(self.handle),
                 byref(out_desc), byref(self.attrs), None)
         if status not in (SEC_E_OK, SEC_I_CONTINUE_NEEDED):
             if self.started:
                 self.t.DeleteSecurityContext(byref(self.handle))
                 self.started = False
-            raise SspiError("InitializeSecurityContextW" if self.initiator else "AcceptSecurityContext", status)
+            raise SspiError("InitializeSecurityContextW" if self.initiator else "AcceptSecurityContext", status,
+                            out_space.raw[:out.cbBuffer])
         self.started = True
         self.complete = status == SEC_E_OK
         return out_space.raw[:out.cbBuffer]

@@ -11,6 +11,10 @@ command -v nm >/dev/null || need+=(binutils)
 command -v make >/dev/null || need+=(make)
 command -v python3 >/dev/null || need+=(python3)
 python3 -c "import venv, ensurepip" 2>/dev/null || need+=(python3-venv)
+# Interop peers: MIT Kerberos' sample programs and the NTLM mechanism for
+# MIT's GSS-API.
+command -v gss-server >/dev/null && command -v gss-client >/dev/null || need+=(krb5-gss-samples)
+[ -e /etc/gss/mech.d/mech.ntlmssp.conf ] || need+=(gss-ntlmssp)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo=sudo

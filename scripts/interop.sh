@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Interop with independent implementations, against the installed library
 # in build/stage: pyspnego's pure-Python NTLM and SPNEGO as server and as
-# client; then sspilib (Python bindings to the SSPI ABI, whose wheel bundles
-# another provider) running on opensspi, loaded two ways: LD_PRELOAD, and
-# the bundled library file replaced by opensspi in a copy of the package.
+# client; MIT Kerberos' GSS-API with gss-ntlmssp through MIT's gss-client and
+# gss-server (raw NTLM and SPNEGO, both roles); then sspilib (Python
+# bindings to the SSPI ABI, whose wheel bundles another provider) running on
+# opensspi, loaded two ways: LD_PRELOAD, and the bundled library file
+# replaced by opensspi in a copy of the package.
 # Creates the virtualenv build/venv on first use.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +20,9 @@ fi
 export OPENSSPI_LIB="$PWD/build/stage/lib/libopensspi.so"
 python="$PWD/$venv/bin/python"
 (cd interop && "$python" -m unittest -v test_pyspnego_ntlm test_pyspnego_negotiate 2>&1)
+
+echo "-- MIT Kerberos' gss-client and gss-server with gss-ntlmssp"
+(cd interop && "$python" -m unittest -v test_mit_gss 2>&1)
 
 # sspilib: skipped, loudly, only when pip cannot fetch it.
 if ! "$python" -c "import sspilib" 2>/dev/null; then

@@ -1,0 +1,290 @@
+"""Interop with MIT Kerberos' GSS-API and the gss-ntlmssp mechanism, through
+MIT's own sample programs (gss-client and gss-server, Debian's
+krb5-gss-samples): raw NTLM and SPNEGO, opensspi's initiator against
+gss-server and gss-client against opensspi's acceptor.
+
+Each exchange authenticates, then the client seals a message three times
+(gss_wrap, or EncryptMessage) and the server answers each with a signature
+of it (gss_get_mic, or MakeSignature) that the client checks. MIT's client
+asks for integrity but not confidentiality, so it seals with signing alone
+negotiated. A wrong password is refused on each side.
+
+gss-server checks passwords against NTLM_USER_FILE, as our default
+acceptor credential does; KRB5_CONFIG points at an empty file. The
+samples frame every token with a flags byte and a 4-byte big-endian
+length. Every peer process is started here, on loopback, and killed by PID
+whatever the outcome.
+"""
+
+import os
+import shutil
+import socket
+import struct
+import subprocess
+import tempfile
+import time
+import unittest
+
+import sspi
+from common import DOMAIN, PASSWORD, USER, make_user_file
+
+# The samples' token flags (src/appl/gss-sample/gss-misc.h).
+TOKEN_NOOP = 1 << 0
+TOKEN_CONTEXT = 1 << 1
+TOKEN_DATA = 1 << 2
+TOKEN_MIC = 1 << 3
+TOKEN_CONTEXT_NEXT = 1 << 4
+TOKEN_WRAPPED = 1 << 5
+TOKEN_ENCRYPTED = 1 << 6
+TOKEN_SEND_MIC = 1 << 7
+
+NTLM_MECH = "{ 1 3 6 1 4 1 311 2 2 10 }"
+SERVICE = "host@localhost"
+PRINCIPAL = "%s\\%s" % (DOMAIN, USER)
+TIMEOUT = 15
+MESSAGES = 3
+
+
+def setUpModule():
+    global LIB, USER_FILE, KRB5_CONF
+    for program in ("gss-client", "gss-server"):
+        if shutil.which(program) is None:
+            raise RuntimeError("%s is missing: install krb5-gss-samples and gss-ntlmssp" % program)
+    if not os.path.exists("/etc/gss/mech.d/mech.ntlmssp.conf"):
+        raise RuntimeError("gss-ntlmssp is not registered with MIT's GSS-API: install gss-ntlmssp")
+    LIB = sspi.Library()
+    USER_FILE = make_user_file()
+    fd, KRB5_CONF = tempfile.mkstemp(prefix="opensspi-krb5-")
+    os.close(fd)
+
+
+def tearDownModule():
+    os.unlink(USER_FILE)
+    os.unlink(KRB5_CONF)
+
+
+def peer_env():
+    env = dict(os.environ)
+    env.update(NTLM_USER_FILE=USER_FILE, KRB5_CONFIG=KRB5_CONF, KRB5_TRACE="/dev/null")
+    env.pop("LD_PRELOAD", None)
+    return env
+
+
+def send_token(sock, flags, data):
+    sock.sendall(struct.pack(">BI", flags, len(data)) + data)
+
+
+def recv_exact(sock, n):
+    data = b""
+    while len(data) < n:
+        chunk = sock.recv(n - len(data))
+        if not chunk:
+            raise ConnectionError("the peer closed the connection")
+        data += chunk
+    return data
+
+
+def recv_token(sock):
+    flags, length = struct.unpack(">BI", recv_exact(sock, 5))
+    return flags, recv_exact(sock, length)
+
+
+class Peer:
+    """A sample program, stopped by PID when the test ends."""
+
+    def __init__(self, args):
+        self.proc = subprocess.Popen(args, env=peer_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        self.output = ""
+
+    def finish(self):
+        """Waits for the program (killing it after TIMEOUT); returns its exit status."""
+        try:
+            out, _ = self.proc.communicate(timeout=TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            out, _ = self.proc.communicate()
+        self.output = out.decode(errors="replace")
+        return self.proc.returncode
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        if self.proc.stdout:
+            self.proc.stdout.close()
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def connect(port, peer):
+    """Connects to gss-server once it listens (it serves one connection)."""
+    deadline = time.monotonic() + TIMEOUT
+    while True:
+        try:
+            sock = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
+            sock.settimeout(TIMEOUT)
+            return sock
+        except ConnectionRefusedError:
+            if peer.proc.poll() is not None or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+class OurClientTheirServer(unittest.TestCase):
+    """opensspi's initiator against gss-server."""
+
+    def exchange(self, package, password=PASSWORD, flags=None):
+        """Authenticates to a fresh gss-server, then sends sealed messages.
+        Returns (our context, the server's exit status, its output)."""
+        port = free_port()
+        peer = Peer(["gss-server", "-port", str(port), "-once", SERVICE])
+        self.addCleanup(peer.stop)
+        sock = connect(port, peer)
+        self.addCleanup(sock.close)
+        cred = LIB.credentials(package, sspi.SECPKG_CRED_OUTBOUND, USER, DOMAIN, password)
+        ctx = sspi.Context(cred, initiator=True, target="host/localhost", flags=flags)
+        try:
+            send_token(sock, TOKEN_NOOP | TOKEN_CONTEXT_NEXT, b"")
+            token = ctx.step()
+            while True:
+                if token:
+                    send_token(sock, TOKEN_CONTEXT, token)
+                if ctx.complete:
+                    break
+                kind, token = recv_token(sock)
+                self.assertEqual(kind, TOKEN_CONTEXT)
+                token = ctx.step(token)
+            for i in range(MESSAGES):
+                msg = b"sealed for gss-server %d" % i
+                wrapped = ctx.wrap(msg)
+                self.assertNotIn(msg, wrapped)
+                send_token(sock, TOKEN_DATA | TOKEN_WRAPPED | TOKEN_ENCRYPTED | TOKEN_SEND_MIC, wrapped)
+                kind, mic = recv_token(sock)
+                self.assertEqual(kind, TOKEN_MIC)
+                ctx.verify(msg, mic)
+            send_token(sock, TOKEN_NOOP, b"")
+        except (ConnectionError, socket.timeout, sspi.SspiError) as e:
+            status = peer.finish()
+            return ctx, e, status, peer.output
+        status = peer.finish()
+        return ctx, None, status, peer.output
+
+    def check_accepted(self, package, flags=None):
+        ctx, error, status, output = self.exchange(package, flags=flags)
+        self.assertIsNone(error, output)
+        self.assertEqual(status, 0, output)
+        self.assertIn('Accepted connection: "%s"' % PRINCIPAL, output)
+        self.assertTrue(ctx.complete)
+        if package == "Negotiate":
+            self.assertEqual(ctx.negotiation_info(), ("NTLM", sspi.SECPKG_NEGOTIATION_COMPLETE))
+
+    def test_spnego(self):
+        self.check_accepted("Negotiate")
+
+    def test_spnego_with_integrity_only(self):
+        self.check_accepted("Negotiate", flags=sspi.ISC_REQ_INTEGRITY)
+
+    def test_raw_ntlm(self):
+        self.check_accepted("NTLM")
+
+    def test_raw_ntlm_with_integrity_only(self):
+        self.check_accepted("NTLM", flags=sspi.ISC_REQ_INTEGRITY)
+
+    def test_wrong_password_refused_by_their_server(self):
+        for package in ("Negotiate", "NTLM"):
+            with self.subTest(package=package):
+                ctx, error, status, output = self.exchange(package, password="wrong")
+                self.assertIsNotNone(error, output)
+                self.assertNotIn("Accepted connection", output)
+                self.assertIn("accepting context", output)
+                if package == "Negotiate":
+                    # SPNEGO's initiator waits for the acceptor's mechListMIC,
+                    # so it never completes: it gets MIT's reject, or the
+                    # connection closes.
+                    self.assertFalse(ctx.complete)
+
+
+class TheirClientOurServer(unittest.TestCase):
+    """gss-client against opensspi's acceptor (default credentials: the
+    accounts of NTLM_USER_FILE)."""
+
+    def exchange(self, mech_args, password=PASSWORD, package=None):
+        """Serves one gss-client connection with our `package` (by default
+        Negotiate for -spnego, NTLM otherwise). Returns (our context or the
+        SspiError our acceptor raised, gss-client's exit status, its
+        output)."""
+        listener = socket.socket()
+        self.addCleanup(listener.close)
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        listener.settimeout(TIMEOUT)
+        port = listener.getsockname()[1]
+        msg = "sealed for opensspi"
+        peer = Peer(["gss-client", "-port", str(port), "-q", "-mcount", str(MESSAGES)] + mech_args
+                    + ["-user", PRINCIPAL, "-pass", password, "127.0.0.1", SERVICE, msg])
+        self.addCleanup(peer.stop)
+        conn, _ = listener.accept()
+        self.addCleanup(conn.close)
+        conn.settimeout(TIMEOUT)
+        package = package or ("Negotiate" if "-spnego" in mech_args else "NTLM")
+        cred = LIB.credentials(package, sspi.SECPKG_CRED_INBOUND)
+        ctx = sspi.Context(cred, initiator=False)
+        kind, _ = recv_token(conn)
+        self.assertEqual(kind, TOKEN_NOOP | TOKEN_CONTEXT_NEXT)
+        try:
+            while not ctx.complete:
+                kind, token = recv_token(conn)
+                self.assertEqual(kind, TOKEN_CONTEXT)
+                answer = ctx.step(token)
+                if answer:
+                    send_token(conn, TOKEN_CONTEXT, answer)
+        except sspi.SspiError as e:
+            if e.token:
+                send_token(conn, TOKEN_CONTEXT, e.token)
+            conn.close()
+            return e, peer.finish(), peer.output
+        for _ in range(MESSAGES):
+            kind, wrapped = recv_token(conn)
+            self.assertEqual(kind, TOKEN_DATA | TOKEN_WRAPPED | TOKEN_ENCRYPTED | TOKEN_SEND_MIC)
+            self.assertNotIn(msg.encode(), wrapped)
+            self.assertEqual(ctx.unwrap(wrapped), msg.encode())
+            send_token(conn, TOKEN_MIC, ctx.sign(msg.encode()))
+        kind, _ = recv_token(conn)
+        self.assertEqual(kind, TOKEN_NOOP)
+        return ctx, peer.finish(), peer.output
+
+    def check_accepted(self, mech_args, package=None):
+        ctx, status, output = self.exchange(mech_args, package=package)
+        self.assertIsInstance(ctx, sspi.Context, output)
+        self.assertEqual(status, 0, output)
+        self.assertTrue(ctx.complete)
+        self.assertEqual(ctx.user_name(), PRINCIPAL)
+        return ctx
+
+    def test_spnego(self):
+        ctx = self.check_accepted(["-spnego"])
+        self.assertEqual(ctx.negotiation_info(), ("NTLM", sspi.SECPKG_NEGOTIATION_COMPLETE))
+
+    def test_raw_ntlm(self):
+        self.check_accepted(["-mech", NTLM_MECH])
+
+    def test_raw_ntlm_to_our_negotiate(self):
+        # Windows' Negotiate takes raw NTLM; so does ours.
+        ctx = self.check_accepted(["-mech", NTLM_MECH], package="Negotiate")
+        self.assertEqual(ctx.negotiation_info(), ("NTLM", sspi.SECPKG_NEGOTIATION_COMPLETE))
+
+    def test_wrong_password_refused_by_our_server(self):
+        for args in (["-spnego"], ["-mech", NTLM_MECH]):
+            with self.subTest(args=args):
+                error, status, output = self.exchange(args, password="wrong")
+                self.assertIsInstance(error, sspi.SspiError, output)
+                self.assertEqual(error.status, sspi.SEC_E_LOGON_DENIED)
+                self.assertNotEqual(status, 0, output)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
