@@ -194,6 +194,34 @@ class OurClientTheirServer(unittest.TestCase):
     def test_raw_ntlm_with_integrity_only(self):
         self.check_accepted("NTLM", flags=sspi.ISC_REQ_INTEGRITY)
 
+    def test_no_flags(self):
+        # A caller that asks for nothing: no signing, no key exchange, no
+        # mechListMIC (Windows' sequence: the initiator is done at once).
+        # MIT's acceptor still sends SPNEGO's accept-completed, which the
+        # complete initiator takes.
+        for package in ("Negotiate", "NTLM"):
+            with self.subTest(package=package):
+                port = free_port()
+                peer = Peer(["gss-server", "-port", str(port), "-once", SERVICE])
+                self.addCleanup(peer.stop)
+                sock = connect(port, peer)
+                self.addCleanup(sock.close)
+                cred = LIB.credentials(package, sspi.SECPKG_CRED_OUTBOUND, USER, DOMAIN, PASSWORD)
+                ctx = sspi.Context(cred, initiator=True, target="host/localhost", flags=0)
+                send_token(sock, TOKEN_NOOP | TOKEN_CONTEXT_NEXT, b"")
+                send_token(sock, TOKEN_CONTEXT, ctx.step())
+                kind, token = recv_token(sock)
+                last = ctx.step(token)
+                self.assertTrue(ctx.complete)
+                send_token(sock, TOKEN_CONTEXT, last)
+                if package == "Negotiate":
+                    kind, token = recv_token(sock)
+                    self.assertEqual((kind, token), (TOKEN_CONTEXT, bytes.fromhex("a1073005a0030a0100")))
+                    self.assertEqual(ctx.step(token), b"")
+                send_token(sock, TOKEN_NOOP, b"")
+                self.assertEqual(peer.finish(), 0, peer.output)
+                self.assertIn('Accepted connection: "%s"' % PRINCIPAL, peer.output)
+
     def test_wrong_password_refused_by_their_server(self):
         for package in ("Negotiate", "NTLM"):
             with self.subTest(package=package):

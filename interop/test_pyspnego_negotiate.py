@@ -77,6 +77,23 @@ class OurClientTheirServer(unittest.TestCase):
         self.assertEqual(ours.session_key(), theirs.session_key)
         self.messages(ours, theirs)
 
+    def test_no_flags(self):
+        # No integrity asked for: pyspnego's acceptor still asks for the
+        # mechListMIC (request-mic), which NTLM then makes as its dummy
+        # signature; the initiator waits for pyspnego's.
+        cred = LIB.credentials("Negotiate", sspi.SECPKG_CRED_OUTBOUND, USER, DOMAIN, PASSWORD)
+        ours = sspi.Context(cred, initiator=True, flags=0)
+        theirs = py_server()
+        answer = theirs.step(ours.step())
+        self.assertEqual(neg_state(answer), 3)
+        last = ours.step(answer)
+        self.assertFalse(ours.complete)
+        final = theirs.step(last)
+        self.assertTrue(theirs.complete)
+        self.assertEqual(ours.step(final), b"")
+        self.assertTrue(ours.complete)
+        self.assertEqual(ours.session_key(), theirs.session_key)
+
     def test_default_credentials_and_bindings(self):
         cred = LIB.credentials("Negotiate", sspi.SECPKG_CRED_OUTBOUND)
         ours = sspi.Context(cred, initiator=True, bindings=sspi.channel_bindings(b"tls-unique:n"))

@@ -55,6 +55,22 @@ class OurClientTheirServer(unittest.TestCase):
         with self.assertRaises(spnego.exceptions.SpnegoError):
             theirs.unwrap(bytes(wrapped))
 
+    def test_no_flags_and_integrity_alone(self):
+        # Asking for nothing: no signing, so no key exchange either (as on
+        # Windows); pyspnego checks the MIC with the session key MS-NLMP
+        # gives then. Asking for integrity alone: sealing works all the
+        # same, both ways.
+        cred = LIB.credentials("NTLM", sspi.SECPKG_CRED_OUTBOUND, USER, DOMAIN, PASSWORD)
+        for flags in (0, sspi.ISC_REQ_INTEGRITY):
+            with self.subTest(flags=flags):
+                ours = sspi.Context(cred, initiator=True, flags=flags)
+                theirs = py_server()
+                run(ours.step, theirs.step)
+                self.assertTrue(ours.complete and theirs.complete)
+                self.assertEqual(ours.session_key(), theirs.session_key)
+                if flags:
+                    exchange_messages(self, ours, ResultPeer(theirs))
+
     def test_default_credentials_from_user_file(self):
         cred = LIB.credentials("NTLM", sspi.SECPKG_CRED_OUTBOUND)
         ours, theirs = self.handshake(cred)

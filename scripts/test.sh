@@ -2,7 +2,8 @@
 # The whole test suite: formatting and lints, Rust unit tests (known
 # answers, header freshness and constants), the C suite through ctest, and
 # the C suite again under AddressSanitizer and UndefinedBehaviorSanitizer,
-# and interop against independent implementations (pyspnego).
+# and interop against independent implementations (pyspnego, MIT Kerberos'
+# GSS-API with gss-ntlmssp, sspilib).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -29,6 +30,6 @@ ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --test-dir bu
 echo "== main example (client and server over loopback TCP)"
 scripts/run-example.sh
 
-echo "== interop (pyspnego)"
+echo "== interop (pyspnego, MIT gss-client/gss-server with gss-ntlmssp, sspilib)"
 scripts/interop.sh
 echo "== all tests passed"

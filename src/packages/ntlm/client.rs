@@ -12,7 +12,7 @@ use super::env::Env;
 use super::error::Error;
 use super::flags::*;
 use super::messages::{Authenticate, AuthenticateFields, Challenge, Negotiate, MIC_OFFSET};
-use super::session::check_flags;
+use super::session::{check_flags, has_integrity, key_exchange};
 use super::text::encode;
 use super::wire::put;
 
@@ -93,13 +93,17 @@ impl Client {
             | NEGOTIATE_ALWAYS_SIGN
             | NEGOTIATE_EXTENDED_SESSIONSECURITY
             | NEGOTIATE_VERSION
-            | NEGOTIATE_128
-            | NEGOTIATE_KEY_EXCH;
+            | NEGOTIATE_128;
         if c.integrity || c.replay_detect || c.sequence_detect {
             flags |= NEGOTIATE_SIGN;
         }
         if c.confidentiality {
             flags |= NEGOTIATE_SEAL;
+        }
+        // Key exchange only protects message keys: Windows asks for it
+        // with signing or sealing only.
+        if has_integrity(flags) {
+            flags |= NEGOTIATE_KEY_EXCH;
         }
         flags
     }
@@ -178,9 +182,10 @@ impl Client {
             }
         };
 
-        // KXKEY is the SessionBaseKey for NTLMv2; with key exchange the
-        // session key is fresh randomness sent encrypted under it.
-        let (exported, encrypted) = if flags & NEGOTIATE_KEY_EXCH != 0 {
+        // KXKEY is the SessionBaseKey for NTLMv2; with key exchange (and
+        // signing or sealing, MS-NLMP 3.1.5.1.2) the session key is fresh
+        // randomness sent encrypted under it.
+        let (exported, encrypted) = if key_exchange(flags) {
             let encrypted = rc4k(&responses.session_base_key, &session_key);
             (session_key, Some(encrypted))
         } else {
@@ -379,6 +384,35 @@ mod tests {
         assert_eq!(parsed.flags, client.requested_flags());
         assert_eq!(msg.len(), 40);
         assert_eq!(client.negotiate(), Err(Error::InvalidState));
+    }
+
+    #[test]
+    fn key_exchange_only_with_signing_or_sealing() {
+        // Windows' NEGOTIATE for a caller that asks for nothing is
+        // 0xA2088207: no SIGN, SEAL or KEY_EXCH. Ours is the same but for
+        // NEGOTIATE_56, which it never asks for (128-bit keys only).
+        let mut cfg = kat_config();
+        cfg.integrity = false;
+        cfg.confidentiality = false;
+        let bare = Client::new(cfg.clone()).requested_flags();
+        assert_eq!(bare, 0xA208_8207 & !NEGOTIATE_56);
+        cfg.integrity = true;
+        let signing = Client::new(cfg).requested_flags();
+        assert_eq!(signing, bare | NEGOTIATE_SIGN | NEGOTIATE_KEY_EXCH);
+        // Without them, no EncryptedRandomSessionKey: the session key is
+        // KXKEY, as MS-NLMP's server computes it.
+        let mut cfg = kat_config();
+        cfg.integrity = false;
+        cfg.confidentiality = false;
+        let mut client = Client::new(cfg);
+        client.negotiate().expect("negotiate");
+        let (msg, est) = client
+            .authenticate(&kat_challenge(), &mut kat_env())
+            .expect("authenticate");
+        let auth = Authenticate::parse(&msg).expect("parses");
+        assert!(auth.fields.encrypted_session_key.is_empty());
+        assert_eq!(auth.fields.flags & NEGOTIATE_KEY_EXCH, 0);
+        assert_ne!(est.session_key(), &RANDOM_SESSION_KEY);
     }
 
     #[test]

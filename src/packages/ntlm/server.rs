@@ -12,7 +12,7 @@ use super::env::Env;
 use super::error::Error;
 use super::flags::*;
 use super::messages::{Authenticate, Challenge, Negotiate, MIC_LEN, MIC_OFFSET};
-use super::session::check_flags;
+use super::session::{check_flags, key_exchange};
 use super::text::{decode, encode};
 
 /// The acceptor's identity and policy.
@@ -246,10 +246,9 @@ impl Server {
             verify_ntlmv2(&auth, &user, &domain, &pending.server_challenge, store)?
         };
 
-        let exported = match (
-            flags & NEGOTIATE_KEY_EXCH != 0,
-            auth.fields.encrypted_session_key,
-        ) {
+        // The client's key is used only with signing or sealing (MS-NLMP
+        // 3.2.5.1.2); otherwise the session key is KXKEY.
+        let exported = match (key_exchange(flags), auth.fields.encrypted_session_key) {
             (true, encrypted) if encrypted.len() == 16 => {
                 let encrypted: [u8; 16] = encrypted.try_into().map_err(|_| Error::InvalidToken)?;
                 rc4k(&base_key, &encrypted)
@@ -656,6 +655,9 @@ mod tests {
         pad_blob: bool,
         with_mic: bool,
         nt_override: Option<Vec<u8>>,
+        /// KEY_EXCH and an EncryptedRandomSessionKey without signing or
+        /// sealing (which MS-NLMP's server ignores).
+        key_exch_unprotected: bool,
     }
 
     fn crafted_authenticate(c: &Crafted, negotiate: &[u8], challenge: &[u8]) -> Vec<u8> {
@@ -683,14 +685,19 @@ mod tests {
         nt.extend_from_slice(&blob);
         let nt = c.nt_override.clone().unwrap_or(nt);
         let exported = session_base_key(&key, &proof);
-        let flags = chal.flags & !NEGOTIATE_KEY_EXCH;
+        let (flags, encrypted): (u32, &[u8]) = if c.key_exch_unprotected {
+            let flags = (chal.flags | NEGOTIATE_KEY_EXCH) & !(NEGOTIATE_SIGN | NEGOTIATE_SEAL);
+            (flags, &[0x33; 16])
+        } else {
+            (chal.flags & !NEGOTIATE_KEY_EXCH, &[])
+        };
         let mut msg = Authenticate::encode(&AuthenticateFields {
             lm_response: &[0; 24],
             nt_response: &nt,
             domain: &utf16le("Domain"),
             user: &utf16le("User"),
             workstation: &utf16le("samba"),
-            encrypted_session_key: &[],
+            encrypted_session_key: encrypted,
             flags,
         })
         .expect("encodes");
@@ -710,12 +717,33 @@ mod tests {
                 pad_blob: false,
                 with_mic,
                 nt_override: None,
+                key_exch_unprotected: false,
             };
             let auth = crafted_authenticate(&c, &negotiate, &challenge);
             let s = server.authenticate(&auth, &store()).expect("accepted");
             assert_eq!(s.workstation(), "samba");
             assert_eq!(s.flags() & NEGOTIATE_KEY_EXCH, 0);
         }
+    }
+
+    #[test]
+    fn key_exchange_without_signing_or_sealing_is_ignored() {
+        // MS-NLMP 3.2.5.1.2: the EncryptedRandomSessionKey counts only with
+        // signing or sealing; the session key (and the MIC's key) is KXKEY.
+        let (_, mut server, negotiate, challenge) =
+            start(user("User", "Domain", "Password"), server_config());
+        let c = Crafted {
+            pad_blob: true,
+            with_mic: true,
+            nt_override: None,
+            key_exch_unprotected: true,
+        };
+        let auth = crafted_authenticate(&c, &negotiate, &challenge);
+        let s = server.authenticate(&auth, &store()).expect("accepted");
+        let key = ntowf_v2(&nt_hash("Password"), "User", "Domain");
+        let parsed = Authenticate::parse(&auth).expect("parses");
+        let proof: [u8; 16] = parsed.fields.nt_response[..16].try_into().unwrap();
+        assert_eq!(s.session_key(), &*session_base_key(&key, &proof));
     }
 
     #[test]
@@ -727,6 +755,7 @@ mod tests {
                 pad_blob: true,
                 with_mic: false,
                 nt_override: Some(nt),
+                key_exch_unprotected: false,
             };
             let auth = crafted_authenticate(&c, &negotiate, &challenge);
             assert_eq!(
@@ -741,6 +770,7 @@ mod tests {
             pad_blob: true,
             with_mic: false,
             nt_override: Some(vec![0x5a; 30]),
+            key_exch_unprotected: false,
         };
         let auth = crafted_authenticate(&c, &negotiate, &challenge);
         assert_eq!(

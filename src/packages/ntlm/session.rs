@@ -450,6 +450,13 @@ pub fn has_integrity(flags: u32) -> bool {
     flags & (NEGOTIATE_SIGN | NEGOTIATE_SEAL) != 0
 }
 
+/// Whether negotiated `flags` exchange a random session key in
+/// AUTHENTICATE: KEY_EXCH with signing or sealing (MS-NLMP 3.1.5.1.2 and
+/// 3.2.5.1.2); otherwise the session key is KXKEY itself.
+pub fn key_exchange(flags: u32) -> bool {
+    flags & NEGOTIATE_KEY_EXCH != 0 && has_integrity(flags)
+}
+
 /// Only extended session security, connection-oriented, is implemented;
 /// without signing and sealing (dummy signatures only) any flags do.
 pub(super) fn check_flags(flags: u32) -> Result<(), Error> {
