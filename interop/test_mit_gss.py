@@ -240,11 +240,12 @@ class TheirClientOurServer(unittest.TestCase):
     """gss-client against opensspi's acceptor (default credentials: the
     accounts of NTLM_USER_FILE)."""
 
-    def exchange(self, mech_args, password=PASSWORD, package=None):
+    def exchange(self, mech_args, password=PASSWORD, package=None, explicit=True):
         """Serves one gss-client connection with our `package` (by default
-        Negotiate for -spnego, NTLM otherwise). Returns (our context or the
-        SspiError our acceptor raised, gss-client's exit status, its
-        output)."""
+        Negotiate for -spnego, NTLM otherwise); gss-client logs on with
+        -user/-pass when `explicit`, else with the account of
+        NTLM_USER_FILE. Returns (our context or the SspiError our acceptor
+        raised, gss-client's exit status, its output)."""
         listener = socket.socket()
         self.addCleanup(listener.close)
         listener.bind(("127.0.0.1", 0))
@@ -253,7 +254,8 @@ class TheirClientOurServer(unittest.TestCase):
         port = listener.getsockname()[1]
         msg = "sealed for opensspi"
         peer = Peer(["gss-client", "-port", str(port), "-q", "-mcount", str(MESSAGES)] + mech_args
-                    + ["-user", PRINCIPAL, "-pass", password, "127.0.0.1", SERVICE, msg])
+                    + (["-user", PRINCIPAL, "-pass", password] if explicit else [])
+                    + ["127.0.0.1", SERVICE, msg])
         self.addCleanup(peer.stop)
         conn, _ = listener.accept()
         self.addCleanup(conn.close)
@@ -285,8 +287,8 @@ class TheirClientOurServer(unittest.TestCase):
         self.assertEqual(kind, TOKEN_NOOP)
         return ctx, peer.finish(), peer.output
 
-    def check_accepted(self, mech_args, package=None):
-        ctx, status, output = self.exchange(mech_args, package=package)
+    def check_accepted(self, mech_args, package=None, explicit=True):
+        ctx, status, output = self.exchange(mech_args, package=package, explicit=explicit)
         self.assertIsInstance(ctx, sspi.Context, output)
         self.assertEqual(status, 0, output)
         self.assertTrue(ctx.complete)
@@ -299,6 +301,12 @@ class TheirClientOurServer(unittest.TestCase):
 
     def test_raw_ntlm(self):
         self.check_accepted(["-mech", NTLM_MECH])
+
+    def test_their_default_credentials(self):
+        # gss-ntlmssp's initiator takes its account from NTLM_USER_FILE too.
+        for args in (["-spnego"], ["-mech", NTLM_MECH]):
+            with self.subTest(args=args):
+                self.check_accepted(args, explicit=False)
 
     def test_raw_ntlm_to_our_negotiate(self):
         # Windows' Negotiate takes raw NTLM; so does ours.
