@@ -137,16 +137,22 @@ def connect(port, peer):
 class OurClientTheirServer(unittest.TestCase):
     """opensspi's initiator against gss-server."""
 
-    def exchange(self, package, password=PASSWORD, flags=None):
-        """Authenticates to a fresh gss-server, then sends sealed messages.
-        Returns (our context, the server's exit status, its output)."""
+    def start(self, package, password=PASSWORD, flags=None):
+        """A fresh gss-server, connected: (its Peer, the socket, our
+        context, not yet started)."""
         port = free_port()
         peer = Peer(["gss-server", "-port", str(port), "-once", SERVICE])
         self.addCleanup(peer.stop)
         sock = connect(port, peer)
         self.addCleanup(sock.close)
         cred = LIB.credentials(package, sspi.SECPKG_CRED_OUTBOUND, USER, DOMAIN, password)
-        ctx = sspi.Context(cred, initiator=True, target="host/localhost", flags=flags)
+        return peer, sock, sspi.Context(cred, initiator=True, target="host/localhost", flags=flags)
+
+    def exchange(self, package, password=PASSWORD, flags=None):
+        """Authenticates to a fresh gss-server, then sends sealed messages.
+        Returns (our context, the error that stopped us or None, the
+        server's exit status, its output)."""
+        peer, sock, ctx = self.start(package, password, flags)
         try:
             send_token(sock, TOKEN_NOOP | TOKEN_CONTEXT_NEXT, b"")
             token = ctx.step()
@@ -201,13 +207,7 @@ class OurClientTheirServer(unittest.TestCase):
         # complete initiator takes.
         for package in ("Negotiate", "NTLM"):
             with self.subTest(package=package):
-                port = free_port()
-                peer = Peer(["gss-server", "-port", str(port), "-once", SERVICE])
-                self.addCleanup(peer.stop)
-                sock = connect(port, peer)
-                self.addCleanup(sock.close)
-                cred = LIB.credentials(package, sspi.SECPKG_CRED_OUTBOUND, USER, DOMAIN, PASSWORD)
-                ctx = sspi.Context(cred, initiator=True, target="host/localhost", flags=0)
+                peer, sock, ctx = self.start(package, flags=0)
                 send_token(sock, TOKEN_NOOP | TOKEN_CONTEXT_NEXT, b"")
                 send_token(sock, TOKEN_CONTEXT, ctx.step())
                 kind, token = recv_token(sock)

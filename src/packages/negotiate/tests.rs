@@ -93,6 +93,10 @@ fn ntlm_step(cred: &NtlmCredentials, ctx: &mut NtlmContext, token: &[u8]) -> Ste
 
 struct Pair {
     package: &'static Negotiate,
+    /// The acceptor's package (the initiator's unless set otherwise).
+    server_package: &'static Negotiate,
+    /// ISC_REQ_/ASC_REQ_ flags of every call.
+    flags: u32,
     client: NegotiateContext,
     server: Option<NegotiateContext>,
     ccred: NegotiateCredentials,
@@ -105,12 +109,27 @@ impl Pair {
         ccred: NegotiateCredentials,
         scred: NegotiateCredentials,
     ) -> (Self, Vec<u8>) {
-        let (client, out) =
-            Package::initialize(package, &ccred, &step_input(&[], None)).expect("first ISC");
+        Self::start_with(package, package, FLAGS, ccred, scred)
+    }
+
+    fn start_with(
+        package: &'static Negotiate,
+        server_package: &'static Negotiate,
+        flags: u32,
+        ccred: NegotiateCredentials,
+        scred: NegotiateCredentials,
+    ) -> (Self, Vec<u8>) {
+        let input = StepInput {
+            req_flags: flags,
+            ..step_input(&[], None)
+        };
+        let (client, out) = Package::initialize(package, &ccred, &input).expect("first ISC");
         assert_eq!(out.status, SEC_I_CONTINUE_NEEDED);
         (
             Pair {
                 package,
+                server_package,
+                flags,
                 client,
                 server: None,
                 ccred,
@@ -120,13 +139,25 @@ impl Pair {
         )
     }
 
+    fn input<'a>(&self, bufs: &'a [InBuf<'a>], room: Option<usize>) -> StepInput<'a> {
+        StepInput {
+            req_flags: self.flags,
+            ..step_input(bufs, room)
+        }
+    }
+
     fn server_step(&mut self, token: &[u8]) -> SecResult<StepOutput> {
+        self.server_step_into(token, None)
+    }
+
+    /// A server step with `room` bytes of output buffer (`None`: allocated).
+    fn server_step_into(&mut self, token: &[u8], room: Option<usize>) -> SecResult<StepOutput> {
         let bufs = tok(token);
-        let input = step_input(&bufs, None);
+        let input = self.input(&bufs, room);
         match &mut self.server {
-            Some(s) => Package::step(self.package, Some(&self.scred), s, &input),
+            Some(s) => Package::step(self.server_package, Some(&self.scred), s, &input),
             None => {
-                let (s, out) = Package::accept(self.package, &self.scred, &input)?;
+                let (s, out) = Package::accept(self.server_package, &self.scred, &input)?;
                 self.server = Some(s);
                 Ok(out)
             }
@@ -135,12 +166,8 @@ impl Pair {
 
     fn client_step(&mut self, token: &[u8]) -> SecResult<StepOutput> {
         let bufs = tok(token);
-        Package::step(
-            self.package,
-            Some(&self.ccred),
-            &mut self.client,
-            &step_input(&bufs, None),
-        )
+        let input = self.input(&bufs, None);
+        Package::step(self.package, Some(&self.ccred), &mut self.client, &input)
     }
 
     fn server(&mut self) -> &mut NegotiateContext {
@@ -717,26 +744,12 @@ fn acceptor_answer_too_big_for_the_buffer_is_kept_for_the_next_call() {
     // 28 bytes, nor a missing output buffer (room 0): the AUTHENTICATE has
     // been taken, and the answer waits for a call with room.
     for room in [28, 0] {
-        let bufs = tok(&last.token);
         assert_eq!(
-            Package::step(
-                &NEGOTIATE,
-                Some(&p.scred),
-                p.server.as_mut().unwrap(),
-                &step_input(&bufs, Some(room))
-            )
-            .unwrap_err(),
+            p.server_step_into(&last.token, Some(room)).unwrap_err(),
             SEC_E_BUFFER_TOO_SMALL
         );
     }
-    let bufs = tok(&last.token);
-    let done = Package::step(
-        &NEGOTIATE,
-        Some(&p.scred),
-        p.server.as_mut().unwrap(),
-        &step_input(&bufs, Some(29)),
-    )
-    .unwrap();
+    let done = p.server_step_into(&last.token, Some(29)).unwrap();
     assert_eq!((done.status, done.token.len()), (SEC_E_OK, 29));
     assert_eq!(p.client_step(&done.token).unwrap().status, SEC_E_OK);
     let mut server = p.server.take().unwrap();
@@ -757,12 +770,14 @@ fn acceptor_answer_too_big_for_the_buffer_is_kept_for_the_next_call() {
     assert_eq!(out.token.len(), exact);
 }
 
-/// StepInput with no ISC_REQ_/ASC_REQ_ flags at all.
-fn no_flags<'a>(bufs: &'a [InBuf<'a>], room: Option<usize>) -> StepInput<'a> {
-    StepInput {
-        req_flags: 0,
-        ..step_input(bufs, room)
-    }
+/// A pair over Negotiate whose calls ask for no ISC_REQ_/ASC_REQ_ flags at
+/// all, with its client's second call made: (pair, that call's output).
+fn no_flags_to_the_last_mech_token(ccred: NegotiateCredentials) -> (Pair, StepOutput) {
+    let (mut p, init) = Pair::start_with(&NEGOTIATE, &NEGOTIATE, 0, ccred, server_cred());
+    let first = p.server_step(&init).unwrap();
+    assert_eq!(first.status, SEC_I_CONTINUE_NEEDED);
+    let last = p.client_step(&first.token).unwrap();
+    (p, last)
 }
 
 #[test]
@@ -772,52 +787,32 @@ fn ntlm_alone_without_flags_exchanges_no_mics() {
     // No integrity was negotiated, NTLM was both sides' only choice, and
     // no MIC was sent: none is due.
     let ccred = acquire(&NEGOTIATE, SECPKG_CRED_OUTBOUND, "Passw0rd", Some("NTLM")).unwrap();
-    let scred = server_cred();
-    let (mut client, init) = Package::initialize(&NEGOTIATE, &ccred, &no_flags(&[], None)).unwrap();
-    assert_eq!(init.status, SEC_I_CONTINUE_NEEDED);
-    let bufs = tok(&init.token);
-    let (mut server, first) = Package::accept(&NEGOTIATE, &scred, &no_flags(&bufs, None)).unwrap();
-    assert_eq!(first.status, SEC_I_CONTINUE_NEEDED);
-    let bufs = tok(&first.token);
-    let last = Package::step(
-        &NEGOTIATE,
-        Some(&ccred),
-        &mut client,
-        &no_flags(&bufs, None),
-    )
-    .unwrap();
+    let (mut p, last) = no_flags_to_the_last_mech_token(ccred);
     assert_eq!(last.status, SEC_E_OK);
     assert_eq!(last.ret_flags & ISC_RET_INTEGRITY, 0);
     let sent = token::decode_resp(&last.token).unwrap();
     assert!(sent.response_token.is_some());
     assert_eq!(sent.mech_list_mic, None);
     // pOutput NULL: room 0, and nothing to send.
-    let bufs = tok(&last.token);
-    let done = Package::step(
-        &NEGOTIATE,
-        Some(&scred),
-        &mut server,
-        &no_flags(&bufs, Some(0)),
-    )
-    .unwrap();
-    assert_eq!(done.status, SEC_E_OK);
-    assert!(done.token.is_empty());
+    let done = p.server_step_into(&last.token, Some(0)).unwrap();
+    assert_eq!((done.status, done.token.len()), (SEC_E_OK, 0));
     // Without integrity the signature is NTLM's dummy, and sealing is
     // unavailable.
+    let mut server = p.server.take().unwrap();
     let mut sig = [0u8; 16];
     let mut data = *b"x";
     let mut msg = [
         SecBuf::writable(SECBUFFER_DATA, &mut data),
         SecBuf::writable(SECBUFFER_TOKEN, &mut sig),
     ];
-    Package::make_signature(&NEGOTIATE, &mut client, 0, &mut msg, 0).unwrap();
+    Package::make_signature(&NEGOTIATE, &mut p.client, 0, &mut msg, 0).unwrap();
     assert_eq!(
         msg[1].data(),
         &[1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
     );
     Package::verify_signature(&NEGOTIATE, &mut server, &mut msg, 0).unwrap();
     assert_eq!(
-        Package::encrypt(&NEGOTIATE, &mut client, 0, &mut msg, 0).unwrap_err(),
+        Package::encrypt(&NEGOTIATE, &mut p.client, 0, &mut msg, 0).unwrap_err(),
         SEC_E_UNSUPPORTED_FUNCTION
     );
 }
@@ -826,41 +821,15 @@ fn ntlm_alone_without_flags_exchanges_no_mics() {
 fn the_bare_accept_completed_goes_out_when_there_is_room() {
     // MIT's initiator waits for the acceptor's accept-completed; given
     // room, the acceptor sends it, and our initiator takes it too.
-    let ccred = client_cred();
-    let scred = server_cred();
-    let (mut client, init) = Package::initialize(&NEGOTIATE, &ccred, &no_flags(&[], None)).unwrap();
-    let bufs = tok(&init.token);
-    let (mut server, first) = Package::accept(&NEGOTIATE, &scred, &no_flags(&bufs, None)).unwrap();
-    let bufs = tok(&first.token);
-    let last = Package::step(
-        &NEGOTIATE,
-        Some(&ccred),
-        &mut client,
-        &no_flags(&bufs, None),
-    )
-    .unwrap();
+    let (mut p, last) = no_flags_to_the_last_mech_token(client_cred());
     assert_eq!(last.status, SEC_E_OK);
-    let bufs = tok(&last.token);
-    let done = Package::step(
-        &NEGOTIATE,
-        Some(&scred),
-        &mut server,
-        &no_flags(&bufs, Some(9)),
-    )
-    .unwrap();
+    let done = p.server_step_into(&last.token, Some(9)).unwrap();
     assert_eq!(done.status, SEC_E_OK);
     assert_eq!(
         done.token,
         [0xa1, 0x07, 0x30, 0x05, 0xa0, 0x03, 0x0a, 0x01, 0x00]
     );
-    let bufs = tok(&done.token);
-    let end = Package::step(
-        &NEGOTIATE,
-        Some(&ccred),
-        &mut client,
-        &no_flags(&bufs, None),
-    )
-    .unwrap();
+    let end = p.client_step(&done.token).unwrap();
     assert_eq!((end.status, end.token.len()), (SEC_E_OK, 0));
 }
 
@@ -869,30 +838,11 @@ fn an_acceptor_that_wants_a_mic_the_initiator_did_not_owe_gets_one() {
     // Some acceptors (pyspnego, Samba) send their MIC with accept-incomplete
     // and wait for the initiator's even when no integrity was negotiated;
     // the complete initiator, handed that token, answers with its own.
-    let ccred = client_cred();
-    let scred = server_cred();
-    let (mut client, init) = Package::initialize(&NEGOTIATE, &ccred, &no_flags(&[], None)).unwrap();
-    let bufs = tok(&init.token);
-    let (mut server, first) = Package::accept(&NEGOTIATE, &scred, &no_flags(&bufs, None)).unwrap();
-    let bufs = tok(&first.token);
-    let last = Package::step(
-        &NEGOTIATE,
-        Some(&ccred),
-        &mut client,
-        &no_flags(&bufs, None),
-    )
-    .unwrap();
+    let (mut p, last) = no_flags_to_the_last_mech_token(client_cred());
     assert_eq!(last.status, SEC_E_OK);
-    let bufs = tok(&last.token);
-    Package::step(
-        &NEGOTIATE,
-        Some(&scred),
-        &mut server,
-        &no_flags(&bufs, None),
-    )
-    .unwrap();
+    p.server_step(&last.token).unwrap();
     let mech_types = token::encode_mech_types(&[NTLM_OID]).unwrap();
-    let (mech, inner) = server.inner_mut().unwrap();
+    let (mech, inner) = p.server().inner_mut().unwrap();
     let server_mic = mech.package.mech_list_mic(inner, &mech_types).unwrap();
     let wants = token::encode_resp(
         Some(NegState::AcceptIncomplete),
@@ -901,20 +851,13 @@ fn an_acceptor_that_wants_a_mic_the_initiator_did_not_owe_gets_one() {
         Some(&server_mic),
     )
     .unwrap();
-    let bufs = tok(&wants);
-    let answer = Package::step(
-        &NEGOTIATE,
-        Some(&ccred),
-        &mut client,
-        &no_flags(&bufs, None),
-    )
-    .unwrap();
+    let answer = p.client_step(&wants).unwrap();
     assert_eq!(answer.status, SEC_E_OK);
     let client_mic = token::decode_resp(&answer.token)
         .unwrap()
         .mech_list_mic
         .unwrap();
-    let (mech, inner) = server.inner_mut().unwrap();
+    let (mech, inner) = p.server().inner_mut().unwrap();
     mech.package
         .verify_mech_list_mic(inner, &mech_types, client_mic.as_bytes())
         .unwrap();
@@ -929,58 +872,25 @@ fn ntlm_behind_another_mechanism_without_flags_still_exchanges_mics() {
     // SEC_E_OK with no token. Without integrity the MICs are NTLM's dummy
     // signature.
     let ccred = acquire(&MOCK_THEN_NTLM, SECPKG_CRED_OUTBOUND, "Passw0rd", None).unwrap();
-    let scred = server_cred();
-    let (mut client, init) =
-        Package::initialize(&MOCK_THEN_NTLM, &ccred, &no_flags(&[], None)).unwrap();
-    let client_step = |client: &mut NegotiateContext, t: &[u8]| {
-        let bufs = tok(t);
-        Package::step(
-            &MOCK_THEN_NTLM,
-            Some(&ccred),
-            client,
-            &no_flags(&bufs, None),
-        )
-        .unwrap()
-    };
-    let bufs = tok(&init.token);
-    let (mut server, first) = Package::accept(&NEGOTIATE, &scred, &no_flags(&bufs, None)).unwrap();
-    let negotiate = client_step(&mut client, &first.token);
-    let bufs = tok(&negotiate.token);
-    let challenge = Package::step(
-        &NEGOTIATE,
-        Some(&scred),
-        &mut server,
-        &no_flags(&bufs, None),
-    )
-    .unwrap();
-    let auth = client_step(&mut client, &challenge.token);
+    let (mut p, init) = Pair::start_with(&MOCK_THEN_NTLM, &NEGOTIATE, 0, ccred, server_cred());
+    let first = p.server_step(&init).unwrap();
+    let negotiate = p.client_step(&first.token).unwrap();
+    let challenge = p.server_step(&negotiate.token).unwrap();
+    let auth = p.client_step(&challenge.token).unwrap();
     assert_eq!(auth.status, SEC_I_CONTINUE_NEEDED);
     let dummy = [1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
     let sent = token::decode_resp(&auth.token).unwrap();
     assert_eq!(token::bytes(sent.mech_list_mic), Some(&dummy[..]));
-    let bufs = tok(&auth.token);
-    let done = Package::step(
-        &NEGOTIATE,
-        Some(&scred),
-        &mut server,
-        &no_flags(&bufs, Some(0)),
-    )
-    .unwrap_err();
     assert_eq!(
-        done, SEC_E_BUFFER_TOO_SMALL,
+        p.server_step_into(&auth.token, Some(0)).unwrap_err(),
+        SEC_E_BUFFER_TOO_SMALL,
         "the acceptor has a token to send"
     );
-    let done = Package::step(
-        &NEGOTIATE,
-        Some(&scred),
-        &mut server,
-        &no_flags(&bufs, None),
-    )
-    .unwrap();
+    let done = p.server_step(&auth.token).unwrap();
     assert_eq!(done.status, SEC_E_OK);
     let reply = token::decode_resp(&done.token).unwrap();
     assert_eq!(reply.neg_state, Some(NegState::AcceptCompleted));
     assert_eq!(token::bytes(reply.mech_list_mic), Some(&dummy[..]));
-    let end = client_step(&mut client, &done.token);
+    let end = p.client_step(&done.token).unwrap();
     assert_eq!((end.status, end.token.len()), (SEC_E_OK, 0));
 }
