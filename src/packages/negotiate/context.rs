@@ -4,15 +4,17 @@
 //! The initiator offers every mechanism its credential allows, with the
 //! optimistic first token of the first; the acceptor picks the first
 //! offered mechanism it supports and answers `request-mic` when that is not
-//! the initiator's first or not its own first (the optimistic token is then
-//! dropped and the initiator starts the chosen mechanism afresh). The
+//! the initiator's first, or not its own first among those offered (an
+//! optimistic token for another mechanism is dropped, and the initiator
+//! starts the chosen one afresh). The
 //! caller's ISC_REQ_/ASC_REQ_ flags reach the mechanism unchanged.
 //!
 //! The mechListMIC rule, the same on both sides. Once the mechanism's
 //! context is complete, both sides exchange mechListMICs over the DER
 //! MechTypeList when any of these holds:
-//! - the chosen mechanism is not the preferred one of both sides (RFC 4178
-//!   section 5: the acceptor says so with `request-mic`);
+//! - the chosen mechanism is not the preferred one of both sides, the
+//!   initiator's first and the acceptor's first among those offered (RFC
+//!   4178 section 5: the acceptor says so with `request-mic`);
 //! - the mechanism's own exchange demands it: NTLM with integrity
 //!   negotiated and a MIC in AUTHENTICATE (MS-SPNG; MIT with gss-ntlmssp,
 //!   Samba and pyspnego require it);
@@ -26,8 +28,9 @@
 //! an initiator that owes no MIC returns SEC_E_OK with its last mechanism
 //! token. Recorded on Windows, with no flags asked for: NTLM offered alone
 //! completes at the initiator's second call and the acceptor's second
-//! (which has nothing to send); NTLM chosen behind another mechanism costs
-//! the initiator a third call, on the acceptor's MIC.
+//! (which has nothing to send); NTLM chosen among several, the acceptor
+//! preferring another, costs the initiator a third call, on the acceptor's
+//! MIC.
 //!
 //! The acceptor's bare `accept-completed` (no token, no MIC) is optional:
 //! it goes out when the caller gave room for it, as MIT's initiator waits
@@ -333,9 +336,13 @@ impl NegotiateContext {
         self.supported = Some(oid);
         self.phase = Phase::Negotiating;
         // Not the preferred mechanism of both sides (RFC 4178 section 5):
-        // the choice must be protected. The initiator's optimistic token,
-        // if any, is for another mechanism.
-        let ours_first = cred.first().is_some_and(|m| core::ptr::eq(m.mech, mech));
+        // the initiator's first, and this side's first among those offered.
+        // The choice must then be protected.
+        let ours_first = cred
+            .mechs()
+            .iter()
+            .find(|m| init.mech_types.0.iter().any(|oid| m.mech.is_named(oid)))
+            .is_some_and(|m| core::ptr::eq(m.mech, mech));
         if index != 0 || !ours_first {
             self.mic.required = true;
             self.mic.requested = true;

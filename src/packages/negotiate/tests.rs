@@ -18,6 +18,7 @@ static MOCK: Mech = Mech {
     raw_prefix: None,
 };
 static MOCK_THEN_NTLM: Negotiate = Negotiate::new(&[&MOCK, &NTLM]);
+static NTLM_THEN_MOCK: Negotiate = Negotiate::new(&[&NTLM, &MOCK]);
 static ONLY_MOCK: Negotiate = Negotiate::new(&[&MOCK]);
 
 const FLAGS: u32 = ISC_REQ_CONFIDENTIALITY
@@ -408,6 +409,32 @@ fn acceptor_picks_ntlm_behind_an_unknown_preferred_mech() {
         reply.response_token, None,
         "the optimistic token was not NTLM's"
     );
+}
+
+#[test]
+fn the_acceptor_asks_for_the_mic_when_it_prefers_another_offered_mechanism() {
+    // RFC 4178 section 5: the MIC is optional only for the preferred
+    // mechanism of both sides. An acceptor preferring the mock mechanism
+    // that is offered only NTLM has nothing to protect (Windows with only
+    // NTLM offered); offered NTLM first and the mock second, it takes NTLM
+    // and asks for the MIC (Windows with NTLM chosen among several).
+    let scred = acquire(&MOCK_THEN_NTLM, SECPKG_CRED_INBOUND, "Passw0rd", None).unwrap();
+    let ntlm_cred = ntlm_credential(SECPKG_CRED_OUTBOUND);
+    let (_, negotiate) = Package::initialize(&Ntlm, &ntlm_cred, &step_input(&[], None)).unwrap();
+    for (offer, expected) in [
+        (vec![NTLM_OID], NegState::AcceptIncomplete),
+        (vec![NTLM_OID, MOCK.oid()], NegState::RequestMic),
+    ] {
+        let init = token::encode_init(&offer, Some(&negotiate.token)).unwrap();
+        let bufs = tok(&init);
+        let (_, out) = Package::accept(&MOCK_THEN_NTLM, &scred, &step_input(&bufs, None)).unwrap();
+        let reply = token::decode_resp(&out.token).unwrap();
+        assert_eq!(reply.neg_state, Some(expected), "{offer:?}");
+        assert_eq!(reply.supported_mech, Some(NTLM_OID));
+        assert!(token::bytes(reply.response_token)
+            .unwrap()
+            .starts_with(b"NTLMSSP\0\x02"));
+    }
 }
 
 #[test]
@@ -864,13 +891,39 @@ fn an_acceptor_that_wants_a_mic_the_initiator_did_not_owe_gets_one() {
 }
 
 #[test]
-fn ntlm_behind_another_mechanism_without_flags_still_exchanges_mics() {
+fn ntlm_chosen_among_several_without_flags_exchanges_mics() {
     // Recorded on Windows (several mechanisms offered, NTLM chosen,
-    // context requirements 0): the initiator's AUTHENTICATE step returns
-    // SEC_I_CONTINUE_NEEDED with its mechListMIC, the acceptor SEC_E_OK
-    // with accept-completed and its own, and the initiator's next call
-    // SEC_E_OK with no token. Without integrity the MICs are NTLM's dummy
-    // signature.
+    // context requirements 0 on both sides): ISC#1 and ASC#1 continue,
+    // ISC#2 returns SEC_I_CONTINUE_NEEDED with AUTHENTICATE and its
+    // mechListMIC, ASC#2 SEC_E_OK with accept-completed and its own, and
+    // ISC#3 SEC_E_OK with no token. Here the initiator offers NTLM then
+    // the mock mechanism, which the acceptor prefers: NTLM is not the
+    // preferred mechanism of both, so the acceptor asks for the MIC.
+    let ccred = acquire(&NTLM_THEN_MOCK, SECPKG_CRED_OUTBOUND, "Passw0rd", None).unwrap();
+    let scred = acquire(&MOCK_THEN_NTLM, SECPKG_CRED_INBOUND, "Passw0rd", None).unwrap();
+    let (mut p, init) = Pair::start_with(&NTLM_THEN_MOCK, &MOCK_THEN_NTLM, 0, ccred, scred);
+    let first = p.server_step(&init).unwrap();
+    assert_eq!(first.status, SEC_I_CONTINUE_NEEDED);
+    let last = p.client_step(&first.token).unwrap();
+    assert_eq!(last.status, SEC_I_CONTINUE_NEEDED);
+    let sent = token::decode_resp(&last.token).unwrap();
+    assert!(sent.response_token.is_some() && sent.mech_list_mic.is_some());
+    let done = p.server_step(&last.token).unwrap();
+    assert_eq!(done.status, SEC_E_OK);
+    let reply = token::decode_resp(&done.token).unwrap();
+    assert_eq!(reply.neg_state, Some(NegState::AcceptCompleted));
+    assert!(reply.mech_list_mic.is_some());
+    let end = p.client_step(&done.token).unwrap();
+    assert_eq!((end.status, end.token.len()), (SEC_E_OK, 0));
+}
+
+#[test]
+fn ntlm_behind_another_mechanism_without_flags_still_exchanges_mics() {
+    // NTLM behind the initiator's first choice: it starts afresh after
+    // request-mic, and its AUTHENTICATE step returns SEC_I_CONTINUE_NEEDED
+    // with its mechListMIC, the acceptor SEC_E_OK with accept-completed and
+    // its own, and the initiator's next call SEC_E_OK with no token.
+    // Without integrity the MICs are NTLM's dummy signature.
     let ccred = acquire(&MOCK_THEN_NTLM, SECPKG_CRED_OUTBOUND, "Passw0rd", None).unwrap();
     let (mut p, init) = Pair::start_with(&MOCK_THEN_NTLM, &NEGOTIATE, 0, ccred, server_cred());
     let first = p.server_step(&init).unwrap();
