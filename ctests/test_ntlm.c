@@ -218,6 +218,16 @@ static void aliasing_and_allocation_without_a_slot(void) {
     one.pvBuffer = b.data;
     one.cbBuffer = b.len;
     CHECK_STATUS(T->InitializeSecurityContextW(&client_cred, &c, NULL, 0, 0, 0, &d, 0, &c, &d, &attrs, NULL), SEC_E_INVALID_TOKEN);
+    /* An input buffer over its own SecBuffer array (which a call may
+     * rewrite as SECBUFFER_EXTRA) is refused; nothing changes. */
+    {
+        SecBuffer self[2] = {{0, SECBUFFER_TOKEN, NULL}, {0, SECBUFFER_EMPTY, NULL}};
+        SecBufferDesc sd = {SECBUFFER_VERSION, 2, self};
+        self[0].pvBuffer = self;
+        self[0].cbBuffer = sizeof self;
+        CHECK_STATUS(T->InitializeSecurityContextW(&client_cred, &c, NULL, 0, 0, 0, &sd, 0, &c, &nodata, &attrs, NULL), SEC_E_INVALID_TOKEN);
+        CHECK(self[0].BufferType == SECBUFFER_TOKEN && self[1].BufferType == SECBUFFER_EMPTY);
+    }
     /* ALLOCATE_MEMORY with no TOKEN output buffer: too small, and the
      * context can still finish. */
     CHECK_STATUS(T->InitializeSecurityContextW(&client_cred, &c, NULL, ISC_REQ_ALLOCATE_MEMORY, 0, 0, &d, 0, &c, &nodata, &attrs, NULL), SEC_E_BUFFER_TOO_SMALL);
@@ -450,6 +460,40 @@ static void stream_buffers(void) {
         stream[20] ^= 1;
         CHECK_STATUS(T->DecryptMessage(&s, &d, 0, NULL), SEC_E_MESSAGE_ALTERED);
         CHECK(b[1].pvBuffer == NULL && b[1].cbBuffer == 0);
+    }
+    T->DeleteSecurityContext(&c);
+    T->DeleteSecurityContext(&s);
+}
+
+/* A buffer over the SecBuffer array itself, READONLY or not: the array is
+ * where the lengths are written back, so it is refused before anything is
+ * read or written. */
+static void buffer_over_its_own_array(void) {
+    CtxtHandle c, s;
+    SecBuffer b[2];
+    SecBufferDesc d = {SECBUFFER_VERSION, 2, b};
+    unsigned char sig[16];
+    SecBuffer saved[2];
+    ULONG types[3] = {SECBUFFER_DATA | SECBUFFER_READONLY, SECBUFFER_DATA | SECBUFFER_READONLY_WITH_CHECKSUM, SECBUFFER_DATA};
+    int i;
+    pair(&c, &s);
+    for (i = 0; i < 3; i++) {
+        b[0].BufferType = SECBUFFER_TOKEN, b[0].cbBuffer = sizeof sig, b[0].pvBuffer = sig;
+        b[1].BufferType = types[i], b[1].cbBuffer = sizeof b, b[1].pvBuffer = b;
+        memcpy(saved, b, sizeof b);
+        CHECK_STATUS(T->MakeSignature(&c, 0, &d, 0), SEC_E_INVALID_TOKEN);
+        CHECK(memcmp(saved, b, sizeof b) == 0);
+        CHECK_STATUS(T->EncryptMessage(&c, 0, &d, 0), SEC_E_INVALID_TOKEN);
+        CHECK(memcmp(saved, b, sizeof b) == 0);
+        CHECK_STATUS(T->VerifySignature(&s, &d, 0, NULL), SEC_E_INVALID_TOKEN);
+        CHECK_STATUS(T->DecryptMessage(&s, &d, 0, NULL), SEC_E_INVALID_TOKEN);
+        CHECK(memcmp(saved, b, sizeof b) == 0);
+    }
+    {
+        /* Still in step: nothing was signed or sealed. */
+        struct msg m = text("after");
+        CHECK_STATUS(sign(&c, &m, 1), SEC_E_OK);
+        CHECK_STATUS(check(&s, &m, 1, NULL), SEC_E_OK);
     }
     T->DeleteSecurityContext(&c);
     T->DeleteSecurityContext(&s);
@@ -747,6 +791,7 @@ int main(void) {
     RUN(tamper_and_reorder);
     RUN(token_buffer_rules);
     RUN(readonly_buffers_signed_not_encrypted);
+    RUN(buffer_over_its_own_array);
     RUN(stream_buffers);
     RUN(without_integrity);
     RUN(sealing_with_integrity_only);

@@ -17,14 +17,19 @@ cargo test --quiet
 
 echo "== build and install into build/stage"
 scripts/build-install.sh
+# The fault-injection build (a mock package that panics on demand) for the
+# panic-boundary C test.
+cargo build --quiet --features fault-injection
+target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
+fault_lib="$target_dir/debug/libopensspi.so"
 
 echo "== C tests (ctest)"
-cmake -S ctests -B build/ctests -DCMAKE_PREFIX_PATH="$PWD/build/stage" >/dev/null
+cmake -S ctests -B build/ctests -DCMAKE_PREFIX_PATH="$PWD/build/stage" -DOPENSSPI_FAULT_LIBRARY="$fault_lib" >/dev/null
 cmake --build build/ctests
 ctest --test-dir build/ctests --output-on-failure
 
 echo "== C tests under ASan/UBSan (ctest)"
-cmake -S ctests -B build/ctests-asan -DCMAKE_PREFIX_PATH="$PWD/build/stage" -DOPENSSPI_SANITIZE=ON >/dev/null
+cmake -S ctests -B build/ctests-asan -DCMAKE_PREFIX_PATH="$PWD/build/stage" -DOPENSSPI_FAULT_LIBRARY="$fault_lib" -DOPENSSPI_SANITIZE=ON >/dev/null
 cmake --build build/ctests-asan
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --test-dir build/ctests-asan --output-on-failure
 echo "== main example (client and server over loopback TCP)"

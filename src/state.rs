@@ -1,12 +1,15 @@
 //! What the handle arena stores: a credential or a context, tied to the
 //! package that made it. The process has one arena of each.
 
+use std::ops::{Deref, DerefMut};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use parking_lot::Mutex;
+use parking_lot::{Mutex, MutexGuard};
 
 use crate::handles::{Arena, GlobalArena, HandleKind};
-use crate::package::{AnyContext, AnyCredentials, CredentialUse, DynPackage};
+use crate::package::{AnyContext, AnyCredentials, CredentialUse, DynPackage, SecResult};
+use crate::vocabulary::SEC_E_INVALID_HANDLE;
 
 /// A credential: the package's state plus what the ABI checks itself.
 pub struct Credential {
@@ -22,7 +25,67 @@ pub struct Context {
     pub package: &'static dyn DynPackage,
     /// `None` for a context made by ImportSecurityContext.
     pub credential: Option<Arc<Credential>>,
-    pub state: Mutex<AnyContext>,
+    state: Mutex<AnyContext>,
+    /// Set when a panic unwound while the state was locked: the state may
+    /// be half-updated, so the context is unusable from then on.
+    poisoned: AtomicBool,
+}
+
+impl Context {
+    pub fn new(
+        package: &'static dyn DynPackage,
+        credential: Option<Arc<Credential>>,
+        state: AnyContext,
+    ) -> Self {
+        Context {
+            package,
+            credential,
+            state: Mutex::new(state),
+            poisoned: AtomicBool::new(false),
+        }
+    }
+
+    /// The package's state, locked; SEC_E_INVALID_HANDLE once a panic has
+    /// interrupted a call on this context (only DeleteSecurityContext is
+    /// left then).
+    pub fn lock(&self) -> SecResult<StateGuard<'_>> {
+        let guard = self.state.lock();
+        if self.poisoned.load(Ordering::Acquire) {
+            return Err(SEC_E_INVALID_HANDLE);
+        }
+        Ok(StateGuard {
+            guard,
+            poisoned: &self.poisoned,
+        })
+    }
+}
+
+/// A locked context state that poisons its context when a panic unwinds
+/// through it.
+pub struct StateGuard<'a> {
+    guard: MutexGuard<'a, AnyContext>,
+    poisoned: &'a AtomicBool,
+}
+
+impl Deref for StateGuard<'_> {
+    type Target = AnyContext;
+    fn deref(&self) -> &AnyContext {
+        &self.guard
+    }
+}
+
+impl DerefMut for StateGuard<'_> {
+    fn deref_mut(&mut self) -> &mut AnyContext {
+        &mut self.guard
+    }
+}
+
+impl Drop for StateGuard<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.poisoned.store(true, Ordering::Release);
+        }
+    }
 }
 
 /// Every live credential handle.
@@ -30,3 +93,28 @@ pub static CREDENTIALS: GlobalArena<Credential> =
     GlobalArena::new(|| Arena::new(HandleKind::Credentials));
 /// Every live context handle.
 pub static CONTEXTS: GlobalArena<Context> = GlobalArena::new(|| Arena::new(HandleKind::Context));
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::packages::mock::MockPackage;
+
+    #[test]
+    fn a_panic_under_the_lock_poisons_the_context() {
+        let ctx = Context::new(&MockPackage, None, Box::new(7u32));
+        let prev = std::panic::take_hook();
+        std::panic::set_hook(Box::new(|_| {}));
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let mut state = ctx.lock().expect("usable");
+            *state = Box::new(8u32);
+            panic!("interrupted");
+        }));
+        std::panic::set_hook(prev);
+        assert!(caught.is_err());
+        assert_eq!(ctx.lock().err(), Some(SEC_E_INVALID_HANDLE));
+        // Without a panic the lock comes back as often as asked.
+        let calm = Context::new(&MockPackage, None, Box::new(1u32));
+        drop(calm.lock().expect("usable"));
+        assert!(calm.lock().is_ok());
+    }
+}

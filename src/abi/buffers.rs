@@ -37,7 +37,9 @@ pub unsafe fn descriptors<'a>(desc: *const SecBufferDesc) -> Option<&'a mut [Sec
     Some(unsafe { std::slice::from_raw_parts_mut(d.pBuffers, d.cBuffers as usize) })
 }
 
-/// The input buffers of a handshake call, each borrowed read-only.
+/// The input buffers of a handshake call, each borrowed read-only. A
+/// buffer over the SecBuffer array itself (whose entries a call may
+/// rewrite, as SECBUFFER_EXTRA) is SEC_E_INVALID_TOKEN.
 ///
 /// # Safety
 /// Each buffer's `pvBuffer` must hold `cbBuffer` readable bytes.
@@ -47,6 +49,8 @@ pub unsafe fn inputs<'a>(bufs: &[SecBuffer]) -> SecResult<Vec<InBuf<'a>>> {
             let kind = b.BufferType & !SECBUFFER_ATTRMASK;
             let data = if kind == SECBUFFER_EMPTY {
                 &[][..]
+            } else if covers_array(b, bufs) {
+                return Err(SEC_E_INVALID_TOKEN);
             } else {
                 // SAFETY: forwarded contract.
                 unsafe { boundary::bytes(b.pvBuffer, b.cbBuffer as usize) }
@@ -71,6 +75,22 @@ fn overlaps(a: &SecBuffer, b: &SecBuffer) -> bool {
     )
 }
 
+/// The address range (start, length) of a `SecBuffer` array.
+pub fn array_range(bufs: &[SecBuffer]) -> (usize, usize) {
+    (bufs.as_ptr() as usize, std::mem::size_of_val(bufs))
+}
+
+/// Whether buffer `b`'s bytes meet the address range `range`.
+pub fn meets(b: &SecBuffer, range: (usize, usize)) -> bool {
+    ranges_meet(b.pvBuffer as usize, b.cbBuffer as usize, range.0, range.1)
+}
+
+/// Whether buffer `b`'s bytes meet the `SecBuffer` array `bufs` (which the
+/// ABI writes lengths and types back into).
+pub fn covers_array(b: &SecBuffer, bufs: &[SecBuffer]) -> bool {
+    meets(b, array_range(bufs))
+}
+
 /// Whether two descriptors' `SecBuffer` arrays share memory (then they
 /// cannot both be borrowed mutably). Both must be readable or NULL.
 ///
@@ -91,8 +111,9 @@ pub unsafe fn arrays_overlap(a: *const SecBufferDesc, b: *const SecBufferDesc) -
 }
 
 /// A message's buffers as safe views. READONLY buffers are borrowed
-/// read-only; writable ones must not overlap (that would alias), which is
-/// refused as SEC_E_INVALID_TOKEN.
+/// read-only; writable ones must not overlap (that would alias), and no
+/// buffer may cover the SecBuffer array itself (write-back rewrites it
+/// while the views live): both are refused as SEC_E_INVALID_TOKEN.
 ///
 /// # Safety
 /// Each buffer's `pvBuffer` must hold `cbBuffer` bytes, writable unless the
@@ -102,11 +123,9 @@ pub unsafe fn message<'a>(bufs: &[SecBuffer]) -> SecResult<MessageView<'a>> {
         b.BufferType & SECBUFFER_READONLY == 0
             && b.BufferType & !SECBUFFER_ATTRMASK != SECBUFFER_EMPTY
     };
-    let array = (bufs.as_ptr() as usize, std::mem::size_of_val(bufs));
+    let empty = |b: &SecBuffer| b.BufferType & !SECBUFFER_ATTRMASK == SECBUFFER_EMPTY;
     for (i, a) in bufs.iter().enumerate() {
-        // A writable buffer over the SecBuffer array itself would alias the
-        // array that the lengths are written back to.
-        if writable(a) && ranges_meet(a.pvBuffer as usize, a.cbBuffer as usize, array.0, array.1) {
+        if !empty(a) && covers_array(a, bufs) {
             return Err(SEC_E_INVALID_TOKEN);
         }
         if writable(a) && bufs[i + 1..].iter().any(|b| overlaps(a, b)) {

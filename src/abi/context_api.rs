@@ -5,7 +5,6 @@
 use std::ffi::c_void;
 use std::sync::Arc;
 
-use parking_lot::Mutex;
 use zeroize::Zeroizing;
 
 use crate::abi::attributes::{context_attribute_size, write_context_attribute, write_expiry};
@@ -110,7 +109,17 @@ unsafe fn handshake(h: Handshake<'_>) -> SecResult<SECURITY_STATUS> {
     // Where the output token goes. Without a SECBUFFER_TOKEN output buffer
     // there is no room: a step with a token to send fails with
     // SEC_E_BUFFER_TOO_SMALL, as on Windows, and one without succeeds.
+    let in_range = buffers::array_range(in_bufs);
+    let out_range = out_bufs.as_deref().map(buffers::array_range);
     let slot = out_bufs.and_then(buffers::token_slot);
+    if !allocate
+        && slot.as_ref().is_some_and(|s| {
+            buffers::meets(s, in_range) || out_range.is_some_and(|r| buffers::meets(s, r))
+        })
+    {
+        // The token would be written over a SecBuffer array.
+        return Err(SEC_E_INVALID_TOKEN);
+    }
     let out_capacity = match &slot {
         None => Some(0),
         _ if allocate => None,
@@ -126,7 +135,7 @@ unsafe fn handshake(h: Handshake<'_>) -> SecResult<SECURITY_STATUS> {
     };
     let (new_context, out) = match (&existing, cred) {
         (Some(ctx), _) => {
-            let mut state = ctx.state.lock();
+            let mut state = ctx.lock()?;
             let cred_state = ctx.credential.as_ref().map(|c| &c.state);
             (None, ctx.package.step(cred_state, &mut state, &step)?)
         }
@@ -136,14 +145,7 @@ unsafe fn handshake(h: Handshake<'_>) -> SecResult<SECURITY_STATUS> {
                 Role::Acceptor => cred.package.accept(&cred.state, &step)?,
             };
             let package = cred.package;
-            (
-                Some(Context {
-                    package,
-                    credential: Some(cred),
-                    state: Mutex::new(state),
-                }),
-                out,
-            )
+            (Some(Context::new(package, Some(cred), state)), out)
         }
         (None, None) => return Err(SEC_E_INVALID_HANDLE),
     };
@@ -367,7 +369,7 @@ pub unsafe extern "C" fn CompleteAuthToken(
             // and untouched by others during the call, by the caller's contract; `message`
             // refuses overlapping writable buffers and NULL with a length.
             let mut view = unsafe { buffers::message(bufs) }?;
-            ctx.package.complete(&mut ctx.state.lock(), &mut view)?;
+            ctx.package.complete(&mut *ctx.lock()?, &mut view)?;
             buffers::write_back(bufs, &view);
             Ok(SEC_E_OK)
         })())
@@ -404,7 +406,7 @@ pub unsafe extern "C" fn ApplyControlToken(
             // SAFETY: each `pInput` buffer's `pvBuffer` holds `cbBuffer` readable bytes by the
             // caller's contract; `bytes` refuses NULL with a length.
             let inputs = unsafe { buffers::inputs(bufs) }?;
-            ctx.package.apply_control(&mut ctx.state.lock(), &inputs)?;
+            ctx.package.apply_control(&mut *ctx.lock()?, &inputs)?;
             Ok(SEC_E_OK)
         })())
     })
@@ -429,7 +431,7 @@ unsafe fn query_context<E: Encoding>(
             return Err(SEC_E_BUFFER_TOO_SMALL);
         }
     }
-    let value = ctx.package.query_context(&ctx.state.lock(), attribute)?;
+    let value = ctx.package.query_context(&*ctx.lock()?, attribute)?;
     if value.attribute_id() != attribute {
         return Err(SEC_E_INTERNAL_ERROR);
     }
@@ -508,7 +510,7 @@ unsafe fn set_context(
     // SAFETY: `len` readable bytes at `value` by contract.
     let value = unsafe { boundary::bytes(value, len as usize) }.ok_or(SEC_E_INTERNAL_ERROR)?;
     ctx.package
-        .set_context(&mut ctx.state.lock(), attribute, value)?;
+        .set_context(&mut *ctx.lock()?, attribute, value)?;
     Ok(SEC_E_OK)
 }
 
@@ -557,7 +559,7 @@ pub unsafe extern "C" fn ExportSecurityContext(
             if pPackedContext.is_null() || !pPackedContext.is_aligned() {
                 return Err(SEC_E_INTERNAL_ERROR);
             }
-            let state = ctx.package.export(&ctx.state.lock())?;
+            let state = ctx.package.export(&*ctx.lock()?)?;
             let name = ctx.package.info().name.as_bytes();
             let mut packed = Zeroizing::new(Vec::with_capacity(
                 EXPORT_MAGIC.len() + 1 + name.len() + state.len(),
@@ -616,11 +618,7 @@ unsafe fn import<E: Encoding>(
         return Err(SEC_E_INVALID_HANDLE);
     }
     let state = package.import(state)?;
-    let handle = CONTEXTS.insert(Arc::new(Context {
-        package,
-        credential: None,
-        state: Mutex::new(state),
-    }));
+    let handle = CONTEXTS.insert(Arc::new(Context::new(package, None, state)));
     // SAFETY: `out` (`phContext`) was checked non-NULL and aligned above, and is writable
     // for a SecHandle by the caller's contract.
     unsafe { boundary::write(out, handle) };

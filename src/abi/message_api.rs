@@ -28,7 +28,7 @@ unsafe fn protect<T>(
     // and untouched by others during the call, by the caller's contract; `message`
     // refuses overlapping writable buffers and NULL with a length.
     let mut view: MessageView<'_> = unsafe { buffers::message(bufs) }?;
-    let r = op(ctx.package, &mut ctx.state.lock(), &mut view)?;
+    let r = op(ctx.package, &mut *ctx.lock()?, &mut view)?;
     buffers::write_back(bufs, &view);
     Ok(r)
 }

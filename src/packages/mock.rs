@@ -1,5 +1,11 @@
 //! A two-message package used only by the crate's own tests of the ABI
 //! layer: the initiator sends "init", the acceptor answers "done".
+//!
+//! It also panics on demand, to test the panic boundary: a step given the
+//! token "panic", and MakeSignature over the data "panic", change the
+//! context's state and then panic. It is compiled into the library only for
+//! the crate's tests and with the `fault-injection` feature, never in a
+//! release build.
 
 use zeroize::Zeroizing;
 
@@ -100,6 +106,10 @@ impl Package for MockPackage {
         ctx: &mut MockCtx,
         input: &StepInput<'_>,
     ) -> SecResult<StepOutput> {
+        if input.token() == Some(b"panic") {
+            ctx.user.push_str(" (half-updated)");
+            panic!("fault injection: step");
+        }
         if ctx.done || input.token() != Some(b"done") {
             return Err(SEC_E_INVALID_TOKEN);
         }
@@ -127,11 +137,18 @@ impl Package for MockPackage {
     }
     fn make_signature(
         &self,
-        _ctx: &mut MockCtx,
+        ctx: &mut MockCtx,
         _qop: u32,
         msg: &mut [SecBuf<'_>],
         _seq: u32,
     ) -> SecResult<()> {
+        if msg
+            .iter()
+            .any(|b| b.kind() == SECBUFFER_DATA && b.data() == b"panic")
+        {
+            ctx.user.push_str(" (half-updated)");
+            panic!("fault injection: MakeSignature");
+        }
         let sum: u8 = msg
             .iter()
             .filter(|b| b.kind() == SECBUFFER_DATA)

@@ -3,16 +3,17 @@
 
 use crate::package::DynPackage;
 
-#[cfg(test)]
+#[cfg(any(test, feature = "fault-injection"))]
 pub mod mock;
 pub mod negotiate;
 pub mod ntlm;
 
 /// Negotiate first, as Windows lists it.
-#[cfg(not(test))]
+#[cfg(not(any(test, feature = "fault-injection")))]
 static PACKAGES: &[&'static dyn DynPackage] = &[&negotiate::NEGOTIATE, &ntlm::Ntlm];
 
-#[cfg(test)]
+/// The crate's tests and the `fault-injection` build add the mock package.
+#[cfg(any(test, feature = "fault-injection"))]
 static PACKAGES: &[&'static dyn DynPackage] =
     &[&negotiate::NEGOTIATE, &ntlm::Ntlm, &mock::MockPackage];
 
