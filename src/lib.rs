@@ -8,6 +8,8 @@
 #![allow(clippy::missing_safety_doc)]
 
 pub mod abi;
+pub mod driver;
+pub mod error;
 pub mod handles;
 pub mod package;
 pub mod packages;

@@ -8,7 +8,9 @@ use std::sync::Arc;
 use parking_lot::{Mutex, MutexGuard};
 
 use crate::handles::{Arena, GlobalArena, HandleKind};
-use crate::package::{AnyContext, AnyCredentials, CredentialUse, DynPackage, SecResult};
+use crate::package::{
+    AnyContext, AnyCredentials, CredentialUse, DynPackage, SecResult, StepOutput,
+};
 use crate::vocabulary::SEC_E_INVALID_HANDLE;
 
 /// A credential: the package's state plus what the ABI checks itself.
@@ -29,6 +31,9 @@ pub struct Context {
     /// Set when a panic unwound while the state was locked: the state may
     /// be half-updated, so the context is unusable from then on.
     poisoned: AtomicBool,
+    /// A finished step whose token did not fit the caller's buffer: the
+    /// next Initialize/AcceptSecurityContext call hands it out.
+    pending: Mutex<Option<StepOutput>>,
 }
 
 impl Context {
@@ -42,7 +47,18 @@ impl Context {
             credential,
             state: Mutex::new(state),
             poisoned: AtomicBool::new(false),
+            pending: Mutex::new(None),
         }
+    }
+
+    /// The step kept by `keep_pending`, if any (taken).
+    pub fn take_pending(&self) -> Option<StepOutput> {
+        self.pending.lock().take()
+    }
+
+    /// Keeps a finished step whose token the caller had no room for.
+    pub fn keep_pending(&self, out: StepOutput) {
+        *self.pending.lock() = Some(out);
     }
 
     /// The package's state, locked; SEC_E_INVALID_HANDLE once a panic has
@@ -51,7 +67,7 @@ impl Context {
     pub fn lock(&self) -> SecResult<StateGuard<'_>> {
         let guard = self.state.lock();
         if self.poisoned.load(Ordering::Acquire) {
-            return Err(SEC_E_INVALID_HANDLE);
+            return Err(SEC_E_INVALID_HANDLE.into());
         }
         Ok(StateGuard {
             guard,
@@ -111,7 +127,10 @@ mod tests {
         }));
         std::panic::set_hook(prev);
         assert!(caught.is_err());
-        assert_eq!(ctx.lock().err(), Some(SEC_E_INVALID_HANDLE));
+        assert_eq!(
+            ctx.lock().err().map(|e| e.status()),
+            Some(SEC_E_INVALID_HANDLE)
+        );
         // Without a panic the lock comes back as often as asked.
         let calm = Context::new(&MockPackage, None, Box::new(1u32));
         drop(calm.lock().expect("usable"));

@@ -82,7 +82,7 @@ pub fn alloc_package_infos<E: Encoding>(infos: &[&PackageInfo]) -> *mut c_void {
 fn alloc_str<E: Encoding>(s: &str) -> SecResult<*mut E::Unit> {
     let p = memory::alloc_units(&E::encode_nul(s));
     if p.is_null() {
-        Err(SEC_E_INSUFFICIENT_MEMORY)
+        Err(SEC_E_INSUFFICIENT_MEMORY.into())
     } else {
         Ok(p)
     }
@@ -91,7 +91,7 @@ fn alloc_str<E: Encoding>(s: &str) -> SecResult<*mut E::Unit> {
 fn alloc_info<E: Encoding>(info: &PackageInfo) -> SecResult<*mut c_void> {
     let p = alloc_package_infos::<E>(&[info]);
     if p.is_null() {
-        Err(SEC_E_INSUFFICIENT_MEMORY)
+        Err(SEC_E_INSUFFICIENT_MEMORY.into())
     } else {
         Ok(p)
     }
@@ -199,7 +199,7 @@ pub unsafe fn write_context_attribute<E: Encoding>(
             ContextAttribute::SessionKey(key) => {
                 let p = memory::alloc_copy(&key);
                 if p.is_null() {
-                    return Err(SEC_E_INSUFFICIENT_MEMORY);
+                    return Err(SEC_E_INSUFFICIENT_MEMORY.into());
                 }
                 boundary::write(
                     out.cast(),
@@ -253,7 +253,7 @@ pub unsafe fn write_context_attribute<E: Encoding>(
     if ok {
         Ok(())
     } else {
-        Err(SEC_E_INTERNAL_ERROR)
+        Err(SEC_E_INTERNAL_ERROR.into())
     }
 }
 
@@ -273,7 +273,7 @@ pub unsafe fn write_credential_attribute<E: Encoding>(
                 Ok(())
             } else {
                 memory::free(p.cast());
-                Err(SEC_E_INTERNAL_ERROR)
+                Err(SEC_E_INTERNAL_ERROR.into())
             }
         }
     }

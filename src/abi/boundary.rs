@@ -9,6 +9,7 @@ use std::ffi::c_void;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use crate::abi::types::{SecHandle, SECURITY_STATUS};
+use crate::error::SecResult;
 use crate::vocabulary::SEC_E_INTERNAL_ERROR;
 
 /// Runs an export's body; a panic becomes SEC_E_INTERNAL_ERROR instead of
@@ -17,9 +18,10 @@ pub fn guard(body: impl FnOnce() -> SECURITY_STATUS) -> SECURITY_STATUS {
     catch_unwind(AssertUnwindSafe(body)).unwrap_or(SEC_E_INTERNAL_ERROR)
 }
 
-/// Collapses a `Result` whose error is a status code.
-pub fn status(r: Result<SECURITY_STATUS, SECURITY_STATUS>) -> SECURITY_STATUS {
-    r.unwrap_or_else(|e| e)
+/// Collapses a result into the status the caller gets: the success status,
+/// or the error's (`Error::status`, the one mapping).
+pub fn status(r: SecResult<SECURITY_STATUS>) -> SECURITY_STATUS {
+    r.unwrap_or_else(|e| e.status())
 }
 
 fn usable<T>(p: *const T) -> bool {

@@ -6,7 +6,7 @@ use smallvec::SmallVec;
 use crate::abi::boundary;
 use crate::abi::memory;
 use crate::abi::types::{SecBuffer, SecBufferDesc};
-use crate::package::{InBuf, SecBuf, SecResult};
+use crate::package::{Error, InBuf, SecBuf, SecResult, StepOutput};
 use crate::vocabulary::*;
 
 /// Most buffers a descriptor may hold; more is refused as a malformed message.
@@ -50,7 +50,7 @@ pub unsafe fn inputs<'a>(bufs: &[SecBuffer]) -> SecResult<Vec<InBuf<'a>>> {
             let data = if kind == SECBUFFER_EMPTY {
                 &[][..]
             } else if covers_array(b, bufs) {
-                return Err(SEC_E_INVALID_TOKEN);
+                return Err(SEC_E_INVALID_TOKEN.into());
             } else {
                 // SAFETY: forwarded contract.
                 unsafe { boundary::bytes(b.pvBuffer, b.cbBuffer as usize) }
@@ -126,13 +126,13 @@ pub unsafe fn message<'a>(bufs: &[SecBuffer]) -> SecResult<MessageView<'a>> {
     let empty = |b: &SecBuffer| b.BufferType & !SECBUFFER_ATTRMASK == SECBUFFER_EMPTY;
     for (i, a) in bufs.iter().enumerate() {
         if !empty(a) && covers_array(a, bufs) {
-            return Err(SEC_E_INVALID_TOKEN);
+            return Err(SEC_E_INVALID_TOKEN.into());
         }
         if writable(a) && bufs[i + 1..].iter().any(|b| overlaps(a, b)) {
-            return Err(SEC_E_INVALID_TOKEN);
+            return Err(SEC_E_INVALID_TOKEN.into());
         }
         if !writable(a) && bufs[i + 1..].iter().any(|b| writable(b) && overlaps(a, b)) {
-            return Err(SEC_E_INVALID_TOKEN);
+            return Err(SEC_E_INVALID_TOKEN.into());
         }
     }
     let mut view = MessageView::new();
@@ -185,16 +185,143 @@ pub fn write_back(bufs: &mut [SecBuffer], view: &MessageView<'_>) {
     }
 }
 
-/// Where an output token goes: the first SECBUFFER_TOKEN buffer.
-pub fn token_slot(bufs: &mut [SecBuffer]) -> Option<&mut SecBuffer> {
-    bufs.iter_mut()
-        .find(|b| b.BufferType & !SECBUFFER_ATTRMASK == SECBUFFER_TOKEN)
+/// Where a handshake call's output goes: the first SECBUFFER_TOKEN buffer
+/// of pOutput, and its first SECBUFFER_ALERT buffer; in the caller's memory,
+/// or in new memory (freed by FreeContextBuffer) with ALLOCATE_MEMORY.
+pub struct OutputSlot<'a> {
+    token: Option<&'a mut SecBuffer>,
+    alert: Option<&'a mut SecBuffer>,
+    allocate: bool,
+    allocated: bool,
+}
+
+impl<'a> OutputSlot<'a> {
+    /// The slots of `output`. Without ALLOCATE_MEMORY, a buffer over either
+    /// SecBuffer array is SEC_E_INVALID_TOKEN, and a NULL buffer with a
+    /// length SEC_E_INTERNAL_ERROR.
+    pub fn find(
+        output: Option<&'a mut [SecBuffer]>,
+        input: &[SecBuffer],
+        allocate: bool,
+    ) -> SecResult<Self> {
+        let in_range = array_range(input);
+        let out_range = output.as_deref().map(array_range);
+        let mut token = None;
+        let mut alert = None;
+        for b in output.into_iter().flatten() {
+            match b.BufferType & !SECBUFFER_ATTRMASK {
+                SECBUFFER_TOKEN if token.is_none() => token = Some(b),
+                SECBUFFER_ALERT if alert.is_none() => alert = Some(b),
+                _ => {}
+            }
+        }
+        if !allocate {
+            for b in token.iter().chain(alert.iter()) {
+                if meets(b, in_range) || out_range.is_some_and(|r| meets(b, r)) {
+                    return Err(SEC_E_INVALID_TOKEN.into());
+                }
+                if b.pvBuffer.is_null() && b.cbBuffer > 0 {
+                    return Err(SEC_E_INTERNAL_ERROR.into());
+                }
+            }
+        }
+        Ok(OutputSlot {
+            token,
+            alert,
+            allocate,
+            allocated: false,
+        })
+    }
+
+    /// Writes a finished step's token. `BufferTooSmall` (nothing written)
+    /// when it does not fit, unless the token is optional: then nothing is
+    /// written and the caller's cbBuffer becomes 0.
+    pub fn put(&mut self, out: &StepOutput) -> SecResult<()> {
+        let Some(slot) = self.token.as_deref_mut() else {
+            return match out.token.is_empty() || out.token_optional {
+                true => Ok(()),
+                false => Err(Error::BufferTooSmall {
+                    needed: out.token.len(),
+                }),
+            };
+        };
+        match put_token(slot, &out.token, self.allocate) {
+            Ok(()) => {
+                self.allocated |= self.allocate && !out.token.is_empty();
+                Ok(())
+            }
+            Err(e) if e == SEC_E_BUFFER_TOO_SMALL && out.token_optional => {
+                slot.cbBuffer = 0;
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Writes the token that comes with a failure (an SPNEGO reject) when
+    /// it fits; otherwise the slot reports no token.
+    pub fn put_best_effort(&mut self, token: &[u8]) {
+        if let Some(slot) = self.token.as_deref_mut() {
+            if put_token(slot, token, self.allocate).is_err() {
+                slot.cbBuffer = 0;
+                if self.allocate {
+                    slot.pvBuffer = std::ptr::null_mut();
+                }
+            }
+        }
+    }
+
+    /// Writes an alert into the SECBUFFER_ALERT buffer, when the caller gave
+    /// one and it fits (an alert is advisory).
+    pub fn put_alert(&mut self, alert: &[u8]) -> SecResult<()> {
+        match self.alert.as_deref_mut() {
+            Some(slot) if !alert.is_empty() => match put_token(slot, alert, self.allocate) {
+                Err(e) if e == SEC_E_INSUFFICIENT_MEMORY => Err(e),
+                _ => Ok(()),
+            },
+            _ => Ok(()),
+        }
+    }
+
+    /// Whether the token went into new memory (ISC_RET_ALLOCATED_MEMORY).
+    pub fn allocated(&self) -> bool {
+        self.allocated
+    }
+}
+
+/// Marks the first EMPTY input buffer after the first as `kind` with
+/// `count` in cbBuffer (SECBUFFER_EXTRA, SECBUFFER_MISSING), as Windows
+/// reports them. Nothing when `count` is 0 (EXTRA) or there is no such
+/// buffer.
+fn report(input: &mut [SecBuffer], kind: u32, count: usize) {
+    if let Some(b) = input
+        .iter_mut()
+        .skip(1)
+        .find(|b| b.BufferType == SECBUFFER_EMPTY)
+    {
+        b.BufferType = kind;
+        b.cbBuffer = u32::try_from(count).unwrap_or(u32::MAX);
+    }
+}
+
+/// Reports bytes at the end of the input token that belong to the next
+/// message (SECBUFFER_EXTRA).
+pub fn report_extra(input: &mut [SecBuffer], extra: usize) {
+    if extra > 0 {
+        report(input, SECBUFFER_EXTRA, extra);
+    }
+}
+
+/// Reports how many more bytes an incomplete input needs
+/// (SECBUFFER_MISSING; 0 when unknown).
+pub fn report_missing(input: &mut [SecBuffer], missing: usize) {
+    report(input, SECBUFFER_MISSING, missing);
 }
 
 /// Writes a handshake token into `slot`: a new allocation (freed by
 /// FreeContextBuffer) when `allocate`, else a copy into the caller's buffer,
 /// refused with SEC_E_BUFFER_TOO_SMALL when it does not fit.
-pub fn put_token(slot: &mut SecBuffer, token: &[u8], allocate: bool) -> SecResult<()> {
+fn put_token(slot: &mut SecBuffer, token: &[u8], allocate: bool) -> SecResult<()> {
     if allocate {
         if token.is_empty() {
             slot.pvBuffer = std::ptr::null_mut();
@@ -203,14 +330,16 @@ pub fn put_token(slot: &mut SecBuffer, token: &[u8], allocate: bool) -> SecResul
         }
         let p = memory::alloc_copy(token);
         if p.is_null() {
-            return Err(SEC_E_INSUFFICIENT_MEMORY);
+            return Err(SEC_E_INSUFFICIENT_MEMORY.into());
         }
         slot.pvBuffer = p.cast();
         slot.cbBuffer = token.len() as u32;
         return Ok(());
     }
     if token.len() > slot.cbBuffer as usize {
-        return Err(SEC_E_BUFFER_TOO_SMALL);
+        return Err(Error::BufferTooSmall {
+            needed: token.len(),
+        });
     }
     if !token.is_empty() {
         // SAFETY: the caller's buffer holds `cbBuffer` >= token.len() writable bytes.
@@ -236,7 +365,7 @@ mod tests {
         };
         assert_eq!(
             put_token(&mut slot, b"12345", false),
-            Err(SEC_E_BUFFER_TOO_SMALL)
+            Err(Error::BufferTooSmall { needed: 5 })
         );
         assert_eq!(space, [0xAA; 8]);
         assert_eq!(put_token(&mut slot, b"123", false), Ok(()));
@@ -262,7 +391,8 @@ mod tests {
             },
         ];
         // SAFETY: both buffers are inside `space`.
-        assert_eq!(unsafe { message(&bufs) }.err(), Some(SEC_E_INVALID_TOKEN));
+        let refused = unsafe { message(&bufs) }.err();
+        assert_eq!(refused.map(|e| e.status()), Some(SEC_E_INVALID_TOKEN));
         let ok = [
             SecBuffer {
                 cbBuffer: 16,

@@ -10,12 +10,14 @@ use zeroize::Zeroizing;
 use crate::abi::attributes::{context_attribute_size, write_context_attribute, write_expiry};
 use crate::abi::boundary::{self, guard, status};
 use crate::abi::buffers;
+use crate::abi::buffers::OutputSlot;
 use crate::abi::credentials_api::{credential, package_named};
 use crate::abi::memory;
 use crate::abi::strings::{read_cstr, Ansi, Encoding, Wide};
 use crate::abi::types::*;
-use crate::package::{SecResult, StepInput};
-use crate::state::{Context, CONTEXTS};
+use crate::driver::{self, SystemNetwork};
+use crate::package::{AnyContext, Error, Role, SecResult, StepInput, StepOutput};
+use crate::state::{Context, Credential, CONTEXTS};
 use crate::vocabulary::*;
 
 /// The live context a caller's handle names, or SEC_E_INVALID_HANDLE.
@@ -25,15 +27,10 @@ use crate::vocabulary::*;
 pub unsafe fn context(h: *const SecHandle) -> SecResult<Arc<Context>> {
     // SAFETY: forwarded contract.
     let h = unsafe { boundary::read_handle(h) }.ok_or(SEC_E_INVALID_HANDLE)?;
-    CONTEXTS.get(h).ok_or(SEC_E_INVALID_HANDLE)
+    CONTEXTS.get(h).ok_or(SEC_E_INVALID_HANDLE.into())
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Role {
-    Initiator,
-    Acceptor,
-}
-
+/// The pointers and values of one Initialize/AcceptSecurityContext call.
 struct Handshake<'a> {
     role: Role,
     cred: *const SecHandle,
@@ -48,151 +45,173 @@ struct Handshake<'a> {
     expiry: *mut TimeStamp,
 }
 
-/// One step of either side of a handshake; both exports share it.
-unsafe fn handshake(h: Handshake<'_>) -> SecResult<SECURITY_STATUS> {
-    let allocate_flag = match h.role {
-        Role::Initiator => ISC_REQ_ALLOCATE_MEMORY,
-        Role::Acceptor => ASC_REQ_ALLOCATE_MEMORY,
-    };
-    let allocate = h.req_flags & allocate_flag != 0;
-    let existing = if h.ctx.is_null() {
-        None
-    } else {
-        // SAFETY: `h.ctx` (`phContext`) is non-NULL here and points at a SecHandle by the
-        // caller's contract; `context` checks its alignment before reading it.
-        Some(unsafe { context(h.ctx) }?)
-    };
-    let cred = match existing {
-        Some(_) => None,
-        None => {
-            // SAFETY: `h.cred` (`phCredential`) is NULL or points at a SecHandle by the caller's
-            // contract; `credential` checks NULL and alignment before reading it.
-            let cred = unsafe { credential(h.cred) }?;
-            let usable = match h.role {
-                Role::Initiator => cred.usage.outbound(),
-                Role::Acceptor => cred.usage.inbound(),
-            };
-            if !usable {
-                return Err(SEC_E_NO_CREDENTIALS);
-            }
-            if h.new_ctx.is_null() || !h.new_ctx.is_aligned() {
-                return Err(SEC_E_INVALID_HANDLE);
-            }
-            Some(cred)
+/// Who a handshake call continues or starts.
+enum Party {
+    /// A later call on a live context.
+    Existing(Arc<Context>),
+    /// A first call, with the credential to start from.
+    New(Arc<Credential>),
+}
+
+/// The caller's buffers of a handshake call.
+struct Buffers<'a> {
+    /// pInput's SecBuffer array (SECBUFFER_EXTRA and _MISSING are reported
+    /// in it).
+    input: &'a mut [SecBuffer],
+    /// pOutput's SecBuffer array.
+    output: Option<&'a mut [SecBuffer]>,
+}
+
+impl Handshake<'_> {
+    /// ISC_REQ_ALLOCATE_MEMORY or ASC_REQ_ALLOCATE_MEMORY asked for.
+    fn allocate(&self) -> bool {
+        let flag = match self.role {
+            Role::Initiator => ISC_REQ_ALLOCATE_MEMORY,
+            Role::Acceptor => ASC_REQ_ALLOCATE_MEMORY,
+        };
+        self.req_flags & flag != 0
+    }
+
+    /// The context `phContext` names, or for a first call the credential,
+    /// checked for this side's use and for a `phNewContext` to write to.
+    ///
+    /// # Safety
+    /// `ctx` and `cred` are NULL or point at SecHandles.
+    unsafe fn party(&self) -> SecResult<Party> {
+        if !self.ctx.is_null() {
+            // SAFETY: `phContext` is non-NULL and points at a SecHandle by
+            // the caller's contract; `context` checks alignment.
+            return Ok(Party::Existing(unsafe { context(self.ctx) }?));
         }
-    };
-    // SAFETY: `pInput` and `pOutput` are NULL or readable descriptors by the
-    // caller's contract; only the descriptors are read here.
-    if unsafe { buffers::arrays_overlap(h.input, h.output) } {
-        // Input and output sharing one SecBuffer array would alias.
-        return Err(SEC_E_INVALID_TOKEN);
+        // SAFETY: `phCredential` is NULL or points at a SecHandle;
+        // `credential` checks NULL and alignment.
+        let cred = unsafe { credential(self.cred) }?;
+        let usable = match self.role {
+            Role::Initiator => cred.usage.outbound(),
+            Role::Acceptor => cred.usage.inbound(),
+        };
+        if !usable {
+            return Err(SEC_E_NO_CREDENTIALS.into());
+        }
+        if self.new_ctx.is_null() || !self.new_ctx.is_aligned() {
+            return Err(SEC_E_INVALID_HANDLE.into());
+        }
+        Ok(Party::New(cred))
     }
-    let in_bufs = if h.input.is_null() {
-        &mut [][..]
-    } else {
-        // SAFETY: `h.input` (`pInput`) is non-NULL here and points at a SecBufferDesc whose
-        // `pBuffers` holds `cBuffers` entries by the caller's contract; `descriptors` checks
-        // alignment and the count.
-        unsafe { buffers::descriptors(h.input) }.ok_or(SEC_E_INVALID_TOKEN)?
-    };
-    // SAFETY: each `pInput` buffer's `pvBuffer` holds `cbBuffer` readable bytes by the
-    // caller's contract (no buffers when `pInput` is NULL); `bytes` refuses NULL with a length.
-    let inputs = unsafe { buffers::inputs(in_bufs) }?;
-    let out_bufs = if h.output.is_null() {
-        None
-    } else {
-        // SAFETY: `h.output` (`pOutput`) is non-NULL here and points at a SecBufferDesc whose
-        // `pBuffers` holds `cBuffers` entries by the caller's contract; `descriptors` checks
-        // alignment and the count.
-        Some(unsafe { buffers::descriptors(h.output) }.ok_or(SEC_E_INVALID_TOKEN)?)
-    };
-    // Where the output token goes. Without a SECBUFFER_TOKEN output buffer
-    // there is no room: a step with a token to send fails with
-    // SEC_E_BUFFER_TOO_SMALL, as on Windows, and one without succeeds.
-    let in_range = buffers::array_range(in_bufs);
-    let out_range = out_bufs.as_deref().map(buffers::array_range);
-    let slot = out_bufs.and_then(buffers::token_slot);
-    if !allocate
-        && slot.as_ref().is_some_and(|s| {
-            buffers::meets(s, in_range) || out_range.is_some_and(|r| buffers::meets(s, r))
-        })
-    {
-        // The token would be written over a SecBuffer array.
-        return Err(SEC_E_INVALID_TOKEN);
+
+    /// Both descriptors' arrays, refused (SEC_E_INVALID_TOKEN) when they
+    /// share memory or are malformed.
+    ///
+    /// # Safety
+    /// `input` and `output` are NULL or point at descriptors whose
+    /// `pBuffers` hold `cBuffers` entries, untouched by others during the
+    /// call.
+    unsafe fn buffers<'b>(&self) -> SecResult<Buffers<'b>> {
+        // SAFETY: only the two descriptors are read, each checked for NULL
+        // and alignment.
+        if unsafe { buffers::arrays_overlap(self.input, self.output) } {
+            return Err(SEC_E_INVALID_TOKEN.into());
+        }
+        let input = if self.input.is_null() {
+            &mut [][..]
+        } else {
+            // SAFETY: a non-NULL `pInput` describes `cBuffers` entries;
+            // `descriptors` checks alignment and the count.
+            unsafe { buffers::descriptors(self.input) }.ok_or(SEC_E_INVALID_TOKEN)?
+        };
+        let output = if self.output.is_null() {
+            None
+        } else {
+            // SAFETY: as for `pInput`.
+            Some(unsafe { buffers::descriptors(self.output) }.ok_or(SEC_E_INVALID_TOKEN)?)
+        };
+        Ok(Buffers { input, output })
     }
-    let out_capacity = match &slot {
-        None => Some(0),
-        _ if allocate => None,
-        Some(s) if s.pvBuffer.is_null() && s.cbBuffer > 0 => return Err(SEC_E_INTERNAL_ERROR),
-        Some(s) => Some(s.cbBuffer as usize),
-    };
+}
+
+/// Runs the package's step (or hands out the step kept from a call that
+/// had no room), through the driver.
+fn run(
+    party: &Party,
+    role: Role,
+    input: &StepInput<'_>,
+) -> SecResult<(Option<AnyContext>, StepOutput)> {
+    let network = SystemNetwork::default();
+    match party {
+        Party::Existing(ctx) => match ctx.take_pending() {
+            Some(out) => Ok((None, out)),
+            None => Ok((None, driver::step(ctx, input, &network)?)),
+        },
+        Party::New(cred) => {
+            let (state, out) = driver::start(cred.package, &cred.state, role, input, &network)?;
+            Ok((Some(state), out))
+        }
+    }
+}
+
+/// One step of either side of a handshake; both exports share it.
+///
+/// # Safety
+/// Every pointer of `h` is NULL or valid for its type, per the SSPI contract.
+unsafe fn handshake(h: Handshake<'_>) -> SecResult<SECURITY_STATUS> {
+    let allocate = h.allocate();
+    // SAFETY: forwarded contract.
+    let party = unsafe { h.party() }?;
+    // SAFETY: forwarded contract.
+    let bufs = unsafe { h.buffers() }?;
+    // SAFETY: each `pInput` buffer holds `cbBuffer` readable bytes by the
+    // caller's contract; `inputs` refuses NULL with a length and buffers
+    // over the array.
+    let inputs = unsafe { buffers::inputs(bufs.input) }?;
+    let mut slot = OutputSlot::find(bufs.output, bufs.input, allocate)?;
     let step = StepInput {
         target: h.target,
         req_flags: h.req_flags,
         data_rep: h.data_rep,
         inputs: &inputs,
-        out_capacity,
     };
-    let (new_context, out) = match (&existing, cred) {
-        (Some(ctx), _) => {
-            let mut state = ctx.lock()?;
-            let cred_state = ctx.credential.as_ref().map(|c| &c.state);
-            (None, ctx.package.step(cred_state, &mut state, &step)?)
+    let (new_state, out) = match run(&party, h.role, &step) {
+        Ok(done) => done,
+        Err(Error::Reject { status, token }) => {
+            // The token for the peer goes out when it fits; the error is
+            // returned, and a context this call would have made is dropped.
+            slot.put_best_effort(&token);
+            return Ok(status);
         }
-        (None, Some(cred)) => {
-            let (state, out) = match h.role {
-                Role::Initiator => cred.package.initialize(&cred.state, &step)?,
-                Role::Acceptor => cred.package.accept(&cred.state, &step)?,
-            };
+        Err(Error::Incomplete { missing }) => {
+            buffers::report_missing(bufs.input, missing);
+            return Err(Error::Incomplete { missing });
+        }
+        Err(e) => return Err(e),
+    };
+    if let Err(e) = slot.put(&out) {
+        // A later call hands the step out again; a first call's context is
+        // dropped (the caller starts over).
+        if let Party::Existing(ctx) = &party {
+            ctx.keep_pending(out);
+        }
+        return Err(e);
+    }
+    slot.put_alert(&out.alert)?;
+    buffers::report_extra(bufs.input, out.extra);
+    let handle = match (party, new_state) {
+        (Party::New(cred), Some(state)) => {
             let package = cred.package;
-            (Some(Context::new(package, Some(cred), state)), out)
+            CONTEXTS.insert(Arc::new(Context::new(package, Some(cred), state)))
         }
-        (None, None) => return Err(SEC_E_INVALID_HANDLE),
-    };
-    if out.status < 0 {
-        // A failure with a token for the peer (SPNEGO's reject): the token
-        // goes out when it fits, the error is returned, and a context this
-        // call would have created is dropped.
-        if let Some(slot) = slot {
-            if buffers::put_token(slot, &out.token, allocate).is_err() {
-                slot.cbBuffer = 0;
-                if allocate {
-                    slot.pvBuffer = std::ptr::null_mut();
-                }
-            }
-        }
-        return Ok(out.status);
-    }
-    match slot {
-        Some(slot) => buffers::put_token(slot, &out.token, allocate)?,
-        None if out.token.is_empty() => {}
-        None => return Err(SEC_E_BUFFER_TOO_SMALL),
-    }
-    if out.extra > 0 {
-        if let Some(b) = in_bufs
-            .iter_mut()
-            .skip(1)
-            .find(|b| b.BufferType == SECBUFFER_EMPTY)
-        {
-            b.BufferType = SECBUFFER_EXTRA;
-            b.cbBuffer = out.extra as u32;
-        }
-    }
-    let handle = match (new_context, existing) {
-        (Some(c), _) => CONTEXTS.insert(Arc::new(c)),
-        // SAFETY: `ctx` was readable above.
-        (None, _) => unsafe { boundary::read_handle(h.ctx) }.ok_or(SEC_E_INVALID_HANDLE)?,
+        // SAFETY: `phContext` was read above.
+        _ => unsafe { boundary::read_handle(h.ctx) }.ok_or(SEC_E_INVALID_HANDLE)?,
     };
     let mut flags = out.ret_flags;
-    if allocate && !out.token.is_empty() {
+    if slot.allocated() {
         flags |= match h.role {
             Role::Initiator => ISC_RET_ALLOCATED_MEMORY,
             Role::Acceptor => ASC_RET_ALLOCATED_MEMORY,
         };
     }
-    // SAFETY: `h.new_ctx` (checked non-NULL and aligned above for a new context), `h.attrs`
-    // and `h.expiry` are NULL or writable for their types by the caller's contract; `write`
-    // and `write_expiry` skip NULL and misaligned pointers.
+    // SAFETY: `phNewContext` (checked non-NULL and aligned for a new
+    // context), `pfContextAttr` and `ptsExpiry` are NULL or writable for
+    // their types; `write` and `write_expiry` skip NULL and misaligned ones.
     unsafe {
         boundary::write(h.new_ctx, handle);
         boundary::write(h.attrs, flags);
@@ -424,16 +443,16 @@ unsafe fn query_context<E: Encoding>(
         || (out as usize) % std::mem::align_of::<*mut c_void>() != 0
             && context_attribute_size(attribute).is_some_and(|s| s >= 8)
     {
-        return Err(SEC_E_INTERNAL_ERROR);
+        return Err(SEC_E_INTERNAL_ERROR.into());
     }
     if let (Some(room), Some(size)) = (room, context_attribute_size(attribute)) {
         if (room as usize) < size {
-            return Err(SEC_E_BUFFER_TOO_SMALL);
+            return Err(SEC_E_BUFFER_TOO_SMALL.into());
         }
     }
     let value = ctx.package.query_context(&*ctx.lock()?, attribute)?;
     if value.attribute_id() != attribute {
-        return Err(SEC_E_INTERNAL_ERROR);
+        return Err(SEC_E_INTERNAL_ERROR.into());
     }
     // SAFETY: `out` has room for the attribute's structure by contract.
     unsafe { write_context_attribute::<E>(out, value) }?;
@@ -557,7 +576,7 @@ pub unsafe extern "C" fn ExportSecurityContext(
             // SAFETY: pointers are checked by the helpers.
             let ctx = unsafe { context(phContext) }?;
             if pPackedContext.is_null() || !pPackedContext.is_aligned() {
-                return Err(SEC_E_INTERNAL_ERROR);
+                return Err(SEC_E_INTERNAL_ERROR.into());
             }
             let state = ctx.package.export(&*ctx.lock()?)?;
             let name = ctx.package.info().name.as_bytes();
@@ -570,7 +589,7 @@ pub unsafe extern "C" fn ExportSecurityContext(
             packed.extend_from_slice(&state);
             let p = memory::alloc_copy(&packed);
             if p.is_null() {
-                return Err(SEC_E_INSUFFICIENT_MEMORY);
+                return Err(SEC_E_INSUFFICIENT_MEMORY.into());
             }
             // SAFETY: checked non-NULL and aligned above.
             unsafe {
@@ -612,10 +631,10 @@ unsafe fn import<E: Encoding>(
         .split_at_checked(n as usize)
         .ok_or(SEC_E_INVALID_TOKEN)?;
     if !name.eq_ignore_ascii_case(package.info().name.as_bytes()) {
-        return Err(SEC_E_INVALID_TOKEN);
+        return Err(SEC_E_INVALID_TOKEN.into());
     }
     if out.is_null() || !out.is_aligned() {
-        return Err(SEC_E_INVALID_HANDLE);
+        return Err(SEC_E_INVALID_HANDLE.into());
     }
     let state = package.import(state)?;
     let handle = CONTEXTS.insert(Arc::new(Context::new(package, None, state)));
@@ -658,7 +677,7 @@ pub unsafe extern "C" fn QuerySecurityContextToken(
     _Token: *mut *mut c_void,
 ) -> SECURITY_STATUS {
     // SAFETY: the handle pointer is checked inside.
-    guard(|| status(unsafe { context(phContext) }.and(Err(SEC_E_UNSUPPORTED_FUNCTION))))
+    guard(|| status(unsafe { context(phContext) }.and(Err(SEC_E_UNSUPPORTED_FUNCTION.into()))))
 }
 
 /// Impersonation has no meaning on this platform: SEC_E_NO_IMPERSONATION for
@@ -666,7 +685,7 @@ pub unsafe extern "C" fn QuerySecurityContextToken(
 #[no_mangle]
 pub unsafe extern "C" fn ImpersonateSecurityContext(phContext: PCtxtHandle) -> SECURITY_STATUS {
     // SAFETY: the handle pointer is checked inside.
-    guard(|| status(unsafe { context(phContext) }.and(Err(SEC_E_NO_IMPERSONATION))))
+    guard(|| status(unsafe { context(phContext) }.and(Err(SEC_E_NO_IMPERSONATION.into()))))
 }
 
 /// Nothing was impersonated, so there is nothing to revert: SEC_E_OK for a
@@ -680,7 +699,7 @@ pub unsafe extern "C" fn RevertSecurityContext(phContext: PCtxtHandle) -> SECURI
 unsafe fn change_password<E: Encoding>(package: *const E::Unit) -> SecResult<SECURITY_STATUS> {
     // SAFETY: forwarded contract.
     unsafe { package_named::<E>(package) }?;
-    Err(SEC_E_UNSUPPORTED_FUNCTION)
+    Err(SEC_E_UNSUPPORTED_FUNCTION.into())
 }
 
 /// Changing a domain password needs a domain controller: SEC_E_UNSUPPORTED_FUNCTION

@@ -25,8 +25,8 @@ pub unsafe fn package_named<E: Encoding>(
 ) -> SecResult<&'static dyn DynPackage> {
     // SAFETY: forwarded contract.
     match unsafe { read_cstr::<E>(name) } {
-        Ok(Some(n)) => packages::find(&n).ok_or(SEC_E_SECPKG_NOT_FOUND),
-        _ => Err(SEC_E_SECPKG_NOT_FOUND),
+        Ok(Some(n)) => packages::find(&n).ok_or(SEC_E_SECPKG_NOT_FOUND.into()),
+        _ => Err(SEC_E_SECPKG_NOT_FOUND.into()),
     }
 }
 
@@ -37,7 +37,7 @@ pub unsafe fn package_named<E: Encoding>(
 pub unsafe fn credential(h: *const SecHandle) -> SecResult<Arc<Credential>> {
     // SAFETY: forwarded contract.
     let h = unsafe { boundary::read_handle(h) }.ok_or(SEC_E_INVALID_HANDLE)?;
-    CREDENTIALS.get(h).ok_or(SEC_E_INVALID_HANDLE)
+    CREDENTIALS.get(h).ok_or(SEC_E_INVALID_HANDLE.into())
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -53,10 +53,10 @@ unsafe fn acquire<E: Encoding>(
     // contract; `package_named` reads it with `read_cstr`, which checks NULL and alignment.
     let package = unsafe { package_named::<E>(package) }?;
     if usage & SECPKG_CRED_BOTH == 0 {
-        return Err(SEC_E_UNKNOWN_CREDENTIALS);
+        return Err(SEC_E_UNKNOWN_CREDENTIALS.into());
     }
     if out.is_null() || !out.is_aligned() {
-        return Err(SEC_E_INVALID_HANDLE);
+        return Err(SEC_E_INVALID_HANDLE.into());
     }
     // SAFETY: `principal` (`pszPrincipal`) is NULL or a NUL-terminated string by the caller's
     // contract; `read_cstr` checks NULL and alignment and stops at the NUL or at MAX_CSTR.
@@ -177,12 +177,12 @@ unsafe fn query_credentials<E: Encoding>(
     // SAFETY: forwarded contract.
     let cred = unsafe { credential(h) }?;
     if out.is_null() || (out as usize) % std::mem::align_of::<*mut c_void>() != 0 {
-        return Err(SEC_E_INTERNAL_ERROR);
+        return Err(SEC_E_INTERNAL_ERROR.into());
     }
     if attribute == SECPKG_CRED_ATTR_NAMES
         && room.is_some_and(|r| (r as usize) < size_of::<SecPkgCredentials_NamesW>())
     {
-        return Err(SEC_E_BUFFER_TOO_SMALL);
+        return Err(SEC_E_BUFFER_TOO_SMALL.into());
     }
     let value = cred.package.query_credentials(&cred.state, attribute)?;
     // SAFETY: `out` has room for the attribute's structure by contract.
@@ -301,7 +301,7 @@ unsafe fn add_credentials<E: Encoding>(
     unsafe { credential(h) }?;
     // SAFETY: forwarded contract.
     unsafe { package_named::<E>(package) }?;
-    Err(SEC_E_UNSUPPORTED_FUNCTION)
+    Err(SEC_E_UNSUPPORTED_FUNCTION.into())
 }
 
 /// Adds credentials to an existing handle. No opensspi package supports it:

@@ -53,7 +53,7 @@ unsafe fn raw_identity(p: *const c_void) -> SecResult<RawIdentity> {
         })
     } else if head[0] == SEC_WINNT_AUTH_IDENTITY_VERSION_2 {
         // The packed EX2 form is not supported (yet).
-        Err(SEC_E_UNKNOWN_CREDENTIALS)
+        Err(SEC_E_UNKNOWN_CREDENTIALS.into())
     } else {
         // SAFETY: not an EX structure, so the plain one (A and W share a layout).
         let id: SEC_WINNT_AUTH_IDENTITY_W =
@@ -95,7 +95,7 @@ pub unsafe fn zero_password<E: Encoding>(p: *const c_void) -> SecResult<()> {
     };
     let unit = if is_wide::<E>(raw.flags) { 2 } else { 1 };
     if chars > MAX_FIELD {
-        return Err(SEC_E_INVALID_PARAMETER);
+        return Err(SEC_E_INVALID_PARAMETER.into());
     }
     // SAFETY: `Password` holds `chars` characters of `unit` bytes, writable, by the
     // caller's contract; `bytes_mut` refuses NULL with a length.
@@ -114,7 +114,7 @@ pub unsafe fn read_identity<E: Encoding>(p: *const c_void) -> SecResult<AuthIden
     // SAFETY: forwarded contract.
     let raw = unsafe { raw_identity(p) }?;
     if raw.flags & SEC_WINNT_AUTH_IDENTITY_MARSHALLED != 0 {
-        return Err(SEC_E_UNKNOWN_CREDENTIALS);
+        return Err(SEC_E_UNKNOWN_CREDENTIALS.into());
     }
     let wide = is_wide::<E>(raw.flags);
     // SAFETY: `User` holds `UserLength` characters of the encoding the Flags name, by the
@@ -151,7 +151,7 @@ pub unsafe fn read_identity<E: Encoding>(p: *const c_void) -> SecResult<AuthIden
 fn parse_nt_hash(hex: &str) -> SecResult<Zeroizing<[u8; 16]>> {
     let digits = hex.as_bytes();
     if digits.len() != 32 || !digits.iter().all(u8::is_ascii_hexdigit) {
-        return Err(SEC_E_INVALID_PARAMETER);
+        return Err(SEC_E_INVALID_PARAMETER.into());
     }
     let mut out = Zeroizing::new([0u8; 16]);
     for (byte, pair) in out.iter_mut().zip(digits.chunks_exact(2)) {
@@ -163,15 +163,15 @@ fn parse_nt_hash(hex: &str) -> SecResult<Zeroizing<[u8; 16]>> {
 
 unsafe fn units<'a, U: Copy>((p, len): (*const c_void, u32)) -> SecResult<Option<&'a [U]>> {
     if len > MAX_FIELD {
-        return Err(SEC_E_INVALID_PARAMETER);
+        return Err(SEC_E_INVALID_PARAMETER.into());
     }
     // SAFETY: `len` units at `p` by the caller's contract.
-    unsafe { read_counted(p.cast::<U>(), len) }.map_err(|()| SEC_E_INVALID_PARAMETER)
+    unsafe { read_counted(p.cast::<U>(), len) }.map_err(|()| SEC_E_INVALID_PARAMETER.into())
 }
 
 unsafe fn field(wide: bool, raw: (*const c_void, u32)) -> SecResult<Option<String>> {
     fn decode<E: Encoding>(u: Option<&[E::Unit]>) -> SecResult<Option<String>> {
-        u.map(|u| E::decode(u).ok_or(SEC_E_INVALID_PARAMETER))
+        u.map(|u| E::decode(u).ok_or(SEC_E_INVALID_PARAMETER.into()))
             .transpose()
     }
     // SAFETY: forwarded contract.
@@ -186,7 +186,7 @@ unsafe fn field(wide: bool, raw: (*const c_void, u32)) -> SecResult<Option<Strin
 
 unsafe fn secret(wide: bool, raw: (*const c_void, u32)) -> SecResult<Option<Zeroizing<String>>> {
     fn decode<E: Encoding>(u: Option<&[E::Unit]>) -> SecResult<Option<Zeroizing<String>>> {
-        u.map(|u| E::decode_secret(u).ok_or(SEC_E_INVALID_PARAMETER))
+        u.map(|u| E::decode_secret(u).ok_or(SEC_E_INVALID_PARAMETER.into()))
             .transpose()
     }
     // SAFETY: forwarded contract.

@@ -105,11 +105,11 @@ unsafe fn hand_out(
     out: *mut PSEC_WINNT_AUTH_IDENTITY_OPAQUE,
 ) -> SecResult<SECURITY_STATUS> {
     if out.is_null() || !out.is_aligned() {
-        return Err(SEC_E_INVALID_PARAMETER);
+        return Err(SEC_E_INVALID_PARAMETER.into());
     }
     let block = alloc_identity(id);
     if block.is_null() {
-        return Err(SEC_E_INSUFFICIENT_MEMORY);
+        return Err(SEC_E_INSUFFICIENT_MEMORY.into());
     }
     // SAFETY: checked non-NULL and aligned; writable by the caller's contract.
     unsafe { boundary::write(out, block.cast::<c_void>()) };
@@ -164,7 +164,7 @@ pub unsafe extern "C" fn SspiEncodeAuthIdentityAsStrings(
     guard(|| {
         status((|| {
             if ppszUserName.is_null() || ppszDomainName.is_null() {
-                return Err(SEC_E_INVALID_PARAMETER);
+                return Err(SEC_E_INVALID_PARAMETER.into());
             }
             // SAFETY: `pAuthIdentity` is NULL (refused) or an identity structure by the
             // caller's contract; `read_identity` checks NULL and alignment.
@@ -176,7 +176,7 @@ pub unsafe extern "C" fn SspiEncodeAuthIdentityAsStrings(
                         let units = Zeroizing::new(Wide::encode_nul(s));
                         let p = memory::alloc_units(&units);
                         if p.is_null() {
-                            Err(SEC_E_INSUFFICIENT_MEMORY)
+                            Err(SEC_E_INSUFFICIENT_MEMORY.into())
                         } else {
                             Ok(p.cast_const())
                         }

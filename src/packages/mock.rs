@@ -32,11 +32,14 @@ pub struct MockCtx {
     user: String,
 }
 
-fn put(input: &StepInput<'_>, token: &[u8]) -> SecResult<Vec<u8>> {
-    match input.out_capacity {
-        Some(c) if c < token.len() => Err(SEC_E_BUFFER_TOO_SMALL),
-        _ => Ok(token.to_vec()),
-    }
+fn output(status: Status, token: &[u8], ret_flags: u32) -> Progress {
+    Progress::Done(StepOutput {
+        status,
+        token: token.to_vec(),
+        ret_flags,
+        expiry: NEVER_EXPIRES,
+        ..StepOutput::default()
+    })
 }
 
 impl Package for MockPackage {
@@ -56,22 +59,12 @@ impl Package for MockPackage {
     fn query_credentials(&self, cred: &MockCred, attribute: u32) -> SecResult<CredentialAttribute> {
         match attribute {
             SECPKG_CRED_ATTR_NAMES => Ok(CredentialAttribute::Names(cred.user.clone())),
-            _ => Err(SEC_E_UNSUPPORTED_FUNCTION),
+            _ => Err(SEC_E_UNSUPPORTED_FUNCTION.into()),
         }
     }
-    fn initialize(
-        &self,
-        cred: &MockCred,
-        input: &StepInput<'_>,
-    ) -> SecResult<(MockCtx, StepOutput)> {
-        let token = put(input, b"init")?;
-        let out = StepOutput {
-            status: SEC_I_CONTINUE_NEEDED,
-            token,
-            ret_flags: 0,
-            expiry: NEVER_EXPIRES,
-            extra: 0,
-        };
+    fn initialize(&self, cred: &MockCred, input: &StepInput<'_>) -> SecResult<(MockCtx, Progress)> {
+        let _ = input;
+        let out = output(SEC_I_CONTINUE_NEEDED, b"init", 0);
         Ok((
             MockCtx {
                 done: false,
@@ -80,18 +73,11 @@ impl Package for MockPackage {
             out,
         ))
     }
-    fn accept(&self, _cred: &MockCred, input: &StepInput<'_>) -> SecResult<(MockCtx, StepOutput)> {
+    fn accept(&self, _cred: &MockCred, input: &StepInput<'_>) -> SecResult<(MockCtx, Progress)> {
         if input.token() != Some(b"init") {
-            return Err(SEC_E_INVALID_TOKEN);
+            return Err(SEC_E_INVALID_TOKEN.into());
         }
-        let token = put(input, b"done")?;
-        let out = StepOutput {
-            status: SEC_E_OK,
-            token,
-            ret_flags: ASC_RET_CONNECTION,
-            expiry: NEVER_EXPIRES,
-            extra: 0,
-        };
+        let out = output(SEC_E_OK, b"done", ASC_RET_CONNECTION);
         Ok((
             MockCtx {
                 done: true,
@@ -105,22 +91,16 @@ impl Package for MockPackage {
         _cred: Option<&MockCred>,
         ctx: &mut MockCtx,
         input: &StepInput<'_>,
-    ) -> SecResult<StepOutput> {
+    ) -> SecResult<Progress> {
         if input.token() == Some(b"panic") {
             ctx.user.push_str(" (half-updated)");
             panic!("fault injection: step");
         }
         if ctx.done || input.token() != Some(b"done") {
-            return Err(SEC_E_INVALID_TOKEN);
+            return Err(SEC_E_INVALID_TOKEN.into());
         }
         ctx.done = true;
-        Ok(StepOutput {
-            status: SEC_E_OK,
-            token: Vec::new(),
-            ret_flags: ISC_RET_CONNECTION,
-            expiry: NEVER_EXPIRES,
-            extra: 0,
-        })
+        Ok(output(SEC_E_OK, b"", ISC_RET_CONNECTION))
     }
     fn query_context(&self, ctx: &MockCtx, attribute: u32) -> SecResult<ContextAttribute> {
         match attribute {
@@ -132,7 +112,7 @@ impl Package for MockPackage {
                 security_trailer: 4,
             }),
             SECPKG_ATTR_PACKAGE_INFO => Ok(ContextAttribute::PackageInfo(&INFO)),
-            _ => Err(SEC_E_UNSUPPORTED_FUNCTION),
+            _ => Err(SEC_E_UNSUPPORTED_FUNCTION.into()),
         }
     }
     fn make_signature(
@@ -160,7 +140,7 @@ impl Package for MockPackage {
             .ok_or(SEC_E_INVALID_TOKEN)?;
         let out = token.data_mut().ok_or(SEC_E_INVALID_TOKEN)?;
         if out.len() < 4 {
-            return Err(SEC_E_BUFFER_TOO_SMALL);
+            return Err(SEC_E_BUFFER_TOO_SMALL.into());
         }
         out[..4].copy_from_slice(&[sum, 0, 0, 1]);
         token.set_len(4);

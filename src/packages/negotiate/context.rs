@@ -32,19 +32,18 @@
 //! preferring another, costs the initiator a third call, on the acceptor's
 //! MIC.
 //!
-//! The acceptor's bare `accept-completed` (no token, no MIC) is optional:
-//! it goes out when the caller gave room for it, as MIT's initiator waits
-//! for it, and is dropped otherwise (a NULL pOutput succeeds). Any other
-//! answer that does not fit once the mechanism has taken its input is kept
-//! and handed out by the next call (SEC_E_BUFFER_TOO_SMALL until then), so
-//! that nothing is lost. A raw mechanism token where a NegTokenInit was
+//! The acceptor's bare `accept-completed` (no token, no MIC) is optional
+//! (`StepOutput::token_optional`): it goes out when the caller gave room for
+//! it, as MIT's initiator waits for it, and is dropped otherwise (a NULL
+//! pOutput succeeds). A raw mechanism token where a NegTokenInit was
 //! expected (Windows' Negotiate takes raw NTLM) makes the context that
 //! mechanism's, with no SPNEGO wrapping either way.
 //!
 //! A failed step leaves the context unusable; the acceptor then also
-//! returns a `reject` token for the initiator, unless the input was not
-//! SPNEGO at all. Until the exchange is complete, per-message calls are
-//! SEC_E_INVALID_HANDLE.
+//! returns a `reject` token for the initiator (`Error::Reject`), unless the
+//! input was not SPNEGO at all. Until the exchange is complete, per-message
+//! calls are SEC_E_INVALID_HANDLE. A wrapped mechanism that asks for network
+//! I/O (`Progress::Exchange`) is not supported yet: SEC_E_INTERNAL_ERROR.
 
 use der::asn1::ObjectIdentifier;
 use zeroize::Zeroizing;
@@ -54,13 +53,6 @@ use super::mechs::Mech;
 use super::token::{self, NegState};
 use crate::package::*;
 use crate::vocabulary::*;
-
-/// Which side a context is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Role {
-    Initiator,
-    Acceptor,
-}
 
 /// Where the exchange is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -90,9 +82,6 @@ struct MicExchange {
     received: bool,
 }
 
-/// A negState field: `[0] ENUMERATED`.
-const NEG_STATE_FIELD: usize = 5;
-
 /// A Negotiate context (what a CtxtHandle holds for this package).
 pub struct NegotiateContext {
     role: Role,
@@ -116,9 +105,6 @@ pub struct NegotiateContext {
     /// ISC_RET_* / ASC_RET_* and expiry from the mechanism's last step.
     ret_flags: u32,
     expiry: i64,
-    /// An answer that did not fit the caller's buffer after the mechanism
-    /// had taken its input: the next call hands it out.
-    pending: Option<StepOutput>,
 }
 
 impl core::fmt::Debug for NegotiateContext {
@@ -143,14 +129,6 @@ fn non_empty(data: &[u8]) -> Option<&[u8]> {
     (!data.is_empty()).then_some(data)
 }
 
-/// SEC_E_BUFFER_TOO_SMALL when `token` does not fit the caller's buffer.
-fn fits(token: &[u8], input: &StepInput<'_>) -> SecResult<()> {
-    match input.out_capacity {
-        Some(room) if token.len() > room => Err(SEC_E_BUFFER_TOO_SMALL),
-        _ => Ok(()),
-    }
-}
-
 /// The caller's input buffers with the SECBUFFER_TOKEN replaced by
 /// `token` (channel bindings and the rest pass through).
 fn with_token<'b>(outer: &'b StepInput<'_>, token: Option<&'b [u8]>) -> Vec<InBuf<'b>> {
@@ -171,8 +149,7 @@ fn with_token<'b>(outer: &'b StepInput<'_>, token: Option<&'b [u8]>) -> Vec<InBu
 }
 
 /// One step of `mech` on `token`: continues `inner`, or creates the
-/// mechanism's context (returned) when there is none. `room` is what the
-/// mechanism's token may take of the caller's buffer. The caller's flags
+/// mechanism's context (returned) when there is none. The caller's flags
 /// reach the mechanism as they are: Windows' Negotiate asks NTLM for no
 /// integrity the caller did not ask for.
 fn run_mech(
@@ -182,7 +159,6 @@ fn run_mech(
     cred: Option<&NegotiateCredentials>,
     outer: &StepInput<'_>,
     token: Option<&[u8]>,
-    room: Option<usize>,
 ) -> SecResult<(Option<AnyContext>, StepOutput)> {
     let buffers = with_token(outer, token);
     let input = StepInput {
@@ -190,26 +166,19 @@ fn run_mech(
         req_flags: outer.req_flags,
         data_rep: outer.data_rep,
         inputs: &buffers,
-        out_capacity: room,
     };
     let mech_cred = cred.and_then(|c| c.for_mech(mech));
     match inner {
-        Some(ctx) => Ok((None, mech.package.step(mech_cred, ctx, &input)?)),
+        Some(ctx) => Ok((None, mech.package.step(mech_cred, ctx, &input)?.done()?)),
         None => {
-            let cred = mech_cred.ok_or(SEC_E_INVALID_HANDLE)?;
-            let (ctx, out) = match role {
+            let cred = mech_cred.ok_or(Error::from(SEC_E_INVALID_HANDLE))?;
+            let (ctx, progress) = match role {
                 Role::Initiator => mech.package.initialize(cred, &input)?,
                 Role::Acceptor => mech.package.accept(cred, &input)?,
             };
-            Ok((Some(ctx), out))
+            Ok((Some(ctx), progress.done()?))
         }
     }
-}
-
-/// The room left for a mechanism token in `capacity` once wrapped by
-/// `wrapped_len`.
-fn room(capacity: Option<usize>, wrapped_len: impl Fn(usize) -> usize) -> Option<usize> {
-    capacity.map(|c| token::largest_inner(c, wrapped_len))
 }
 
 impl NegotiateContext {
@@ -227,7 +196,6 @@ impl NegotiateContext {
             mic: MicExchange::default(),
             ret_flags: 0,
             expiry: NEVER_EXPIRES,
-            pending: None,
         }
     }
 
@@ -245,13 +213,11 @@ impl NegotiateContext {
             let offered = &all[start..];
             let oids: Vec<ObjectIdentifier> = offered.iter().map(|m| m.oid()).collect();
             let mech_types = token::encode_mech_types(&oids).map_err(|_| SEC_E_INTERNAL_ERROR)?;
-            let room = room(input.out_capacity, |n| token::init_len(n, mech_types.len()));
             let mech = offered[0];
-            match run_mech(Role::Initiator, mech, None, Some(cred), input, None, room) {
+            match run_mech(Role::Initiator, mech, None, Some(cred), input, None) {
                 Ok((Some(inner), out)) => {
                     let token = token::encode_init(&oids, non_empty(&out.token))
                         .map_err(|_| SEC_E_INTERNAL_ERROR)?;
-                    fits(&token, input)?;
                     let mut ctx = Self::new(Role::Initiator, mech);
                     ctx.offered = offered.to_vec();
                     ctx.mech_types = mech_types;
@@ -263,14 +229,13 @@ impl NegotiateContext {
                     let out = ctx.output(SEC_I_CONTINUE_NEEDED, token);
                     return Ok((ctx, out));
                 }
-                Ok((None, _)) => return Err(SEC_E_INTERNAL_ERROR),
-                Err(SEC_E_BUFFER_TOO_SMALL) => return Err(SEC_E_BUFFER_TOO_SMALL),
+                Ok((None, _)) => return Err(SEC_E_INTERNAL_ERROR.into()),
                 Err(e) => {
                     first_error.get_or_insert(e);
                 }
             }
         }
-        Err(first_error.unwrap_or(SEC_E_NO_CREDENTIALS))
+        Err(first_error.unwrap_or(SEC_E_NO_CREDENTIALS.into()))
     }
 
     /// The first AcceptSecurityContext call: the initiator's NegTokenInit
@@ -291,7 +256,6 @@ impl NegotiateContext {
                 let oids: Vec<ObjectIdentifier> =
                     cred.mechs().iter().map(|m| m.mech.oid()).collect();
                 let token = token::encode_init2(&oids).map_err(|_| SEC_E_INTERNAL_ERROR)?;
-                fits(&token, input)?;
                 ctx.phase = Phase::Hinted;
                 ctx.output(SEC_I_CONTINUE_NEEDED, token)
             }
@@ -299,9 +263,7 @@ impl NegotiateContext {
         Ok((ctx, out))
     }
 
-    /// The acceptor's handling of the initiator's first token. Changes
-    /// nothing when the mechanism finds no room for its answer, unless it
-    /// returns a reject.
+    /// The acceptor's handling of the initiator's first token.
     fn begin_acceptor(
         &mut self,
         cred: &NegotiateCredentials,
@@ -310,7 +272,8 @@ impl NegotiateContext {
     ) -> SecResult<StepOutput> {
         if !token::looks_framed(token) {
             if let Some(raw) = cred.mechs().iter().find(|m| m.mech.claims_raw(token)) {
-                let (inner, out) = raw.mech.package.accept(&raw.cred, input)?;
+                let (inner, progress) = raw.mech.package.accept(&raw.cred, input)?;
+                let out = progress.done()?;
                 self.mech = raw.mech;
                 self.spnego = false;
                 self.inner = Some(inner);
@@ -328,9 +291,8 @@ impl NegotiateContext {
                 .map(|m| (i, *oid, m.mech))
         });
         let Some((index, oid, mech)) = choice else {
-            return Ok(self.reject(SEC_E_INVALID_TOKEN));
+            return Err(self.reject(SEC_E_INVALID_TOKEN));
         };
-        let before = (self.mech, self.supported, self.mic, self.phase);
         self.mech_types = mech_types;
         self.mech = mech;
         self.supported = Some(oid);
@@ -353,12 +315,7 @@ impl NegotiateContext {
             None
         };
         let peer_mic = token::bytes(init.mech_list_mic);
-        let out = self.acceptor_round(Some(cred), input, optimistic, peer_mic, true);
-        if out.is_err() && self.pending.is_none() {
-            // The mechanism found no room and changed nothing: as it was.
-            (self.mech, self.supported, self.mic, self.phase) = before;
-        }
-        out
+        self.acceptor_round(Some(cred), input, optimistic, peer_mic, true)
     }
 
     /// A later Initialize/AcceptSecurityContext call.
@@ -368,17 +325,14 @@ impl NegotiateContext {
         input: &StepInput<'_>,
     ) -> SecResult<StepOutput> {
         if self.phase == Phase::Failed {
-            return Err(SEC_E_INVALID_HANDLE);
-        }
-        if let Some(out) = self.pending.take() {
-            return self.deliver(out, input);
+            return Err(SEC_E_INVALID_HANDLE.into());
         }
         if self.phase
             == (Phase::Complete {
                 last_token_pending: false,
             })
         {
-            return Err(SEC_E_OUT_OF_SEQUENCE);
+            return Err(SEC_E_OUT_OF_SEQUENCE.into());
         }
         let token = input
             .token()
@@ -398,7 +352,7 @@ impl NegotiateContext {
                 self.raw_step(cred, input)
             }
             Role::Initiator => match self.phase {
-                Phase::Complete { .. } => self.initiator_last(input, token),
+                Phase::Complete { .. } => self.initiator_last(token),
                 _ => self.initiator_round(cred, input, token),
             },
             Role::Acceptor => {
@@ -416,23 +370,18 @@ impl NegotiateContext {
         }
     }
 
-    /// Marks the context failed and returns `status`.
-    fn fail(&mut self, status: Status) -> Status {
+    /// Marks the context failed and returns `e`.
+    fn fail(&mut self, e: impl Into<Error>) -> Error {
         self.phase = Phase::Failed;
-        status
+        e.into()
     }
 
-    /// Fails the context with `status`, giving the initiator a `reject`.
-    fn reject(&mut self, status: Status) -> StepOutput {
+    /// Fails the context with `e`, giving the initiator a `reject`.
+    fn reject(&mut self, e: impl Into<Error>) -> Error {
         self.phase = Phase::Failed;
-        let token =
-            token::encode_resp(Some(NegState::Reject), None, None, None).unwrap_or_default();
-        StepOutput {
-            status,
-            token,
-            ret_flags: 0,
-            expiry: self.expiry,
-            extra: 0,
+        Error::Reject {
+            status: e.into().status(),
+            token: token::encode_resp(Some(NegState::Reject), None, None, None).unwrap_or_default(),
         }
     }
 
@@ -442,21 +391,7 @@ impl NegotiateContext {
             token,
             ret_flags: self.ret_flags,
             expiry: self.expiry,
-            extra: 0,
-        }
-    }
-
-    /// Hands `out` to the caller when its token fits; otherwise keeps it
-    /// for the next call and returns SEC_E_BUFFER_TOO_SMALL. For answers
-    /// made after the mechanism has taken its input, which cannot be
-    /// undone.
-    fn deliver(&mut self, out: StepOutput, input: &StepInput<'_>) -> SecResult<StepOutput> {
-        match fits(&out.token, input) {
-            Ok(()) => Ok(out),
-            Err(e) => {
-                self.pending = Some(out);
-                Err(e)
-            }
+            ..StepOutput::default()
         }
     }
 
@@ -470,9 +405,13 @@ impl NegotiateContext {
         let Some(inner) = self.inner.as_mut() else {
             return Err(self.fail(SEC_E_INTERNAL_ERROR));
         };
-        match self.mech.package.step(mech_cred, inner, input) {
+        match self
+            .mech
+            .package
+            .step(mech_cred, inner, input)
+            .and_then(Progress::done)
+        {
             Ok(out) => Ok(self.after_raw(out)),
-            Err(SEC_E_BUFFER_TOO_SMALL) => Err(SEC_E_BUFFER_TOO_SMALL),
             Err(e) => Err(self.fail(e)),
         }
     }
@@ -541,16 +480,7 @@ impl NegotiateContext {
                 return Err(self.fail(SEC_E_INVALID_TOKEN));
             }
             let mech_input = if current.is_some() { response } else { None };
-            let room = room(input.out_capacity, |n| token::resp_len(n, 0));
-            match run_mech(
-                Role::Initiator,
-                mech,
-                current,
-                cred,
-                input,
-                mech_input,
-                room,
-            ) {
+            match run_mech(Role::Initiator, mech, current, cred, input, mech_input) {
                 Ok((new_inner, out)) => {
                     created = new_inner;
                     inner_complete = is_complete(out.status);
@@ -558,7 +488,6 @@ impl NegotiateContext {
                     self.expiry = out.expiry;
                     mech_token = out.token;
                 }
-                Err(SEC_E_BUFFER_TOO_SMALL) => return Err(SEC_E_BUFFER_TOO_SMALL),
                 Err(e) => return Err(self.fail(e)),
             }
         } else if response.is_some() {
@@ -607,15 +536,14 @@ impl NegotiateContext {
         } else {
             SEC_I_CONTINUE_NEEDED
         };
-        let out = self.output(status, out_token);
-        self.deliver(out, input)
+        Ok(self.output(status, out_token))
     }
 
     /// The initiator, complete, given the acceptor's last token anyway:
     /// `accept-completed`, with the acceptor's MIC (checked) or without; or
     /// `accept-incomplete` with a MIC from an acceptor that holds this
     /// side to a MIC it did not owe, which is then the answer.
-    fn initiator_last(&mut self, input: &StepInput<'_>, token: &[u8]) -> SecResult<StepOutput> {
+    fn initiator_last(&mut self, token: &[u8]) -> SecResult<StepOutput> {
         let Ok(resp) = token::decode_resp(token) else {
             return Err(self.fail(SEC_E_INVALID_TOKEN));
         };
@@ -643,8 +571,7 @@ impl NegotiateContext {
         self.phase = Phase::Complete {
             last_token_pending: false,
         };
-        let out = self.output(SEC_E_OK, token);
-        self.deliver(out, input)
+        Ok(self.output(SEC_E_OK, token))
     }
 
     /// The acceptor's handling of the initiator's mechanism token and
@@ -658,13 +585,10 @@ impl NegotiateContext {
         first_reply: bool,
     ) -> SecResult<StepOutput> {
         let supported = if first_reply { self.supported } else { None };
-        let supported_field = supported.map_or(0, |oid| 4 + oid.as_bytes().len());
-        let others = NEG_STATE_FIELD + supported_field;
         let mut answer = Vec::new();
         if !self.inner_complete {
             match mech_token {
                 Some(t) => {
-                    let room = room(input.out_capacity, |n| token::resp_len(n, others));
                     let mech = self.mech;
                     match run_mech(
                         Role::Acceptor,
@@ -673,7 +597,6 @@ impl NegotiateContext {
                         cred,
                         input,
                         Some(t),
-                        room,
                     ) {
                         Ok((created, out)) => {
                             if let Some(c) = created {
@@ -684,20 +607,19 @@ impl NegotiateContext {
                             self.expiry = out.expiry;
                             answer = out.token;
                         }
-                        Err(SEC_E_BUFFER_TOO_SMALL) => return Err(SEC_E_BUFFER_TOO_SMALL),
-                        Err(e) => return Ok(self.reject(e)),
+                        Err(e) => return Err(self.reject(e)),
                     }
                 }
                 // The initiator starts the chosen mechanism next.
                 None if first_reply => {}
-                None => return Ok(self.reject(SEC_E_INVALID_TOKEN)),
+                None => return Err(self.reject(SEC_E_INVALID_TOKEN)),
             }
         } else if mech_token.is_some() {
-            return Ok(self.reject(SEC_E_INVALID_TOKEN));
+            return Err(self.reject(SEC_E_INVALID_TOKEN));
         }
         let our_mic = match self.exchange_mics(peer_mic) {
             Ok(m) => m,
-            Err(e) => return Ok(self.reject(e)),
+            Err(e) => return Err(self.reject(e)),
         };
         let mic = self.mic;
         // Without integrity the initiator's (placeholder) MIC is not waited
@@ -718,16 +640,11 @@ impl NegotiateContext {
             our_mic.as_deref(),
         ) {
             Ok(t) => t,
-            Err(_) => return Ok(self.reject(SEC_E_INTERNAL_ERROR)),
+            Err(_) => return Err(self.reject(SEC_E_INTERNAL_ERROR)),
         };
         // A bare accept-completed tells an initiator that is already
         // complete nothing new: it is dropped when there is no room for it.
         let optional = done && answer.is_empty() && our_mic.is_none() && supported.is_none();
-        let token = if optional && fits(&token, input).is_err() {
-            Vec::new()
-        } else {
-            token
-        };
         let status = if done {
             self.phase = Phase::Complete {
                 last_token_pending: false,
@@ -737,8 +654,9 @@ impl NegotiateContext {
             self.phase = Phase::Negotiating;
             SEC_I_CONTINUE_NEEDED
         };
-        let out = self.output(status, token);
-        self.deliver(out, input)
+        let mut out = self.output(status, token);
+        out.token_optional = optional;
+        Ok(out)
     }
 
     /// What the complete mechanism context brings to the mechListMIC
@@ -757,7 +675,7 @@ impl NegotiateContext {
     fn exchange_mics(&mut self, peer_mic: Option<&[u8]>) -> SecResult<Option<Vec<u8>>> {
         if !self.inner_complete {
             return match peer_mic {
-                Some(_) => Err(SEC_E_INVALID_TOKEN),
+                Some(_) => Err(SEC_E_INVALID_TOKEN.into()),
                 None => Ok(None),
             };
         }
@@ -766,7 +684,7 @@ impl NegotiateContext {
                 // RFC 4178 section 5: no MIC from a mechanism without one.
                 self.mic.required = false;
                 return match peer_mic {
-                    Some(_) => Err(SEC_E_INVALID_TOKEN),
+                    Some(_) => Err(SEC_E_INVALID_TOKEN.into()),
                     None => Ok(None),
                 };
             }
@@ -789,7 +707,7 @@ impl NegotiateContext {
     /// in return.
     fn verify_peer_mic(&mut self, peer_mic: &[u8]) -> SecResult<()> {
         if self.mic.received {
-            return Err(SEC_E_INVALID_TOKEN);
+            return Err(SEC_E_INVALID_TOKEN.into());
         }
         let inner = self.inner.as_mut().ok_or(SEC_E_INTERNAL_ERROR)?;
         self.mech
@@ -805,7 +723,7 @@ impl NegotiateContext {
     pub fn established(&mut self) -> SecResult<(&'static Mech, &mut AnyContext)> {
         match (self.phase, self.inner.as_mut()) {
             (Phase::Complete { .. }, Some(inner)) => Ok((self.mech, inner)),
-            _ => Err(SEC_E_INVALID_HANDLE),
+            _ => Err(SEC_E_INVALID_HANDLE.into()),
         }
     }
 
@@ -838,7 +756,7 @@ impl NegotiateContext {
             SECPKG_ATTR_FLAGS => Ok(ContextAttribute::Flags(self.ret_flags)),
             _ => match &self.inner {
                 Some(inner) => self.mech.package.query_context(inner, attribute),
-                None => Err(SEC_E_INVALID_HANDLE),
+                None => Err(SEC_E_INVALID_HANDLE.into()),
             },
         }
     }
@@ -847,7 +765,7 @@ impl NegotiateContext {
     /// mechanism's name and its own export).
     pub fn export(&self) -> SecResult<Zeroizing<Vec<u8>>> {
         let (Phase::Complete { .. }, Some(inner)) = (self.phase, &self.inner) else {
-            return Err(SEC_E_INVALID_HANDLE);
+            return Err(SEC_E_INVALID_HANDLE.into());
         };
         let inner = self.mech.package.export(inner)?;
         let name = self.mech.name().as_bytes();
@@ -873,7 +791,7 @@ impl NegotiateContext {
         let (expiry, rest) = rest.split_first_chunk::<8>().ok_or(bad)?;
         let (&name_len, rest) = rest.split_first().ok_or(bad)?;
         if version != EXPORT_VERSION || usize::from(name_len) > rest.len() {
-            return Err(bad);
+            return Err(bad.into());
         }
         let (name, inner) = rest.split_at(usize::from(name_len));
         let mech = mechs
@@ -884,7 +802,7 @@ impl NegotiateContext {
         let role = match role {
             0 => Role::Initiator,
             1 => Role::Acceptor,
-            _ => return Err(bad),
+            _ => return Err(bad.into()),
         };
         let mut ctx = Self::new(role, mech);
         ctx.inner = Some(mech.package.import(inner).map_err(|_| bad)?);

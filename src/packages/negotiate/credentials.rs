@@ -3,7 +3,7 @@
 //! request.
 
 use super::mechs::{allowed, Mech};
-use crate::package::{AcquireRequest, AnyCredentials, CredentialUse, SecResult, Status};
+use crate::package::{AcquireRequest, AnyCredentials, CredentialUse, Error, SecResult};
 
 /// A mechanism and its credential.
 pub struct MechCredential {
@@ -44,7 +44,7 @@ impl NegotiateCredentials {
             .and_then(|i| i.package_list.clone());
         let mut acquired = Vec::new();
         let mut expiry = i64::MAX;
-        let mut first_error: Option<Status> = None;
+        let mut first_error: Option<Error> = None;
         for &mech in mechs.iter().filter(|m| allowed(list.as_deref(), m.name())) {
             match mech.package.acquire_credentials(request.clone()) {
                 Ok((cred, until)) => {

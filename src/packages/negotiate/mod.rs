@@ -78,16 +78,16 @@ impl Package for Negotiate {
         &self,
         cred: &NegotiateCredentials,
         input: &StepInput<'_>,
-    ) -> SecResult<(NegotiateContext, StepOutput)> {
-        NegotiateContext::initialize(cred, input)
+    ) -> SecResult<(NegotiateContext, Progress)> {
+        NegotiateContext::initialize(cred, input).map(|(c, out)| (c, Progress::Done(out)))
     }
 
     fn accept(
         &self,
         cred: &NegotiateCredentials,
         input: &StepInput<'_>,
-    ) -> SecResult<(NegotiateContext, StepOutput)> {
-        NegotiateContext::accept(cred, input)
+    ) -> SecResult<(NegotiateContext, Progress)> {
+        NegotiateContext::accept(cred, input).map(|(c, out)| (c, Progress::Done(out)))
     }
 
     fn step(
@@ -95,8 +95,8 @@ impl Package for Negotiate {
         cred: Option<&NegotiateCredentials>,
         ctx: &mut NegotiateContext,
         input: &StepInput<'_>,
-    ) -> SecResult<StepOutput> {
-        ctx.step(cred, input)
+    ) -> SecResult<Progress> {
+        ctx.step(cred, input).map(Progress::Done)
     }
 
     fn complete(&self, ctx: &mut NegotiateContext, msg: &mut [SecBuf<'_>]) -> SecResult<()> {

@@ -93,7 +93,7 @@ impl NtlmCredentials {
         let usage = request.usage;
         if null_auth_data && usage.outbound() && !usage.inbound() {
             if let Account::Default { first: None } = account {
-                return Err(SEC_E_NO_CREDENTIALS);
+                return Err(SEC_E_NO_CREDENTIALS.into());
             }
         }
         Ok(NtlmCredentials { usage, account })

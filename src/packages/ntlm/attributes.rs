@@ -59,7 +59,7 @@ pub fn query(ctx: &NtlmContext, attribute: u32) -> SecResult<ContextAttribute> {
         | SECPKG_ATTR_SESSION_KEY
         | SECPKG_ATTR_KEY_INFO
         | SECPKG_ATTR_AUTHORITY => {}
-        _ => return Err(SEC_E_UNSUPPORTED_FUNCTION),
+        _ => return Err(SEC_E_UNSUPPORTED_FUNCTION.into()),
     }
     let est = ctx.established()?;
     Ok(match attribute {

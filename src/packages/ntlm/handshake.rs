@@ -7,8 +7,7 @@
 //! with NEGOTIATE, then SEC_E_OK with AUTHENTICATE; ASC gives
 //! SEC_I_CONTINUE_NEEDED with CHALLENGE, then SEC_E_OK with no token. A step
 //! that fails leaves the context unusable (every later call on it is
-//! SEC_E_INVALID_HANDLE) until DeleteSecurityContext frees it, except
-//! SEC_E_BUFFER_TOO_SMALL, which changes nothing.
+//! SEC_E_INVALID_HANDLE) until DeleteSecurityContext frees it.
 
 use zeroize::Zeroizing;
 
@@ -17,11 +16,11 @@ use super::bindings::channel_bindings_hash;
 use super::client::{Client, ClientConfig};
 use super::context::Established;
 use super::env::{Env, SystemEnv};
-use super::error::Error;
+use super::error::Error as CoreError;
 use super::flags::NEGOTIATE_SEAL;
 use super::server::{Server, ServerConfig};
 use super::session::has_integrity;
-use crate::package::{SecResult, Status, StepInput, StepOutput, NEVER_EXPIRES};
+use crate::package::{Error, Progress, SecResult, StepInput, StepOutput, NEVER_EXPIRES};
 use crate::vocabulary::*;
 
 /// Which side of the handshake a context is.
@@ -58,25 +57,25 @@ pub struct NtlmContext {
 }
 
 /// Maps a core error to the status Windows' NTLM returns.
-pub fn status_of(e: Error) -> Status {
-    match e {
-        Error::InvalidToken => SEC_E_INVALID_TOKEN,
-        Error::LogonDenied => SEC_E_LOGON_DENIED,
-        Error::BadBindings => SEC_E_BAD_BINDINGS,
-        Error::MessageAltered => SEC_E_MESSAGE_ALTERED,
-        Error::OutOfSequence => SEC_E_OUT_OF_SEQUENCE,
-        Error::Unsupported => SEC_E_UNSUPPORTED_FUNCTION,
-        Error::InvalidState => SEC_E_OUT_OF_SEQUENCE,
-        Error::InvalidParameter => SEC_E_INVALID_PARAMETER,
-        Error::Internal => SEC_E_INTERNAL_ERROR,
-    }
+pub fn status_of(e: CoreError) -> Error {
+    Error::Status(match e {
+        CoreError::InvalidToken => SEC_E_INVALID_TOKEN,
+        CoreError::LogonDenied => SEC_E_LOGON_DENIED,
+        CoreError::BadBindings => SEC_E_BAD_BINDINGS,
+        CoreError::MessageAltered => SEC_E_MESSAGE_ALTERED,
+        CoreError::OutOfSequence => SEC_E_OUT_OF_SEQUENCE,
+        CoreError::Unsupported => SEC_E_UNSUPPORTED_FUNCTION,
+        CoreError::InvalidState => SEC_E_OUT_OF_SEQUENCE,
+        CoreError::InvalidParameter => SEC_E_INVALID_PARAMETER,
+        CoreError::Internal => SEC_E_INTERNAL_ERROR,
+    })
 }
 
 /// The channel-binding hash of a SECBUFFER_CHANNEL_BINDINGS input, if any.
 fn bindings(input: &StepInput<'_>) -> SecResult<Option<[u8; 16]>> {
     input
         .find(SECBUFFER_CHANNEL_BINDINGS)
-        .map(|raw| channel_bindings_hash(raw).map_err(|_| SEC_E_INVALID_TOKEN))
+        .map(|raw| channel_bindings_hash(raw).map_err(|_| SEC_E_INVALID_TOKEN.into()))
         .transpose()
 }
 
@@ -85,15 +84,7 @@ fn token<'a>(input: &'a StepInput<'_>) -> SecResult<&'a [u8]> {
     input
         .token()
         .filter(|t| !t.is_empty())
-        .ok_or(SEC_E_INVALID_TOKEN)
-}
-
-/// SEC_E_BUFFER_TOO_SMALL when `token` does not fit the caller's buffer.
-fn fits(token: &[u8], input: &StepInput<'_>) -> SecResult<()> {
-    match input.out_capacity {
-        Some(room) if token.len() > room => Err(SEC_E_BUFFER_TOO_SMALL),
-        _ => Ok(()),
-    }
+        .ok_or(SEC_E_INVALID_TOKEN.into())
 }
 
 /// The current time as a FILETIME.
@@ -122,10 +113,10 @@ impl NtlmContext {
     pub fn initialize(
         cred: &NtlmCredentials,
         input: &StepInput<'_>,
-    ) -> SecResult<(Self, StepOutput)> {
+    ) -> SecResult<(Self, Progress)> {
         let req = input.req_flags;
         if req & ISC_REQ_DATAGRAM != 0 {
-            return Err(SEC_E_UNSUPPORTED_FUNCTION);
+            return Err(SEC_E_UNSUPPORTED_FUNCTION.into());
         }
         let identity = cred
             .client_identity(req & ISC_REQ_NULL_SESSION != 0)
@@ -140,7 +131,6 @@ impl NtlmContext {
         config.channel_bindings = bindings(input)?;
         let mut client = Client::new(config);
         let token = client.negotiate().map_err(status_of)?;
-        fits(&token, input)?;
         let ctx = NtlmContext {
             role: Role::Initiator,
             phase: Phase::Client(Box::new(client)),
@@ -153,9 +143,9 @@ impl NtlmContext {
     }
 
     /// The first AcceptSecurityContext call: NEGOTIATE in, CHALLENGE out.
-    pub fn accept(input: &StepInput<'_>) -> SecResult<(Self, StepOutput)> {
+    pub fn accept(input: &StepInput<'_>) -> SecResult<(Self, Progress)> {
         if input.req_flags & ASC_REQ_DATAGRAM != 0 {
-            return Err(SEC_E_UNSUPPORTED_FUNCTION);
+            return Err(SEC_E_UNSUPPORTED_FUNCTION.into());
         }
         let negotiate = token(input)?;
         let mut config = server_config();
@@ -164,7 +154,6 @@ impl NtlmContext {
         let token = server
             .challenge(negotiate, &mut SystemEnv::new())
             .map_err(status_of)?;
-        fits(&token, input)?;
         let ctx = NtlmContext {
             role: Role::Acceptor,
             phase: Phase::Server(Box::new(server)),
@@ -181,29 +170,23 @@ impl NtlmContext {
         &mut self,
         cred: Option<&NtlmCredentials>,
         input: &StepInput<'_>,
-    ) -> SecResult<StepOutput> {
+    ) -> SecResult<Progress> {
         match &mut self.phase {
             Phase::Client(client) => {
                 let challenge = token(input)?;
-                // The AUTHENTICATE is built on a copy, so that a buffer too
-                // small for it leaves the context as it was.
-                let mut attempt = client.clone();
                 if let Some(hash) = bindings(input)? {
-                    attempt.config_mut().channel_bindings = Some(hash);
+                    client.config_mut().channel_bindings = Some(hash);
                 }
                 if let Some(spn) = input.target.filter(|t| !t.is_empty()) {
-                    attempt.config_mut().target_spn = Some(spn.to_owned());
+                    client.config_mut().target_spn = Some(spn.to_owned());
                 }
-                match attempt.authenticate(challenge, &mut SystemEnv::new()) {
-                    Ok((token, est)) => {
-                        fits(&token, input)?;
-                        Ok(self.finish(est, token))
-                    }
+                match client.authenticate(challenge, &mut SystemEnv::new()) {
+                    Ok((token, est)) => Ok(self.finish(est, token)),
                     Err(e) => Err(self.fail(e)),
                 }
             }
             Phase::Server(server) => {
-                let cred = cred.ok_or(SEC_E_INVALID_HANDLE)?;
+                let cred = cred.ok_or(Error::from(SEC_E_INVALID_HANDLE))?;
                 let authenticate = match token(input) {
                     Ok(t) => t,
                     Err(e) => {
@@ -220,30 +203,30 @@ impl NtlmContext {
                     Err(e) => Err(self.fail(e)),
                 }
             }
-            Phase::Done(_) => Err(SEC_E_OUT_OF_SEQUENCE),
-            Phase::Failed => Err(SEC_E_INVALID_HANDLE),
+            Phase::Done(_) => Err(SEC_E_OUT_OF_SEQUENCE.into()),
+            Phase::Failed => Err(SEC_E_INVALID_HANDLE.into()),
         }
     }
 
-    fn fail(&mut self, e: Error) -> Status {
+    fn fail(&mut self, e: CoreError) -> Error {
         self.phase = Phase::Failed;
         status_of(e)
     }
 
-    fn finish(&mut self, est: Established, token: Vec<u8>) -> StepOutput {
+    fn finish(&mut self, est: Established, token: Vec<u8>) -> Progress {
         self.phase = Phase::Done(Box::new(est));
         self.established_at = now();
         self.output(SEC_E_OK, token)
     }
 
-    fn output(&self, status: Status, token: Vec<u8>) -> StepOutput {
-        StepOutput {
+    fn output(&self, status: i32, token: Vec<u8>) -> Progress {
+        Progress::Done(StepOutput {
             status,
             token,
             ret_flags: self.ret_flags(),
             expiry: NEVER_EXPIRES,
-            extra: 0,
-        }
+            ..StepOutput::default()
+        })
     }
 
     /// Which side this context is.
@@ -256,7 +239,7 @@ impl NtlmContext {
     pub fn established(&self) -> SecResult<&Established> {
         match &self.phase {
             Phase::Done(est) => Ok(est),
-            _ => Err(SEC_E_INVALID_HANDLE),
+            _ => Err(SEC_E_INVALID_HANDLE.into()),
         }
     }
 
@@ -264,7 +247,7 @@ impl NtlmContext {
     pub fn established_mut(&mut self) -> SecResult<&mut Established> {
         match &mut self.phase {
             Phase::Done(est) => Ok(est),
-            _ => Err(SEC_E_INVALID_HANDLE),
+            _ => Err(SEC_E_INVALID_HANDLE.into()),
         }
     }
 
@@ -352,18 +335,18 @@ impl NtlmContext {
         let (target_len, rest) = rest.split_first_chunk::<4>().ok_or(bad)?;
         let target_len = u32::from_le_bytes(*target_len) as usize;
         if target_len > rest.len() {
-            return Err(bad);
+            return Err(bad.into());
         }
         let (target, inner) = rest.split_at(target_len);
         let target = std::str::from_utf8(target).map_err(|_| bad)?;
         let role = match role {
             0 => Role::Initiator,
             1 => Role::Acceptor,
-            _ => return Err(bad),
+            _ => return Err(bad.into()),
         };
         let est = Established::import(inner).map_err(|_| bad)?;
         if est.is_client() != (role == Role::Initiator) {
-            return Err(bad);
+            return Err(bad.into());
         }
         Ok(NtlmContext {
             role,

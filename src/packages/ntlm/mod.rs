@@ -68,7 +68,7 @@ impl Package for Ntlm {
     ) -> SecResult<CredentialAttribute> {
         match attribute {
             SECPKG_CRED_ATTR_NAMES => Ok(CredentialAttribute::Names(cred.display_name())),
-            _ => Err(SEC_E_UNSUPPORTED_FUNCTION),
+            _ => Err(SEC_E_UNSUPPORTED_FUNCTION.into()),
         }
     }
 
@@ -76,7 +76,7 @@ impl Package for Ntlm {
         &self,
         cred: &NtlmCredentials,
         input: &StepInput<'_>,
-    ) -> SecResult<(NtlmContext, StepOutput)> {
+    ) -> SecResult<(NtlmContext, Progress)> {
         NtlmContext::initialize(cred, input)
     }
 
@@ -84,7 +84,7 @@ impl Package for Ntlm {
         &self,
         _cred: &NtlmCredentials,
         input: &StepInput<'_>,
-    ) -> SecResult<(NtlmContext, StepOutput)> {
+    ) -> SecResult<(NtlmContext, Progress)> {
         NtlmContext::accept(input)
     }
 
@@ -93,7 +93,7 @@ impl Package for Ntlm {
         cred: Option<&NtlmCredentials>,
         ctx: &mut NtlmContext,
         input: &StepInput<'_>,
-    ) -> SecResult<StepOutput> {
+    ) -> SecResult<Progress> {
         ctx.step(cred, input)
     }
 

@@ -29,7 +29,7 @@ const READONLY_ANY: u32 = SECBUFFER_READONLY | SECBUFFER_READONLY_WITH_CHECKSUM;
 fn token_index(msg: &[SecBuf<'_>]) -> SecResult<usize> {
     msg.iter()
         .position(|b| b.kind() == SECBUFFER_TOKEN)
-        .ok_or(SEC_E_INVALID_TOKEN)
+        .ok_or(SEC_E_INVALID_TOKEN.into())
 }
 
 /// The bytes of every DATA buffer, in order.
@@ -57,14 +57,14 @@ fn signature(token: &SecBuf<'_>) -> SecResult<[u8; SIGNATURE_LEN]> {
         .data()
         .first_chunk::<SIGNATURE_LEN>()
         .copied()
-        .ok_or(SEC_E_INVALID_TOKEN)
+        .ok_or(SEC_E_INVALID_TOKEN.into())
 }
 
 /// Checks before signing that the signature will fit, so that a too-small
 /// buffer consumes no sequence number.
 fn check_room(token: &SecBuf<'_>) -> SecResult<()> {
     if token.data().len() < SIGNATURE_LEN {
-        return Err(SEC_E_BUFFER_TOO_SMALL);
+        return Err(SEC_E_BUFFER_TOO_SMALL.into());
     }
     Ok(())
 }
@@ -72,7 +72,7 @@ fn check_room(token: &SecBuf<'_>) -> SecResult<()> {
 /// MakeSignature.
 pub fn make_signature(ctx: &mut NtlmContext, qop: u32, msg: &mut [SecBuf<'_>]) -> SecResult<()> {
     if qop != 0 {
-        return Err(SEC_E_QOP_NOT_SUPPORTED);
+        return Err(SEC_E_QOP_NOT_SUPPORTED.into());
     }
     sign_into_token(ctx, msg)
 }
@@ -116,16 +116,16 @@ pub fn encrypt(ctx: &mut NtlmContext, qop: u32, msg: &mut [SecBuf<'_>]) -> SecRe
     match qop {
         0 => {}
         SECQOP_WRAP_NO_ENCRYPT => return sign_into_token(ctx, msg),
-        _ => return Err(SEC_E_QOP_NOT_SUPPORTED),
+        _ => return Err(SEC_E_QOP_NOT_SUPPORTED.into()),
     }
     let session = ctx.established_mut()?.session_mut();
     if !session.has_integrity() {
-        return Err(SEC_E_UNSUPPORTED_FUNCTION);
+        return Err(SEC_E_UNSUPPORTED_FUNCTION.into());
     }
     let tok = token_index(msg)?;
     check_room(&msg[tok])?;
     if msg[tok].data_mut().is_none() {
-        return Err(SEC_E_INVALID_TOKEN);
+        return Err(SEC_E_INVALID_TOKEN.into());
     }
     let sig = session.seal(&mut seal_parts(msg, tok)).map_err(status_of)?;
     put_signature(&mut msg[tok], &sig)
@@ -135,7 +135,7 @@ pub fn encrypt(ctx: &mut NtlmContext, qop: u32, msg: &mut [SecBuf<'_>]) -> SecRe
 pub fn decrypt(ctx: &mut NtlmContext, msg: &mut [SecBuf<'_>]) -> SecResult<u32> {
     let session = ctx.established_mut()?.session_mut();
     if !session.has_integrity() {
-        return Err(SEC_E_UNSUPPORTED_FUNCTION);
+        return Err(SEC_E_UNSUPPORTED_FUNCTION.into());
     }
     if let Some(stream) = msg.iter().position(|b| b.kind() == SECBUFFER_STREAM) {
         return decrypt_stream(session, msg, stream);
@@ -165,7 +165,7 @@ fn decrypt_stream(
         .ok_or(SEC_E_INVALID_TOKEN)?;
     let whole = msg[stream].data_mut().ok_or(SEC_E_INVALID_TOKEN)?;
     if whole.len() < SIGNATURE_LEN {
-        return Err(SEC_E_INVALID_TOKEN);
+        return Err(SEC_E_INVALID_TOKEN.into());
     }
     let total = whole.len();
     let (sig, body) = whole.split_at_mut(SIGNATURE_LEN);

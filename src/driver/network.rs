@@ -1,0 +1,242 @@
+//! Sending a package's request to its servers: Kerberos' transports (RFC
+//! 4120 section 7.2: one UDP datagram each way, or TCP with a 4-byte
+//! big-endian length before each message), blocking, with bounded waits.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs, UdpSocket};
+use std::time::Duration;
+
+use crate::package::{Endpoint, Exchange, IoError, Reply, Transport};
+
+/// Something that can carry an exchange: the system's sockets, or a test's
+/// stand-in.
+pub trait Network: Send + Sync {
+    /// Sends `exchange.message` to its servers in order and returns the
+    /// first reply, or why none came.
+    fn exchange(&self, exchange: &Exchange) -> Reply;
+}
+
+/// The system's sockets, with bounded waits.
+#[derive(Clone, Copy, Debug)]
+pub struct SystemNetwork {
+    /// How long to wait for a TCP connection, and for each read.
+    pub timeout: Duration,
+    /// The largest reply accepted over TCP.
+    pub max_reply: usize,
+}
+
+impl Default for SystemNetwork {
+    fn default() -> Self {
+        SystemNetwork {
+            timeout: Duration::from_secs(3),
+            max_reply: 1 << 20,
+        }
+    }
+}
+
+/// The largest UDP reply (a datagram).
+const MAX_DATAGRAM: usize = 65_535;
+
+impl Network for SystemNetwork {
+    fn exchange(&self, exchange: &Exchange) -> Reply {
+        let mut worst = IoError::Unreachable;
+        for server in &exchange.servers {
+            match self.one(server, &exchange.message) {
+                Ok(reply) => return Ok(reply),
+                // A server that answered badly or late says more than one
+                // that could not be reached.
+                Err(e) if e != IoError::Unreachable => worst = e,
+                Err(_) => {}
+            }
+        }
+        Err(worst)
+    }
+}
+
+impl SystemNetwork {
+    /// One server, each of its addresses in turn.
+    fn one(&self, server: &Endpoint, message: &[u8]) -> Reply {
+        let addrs = (server.host.as_str(), server.port)
+            .to_socket_addrs()
+            .map_err(|_| IoError::Unreachable)?;
+        let mut worst = IoError::Unreachable;
+        for addr in addrs {
+            let r = match server.transport {
+                Transport::Udp => self.udp(addr, message),
+                Transport::Tcp => self.tcp(addr, message),
+            };
+            match r {
+                Ok(reply) => return Ok(reply),
+                Err(e) if e != IoError::Unreachable => worst = e,
+                Err(_) => {}
+            }
+        }
+        Err(worst)
+    }
+
+    fn udp(&self, addr: SocketAddr, message: &[u8]) -> Reply {
+        let local: SocketAddr = if addr.is_ipv4() {
+            ([0, 0, 0, 0], 0).into()
+        } else {
+            ([0u16; 8], 0).into()
+        };
+        let socket = UdpSocket::bind(local).map_err(|_| IoError::Unreachable)?;
+        socket.connect(addr).map_err(|_| IoError::Unreachable)?;
+        socket
+            .set_read_timeout(Some(self.timeout))
+            .map_err(|_| IoError::Unreachable)?;
+        socket.send(message).map_err(|_| IoError::Unreachable)?;
+        let mut buf = vec![0u8; MAX_DATAGRAM];
+        match socket.recv(&mut buf) {
+            Ok(n) => {
+                buf.truncate(n);
+                Ok(buf)
+            }
+            Err(e) if is_timeout(&e) => Err(IoError::TimedOut),
+            Err(_) => Err(IoError::Unreachable),
+        }
+    }
+
+    fn tcp(&self, addr: SocketAddr, message: &[u8]) -> Reply {
+        let len = u32::try_from(message.len()).map_err(|_| IoError::BadReply)?;
+        let mut stream =
+            TcpStream::connect_timeout(&addr, self.timeout).map_err(|e| match is_timeout(&e) {
+                true => IoError::TimedOut,
+                false => IoError::Unreachable,
+            })?;
+        let io = |e: std::io::Error| match is_timeout(&e) {
+            true => IoError::TimedOut,
+            false => IoError::BadReply,
+        };
+        stream.set_read_timeout(Some(self.timeout)).map_err(io)?;
+        stream.set_write_timeout(Some(self.timeout)).map_err(io)?;
+        let mut framed = Vec::with_capacity(4 + message.len());
+        framed.extend_from_slice(&len.to_be_bytes());
+        framed.extend_from_slice(message);
+        stream.write_all(&framed).map_err(io)?;
+        let mut head = [0u8; 4];
+        stream.read_exact(&mut head).map_err(io)?;
+        let n = u32::from_be_bytes(head) as usize;
+        if n > self.max_reply {
+            return Err(IoError::BadReply);
+        }
+        let mut reply = vec![0u8; n];
+        stream.read_exact(&mut reply).map_err(io)?;
+        Ok(reply)
+    }
+}
+
+fn is_timeout(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::TcpListener;
+    use std::thread;
+
+    fn short() -> SystemNetwork {
+        SystemNetwork {
+            timeout: Duration::from_millis(300),
+            max_reply: 64,
+        }
+    }
+
+    fn endpoint(port: u16, transport: Transport) -> Endpoint {
+        Endpoint {
+            host: "127.0.0.1".into(),
+            port,
+            transport,
+        }
+    }
+
+    #[test]
+    fn tcp_frames_each_message_with_its_length() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = thread::spawn(move || {
+            let (mut s, _) = listener.accept().unwrap();
+            let mut head = [0u8; 4];
+            s.read_exact(&mut head).unwrap();
+            let mut body = vec![0u8; u32::from_be_bytes(head) as usize];
+            s.read_exact(&mut body).unwrap();
+            body.reverse();
+            s.write_all(&(body.len() as u32).to_be_bytes()).unwrap();
+            s.write_all(&body).unwrap();
+        });
+        let exchange = Exchange {
+            servers: vec![endpoint(port, Transport::Tcp)],
+            message: b"request".to_vec(),
+        };
+        assert_eq!(short().exchange(&exchange), Ok(b"tseuqer".to_vec()));
+        server.join().unwrap();
+    }
+
+    #[test]
+    fn udp_one_datagram_each_way_after_an_unreachable_server() {
+        let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let port = socket.local_addr().unwrap().port();
+        let server = thread::spawn(move || {
+            let mut buf = [0u8; 64];
+            let (n, from) = socket.recv_from(&mut buf).unwrap();
+            socket
+                .send_to(&buf[..n].to_ascii_uppercase(), from)
+                .unwrap();
+        });
+        // A TCP port nobody listens on comes first.
+        let closed = TcpListener::bind("127.0.0.1:0").unwrap();
+        let closed_port = closed.local_addr().unwrap().port();
+        drop(closed);
+        let exchange = Exchange {
+            servers: vec![
+                endpoint(closed_port, Transport::Tcp),
+                endpoint(port, Transport::Udp),
+            ],
+            message: b"ping".to_vec(),
+        };
+        assert_eq!(short().exchange(&exchange), Ok(b"PING".to_vec()));
+        server.join().unwrap();
+    }
+
+    #[test]
+    fn silence_times_out_and_oversized_replies_are_refused() {
+        let silent = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let exchange = Exchange {
+            servers: vec![endpoint(
+                silent.local_addr().unwrap().port(),
+                Transport::Udp,
+            )],
+            message: b"anyone?".to_vec(),
+        };
+        assert_eq!(short().exchange(&exchange), Err(IoError::TimedOut));
+
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = thread::spawn(move || {
+            let (mut s, _) = listener.accept().unwrap();
+            let mut buf = [0u8; 16];
+            let _ = s.read(&mut buf);
+            s.write_all(&1_000_000u32.to_be_bytes()).unwrap();
+        });
+        let exchange = Exchange {
+            servers: vec![endpoint(port, Transport::Tcp)],
+            message: b"x".to_vec(),
+        };
+        assert_eq!(short().exchange(&exchange), Err(IoError::BadReply));
+        server.join().unwrap();
+        let closed = TcpListener::bind("127.0.0.1:0").unwrap();
+        let nobody = Exchange {
+            servers: vec![endpoint(
+                closed.local_addr().unwrap().port(),
+                Transport::Tcp,
+            )],
+            message: b"x".to_vec(),
+        };
+        drop(closed);
+        assert_eq!(short().exchange(&nobody), Err(IoError::Unreachable));
+    }
+}
