@@ -51,6 +51,12 @@ impl Context {
         }
     }
 
+    /// Whether a call holds the state's lock now (for tests of the driver).
+    #[cfg(test)]
+    pub fn is_busy(&self) -> bool {
+        self.state.is_locked()
+    }
+
     /// The step kept by `keep_pending`, if any (taken).
     pub fn take_pending(&self) -> Option<StepOutput> {
         self.pending.lock().take()

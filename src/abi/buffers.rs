@@ -159,29 +159,52 @@ pub unsafe fn message<'a>(bufs: &[SecBuffer]) -> SecResult<MessageView<'a>> {
     Ok(view)
 }
 
-/// Reports each view's length back into the caller's `cbBuffer`, and
-/// points a buffer that the package pointed into another (`point_into`) at
-/// that range of the other buffer, when the range lies within it.
+/// Reports each view back into the caller's SecBuffer: its type when the
+/// package changed it, and its length, or, for a view the package pointed
+/// into a buffer (`point_into`), that range of the buffer as the caller gave
+/// it, when the range lies within it.
 pub fn write_back(bufs: &mut [SecBuffer], view: &MessageView<'_>) {
+    // Where each window points, from the caller's pointers, before any is
+    // rewritten (rare: only when a package set one).
+    let mut windows: SmallVec<[Option<(*mut std::ffi::c_void, u32)>; INLINE_BUFFERS]> =
+        SmallVec::new();
+    if view.iter().any(|v| v.window().is_some()) {
+        windows.extend(view.iter().map(|v| {
+            let (index, offset, len) = v.window()?;
+            let (target, base) = (view.get(index)?, bufs.get(index)?.pvBuffer);
+            let fits = offset.checked_add(len)? <= target.data().len();
+            let len = u32::try_from(len).ok()?;
+            fits.then(|| (base.cast::<u8>().wrapping_add(offset).cast(), len))
+        }));
+    }
     for (i, v) in view.iter().enumerate().take(bufs.len()) {
-        if let Some((index, offset, len)) = v.window() {
-            // The target's view holds its full length, and its pointer is
-            // the caller's (a buffer pointed into is not itself moved).
-            let (Some(target), Some(base)) = (view.get(index), bufs.get(index).map(|b| b.pvBuffer))
-            else {
-                continue;
-            };
-            if index != i
-                && offset
-                    .checked_add(len)
-                    .is_some_and(|end| end <= target.data().len())
-            {
-                bufs[i].pvBuffer = base.cast::<u8>().wrapping_add(offset).cast();
-                bufs[i].cbBuffer = len as u32;
-            }
-        } else if v.kind() != SECBUFFER_EMPTY {
-            bufs[i].cbBuffer = v.len() as u32;
+        if v.retyped() {
+            bufs[i].BufferType = v.kind();
         }
+        match windows.get(i).copied().flatten() {
+            Some((p, len)) => {
+                bufs[i].pvBuffer = p;
+                bufs[i].cbBuffer = len;
+            }
+            // A range outside its buffer is not reported.
+            None if v.window().is_some() => {}
+            None if v.kind() != SECBUFFER_EMPTY => bufs[i].cbBuffer = v.len() as u32,
+            None => {}
+        }
+    }
+}
+
+/// After SEC_E_INCOMPLETE_MESSAGE: unless the package marked a buffer
+/// SECBUFFER_MISSING itself, the first EMPTY buffer becomes one, with the
+/// missing count (0: unknown) in cbBuffer.
+pub fn mark_missing(bufs: &mut [SecBuffer], missing: usize) {
+    let kind = |b: &SecBuffer| b.BufferType & !SECBUFFER_ATTRMASK;
+    if bufs.iter().any(|b| kind(b) == SECBUFFER_MISSING) {
+        return;
+    }
+    if let Some(b) = bufs.iter_mut().find(|b| kind(b) == SECBUFFER_EMPTY) {
+        b.BufferType = SECBUFFER_MISSING;
+        b.cbBuffer = u32::try_from(missing).unwrap_or(u32::MAX);
     }
 }
 

@@ -7,12 +7,13 @@ use crate::abi::boundary::{self, guard, status};
 use crate::abi::buffers::{self, MessageView};
 use crate::abi::context_api::context;
 use crate::abi::types::*;
-use crate::package::AnyContext;
-use crate::package::{DynPackage, SecBuf, SecResult};
+use crate::package::{AnyContext, DynPackage, Error, SecBuf, SecResult, Unprotected};
 use crate::vocabulary::*;
 
 /// Runs a per-message operation over the caller's buffers and reports the
-/// buffers' new lengths back. NULL message: SEC_E_INVALID_TOKEN.
+/// buffers' new lengths, pointers and types back, on success and with
+/// SEC_E_INCOMPLETE_MESSAGE (whose missing count goes into a
+/// SECBUFFER_MISSING buffer). NULL message: SEC_E_INVALID_TOKEN.
 unsafe fn protect<T>(
     ctx: *const SecHandle,
     message: *const SecBufferDesc,
@@ -28,24 +29,32 @@ unsafe fn protect<T>(
     // and untouched by others during the call, by the caller's contract; `message`
     // refuses overlapping writable buffers and NULL with a length.
     let mut view: MessageView<'_> = unsafe { buffers::message(bufs) }?;
-    let r = op(ctx.package, &mut *ctx.lock()?, &mut view)?;
-    buffers::write_back(bufs, &view);
-    Ok(r)
+    let r = op(ctx.package, &mut *ctx.lock()?, &mut view);
+    match &r {
+        Ok(_) => buffers::write_back(bufs, &view),
+        Err(Error::Incomplete { missing }) => {
+            buffers::write_back(bufs, &view);
+            buffers::mark_missing(bufs, *missing);
+        }
+        Err(_) => {}
+    }
+    r
 }
 
-/// `protect` for an operation that returns a quality of protection,
-/// written through the optional `qop` pointer on success only.
+/// `protect` for an operation that verifies or decrypts: the quality of
+/// protection goes through the optional `qop` pointer on success only, and
+/// the call returns SEC_E_OK or the informational status the package gave.
 unsafe fn unprotect(
     ctx: *const SecHandle,
     message: *const SecBufferDesc,
     qop: *mut ULONG,
-    op: impl FnOnce(&dyn DynPackage, &mut AnyContext, &mut [SecBuf<'_>]) -> SecResult<u32>,
+    op: impl FnOnce(&dyn DynPackage, &mut AnyContext, &mut [SecBuf<'_>]) -> SecResult<Unprotected>,
 ) -> SECURITY_STATUS {
     // SAFETY: forwarded contract.
-    status(unsafe { protect(ctx, message, op) }.map(|q| {
+    status(unsafe { protect(ctx, message, op) }.map(|u| {
         // SAFETY: an optional out pointer, checked for NULL and alignment.
-        unsafe { boundary::write(qop, q) };
-        SEC_E_OK
+        unsafe { boundary::write(qop, u.qop) };
+        u.status.status()
     }))
 }
 

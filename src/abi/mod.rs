@@ -15,3 +15,6 @@ pub mod packages_api;
 pub mod strings;
 pub mod table;
 pub mod types;
+
+#[cfg(test)]
+mod tests;

@@ -68,3 +68,119 @@ fn finish(
         Progress::Exchange(_) => Err(SEC_E_INTERNAL_ERROR.into()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::package::{
+        AcquireRequest, CredentialUse, Error, Exchange, InBuf, IoError, Package, Reply,
+    };
+    use crate::packages::mock::{kdc, MockPackage};
+
+    /// A network whose answers a test writes.
+    struct Scripted<F>(F);
+
+    impl<F: Fn(&Exchange) -> Reply + Send + Sync> Network for Scripted<F> {
+        fn exchange(&self, exchange: &Exchange) -> Reply {
+            (self.0)(exchange)
+        }
+    }
+
+    /// A mock initiator context after its first step, shared as the ABI
+    /// shares contexts.
+    fn started() -> Arc<Context> {
+        let request = AcquireRequest {
+            principal: None,
+            usage: CredentialUse(SECPKG_CRED_OUTBOUND),
+            identity: None,
+        };
+        let (cred, _) = Package::acquire_credentials(&MockPackage, request).unwrap();
+        let cred: AnyCredentials = Box::new(cred);
+        let input = StepInput {
+            target: None,
+            req_flags: 0,
+            data_rep: 0,
+            inputs: &[],
+        };
+        let unused = Scripted(|_: &Exchange| -> Reply { panic!("no exchange expected") });
+        let (state, out) = start(&MockPackage, &cred, Role::Initiator, &input, &unused).unwrap();
+        assert_eq!(out.token, b"init");
+        let cred = Arc::new(crate::state::Credential {
+            package: &MockPackage,
+            usage: CredentialUse(SECPKG_CRED_OUTBOUND),
+            state: cred,
+        });
+        Arc::new(Context::new(&MockPackage, Some(cred), state))
+    }
+
+    fn token_input(token: &[u8]) -> [InBuf<'_>; 1] {
+        [InBuf {
+            kind: SECBUFFER_TOKEN,
+            data: token,
+        }]
+    }
+
+    #[test]
+    fn an_exchange_with_a_kdc_is_made_between_steps_without_the_lock() {
+        let ctx = started();
+        let calls = AtomicUsize::new(0);
+        let network = Scripted(|x: &Exchange| {
+            calls.fetch_add(1, Ordering::Relaxed);
+            assert_eq!(x.servers, vec![kdc()]);
+            assert_eq!(x.message, b"as-req");
+            // The context is not locked while the network is waited for.
+            assert!(!ctx.is_busy());
+            Ok(b"as-rep".to_vec())
+        });
+        let bufs = token_input(b"kdc");
+        let input = StepInput {
+            target: None,
+            req_flags: 0,
+            data_rep: 0,
+            inputs: &bufs,
+        };
+        let out = step(&ctx, &input, &network).unwrap();
+        assert_eq!(calls.load(Ordering::Relaxed), 1);
+        assert_eq!(
+            (out.status, out.token.as_slice()),
+            (SEC_E_OK, &b"ap-req:as-rep"[..])
+        );
+    }
+
+    #[test]
+    fn a_kdc_that_cannot_be_reached_fails_the_step() {
+        let ctx = started();
+        let network = Scripted(|_: &Exchange| Err(IoError::Unreachable));
+        let bufs = token_input(b"kdc");
+        let input = StepInput {
+            target: None,
+            req_flags: 0,
+            data_rep: 0,
+            inputs: &bufs,
+        };
+        let err: Error = step(&ctx, &input, &network).unwrap_err();
+        assert_eq!(err, SEC_E_NO_AUTHENTICATING_AUTHORITY);
+    }
+
+    #[test]
+    fn a_package_that_never_finishes_is_stopped() {
+        let endless = Progress::Exchange(Exchange {
+            servers: vec![kdc()],
+            message: vec![],
+        });
+        let network = Scripted(|_: &Exchange| Ok(vec![]));
+        let resumed = AtomicUsize::new(0);
+        let r = finish(endless, &network, |_| {
+            resumed.fetch_add(1, Ordering::Relaxed);
+            Ok(Progress::Exchange(Exchange {
+                servers: vec![kdc()],
+                message: vec![],
+            }))
+        });
+        assert_eq!(r.unwrap_err(), SEC_E_INTERNAL_ERROR);
+        assert_eq!(resumed.load(Ordering::Relaxed), MAX_EXCHANGES);
+    }
+}

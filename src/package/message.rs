@@ -1,7 +1,68 @@
 //! The buffers of a per-message call (MakeSignature, EncryptMessage, ...) as
-//! the package sees them.
+//! the package sees them, and how such a call succeeds.
+//!
+//! A package may shrink a buffer's reported length, point a buffer at a
+//! range of any buffer of the message (Schannel's DecryptMessage points
+//! STREAM_HEADER, DATA and STREAM_TRAILER into the record it was given),
+//! and change a buffer's type along the transitions Windows' packages make
+//! (EMPTY to EXTRA, MISSING, STREAM_HEADER, ...). The ABI writes all of it
+//! back, on success and with SEC_E_INCOMPLETE_MESSAGE.
 
+use crate::error::{SecResult, Status};
 use crate::vocabulary::*;
+
+/// How a per-message call that verifies or decrypts succeeded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MessageStatus {
+    /// SEC_E_OK.
+    Ok,
+    /// SEC_I_CONTEXT_EXPIRED: the peer closed the context (a TLS
+    /// close_notify); the message holds no data.
+    ContextExpired,
+    /// SEC_I_RENEGOTIATE: the peer asks for a new handshake.
+    Renegotiate,
+}
+
+impl MessageStatus {
+    /// The status the call returns.
+    pub fn status(self) -> Status {
+        match self {
+            MessageStatus::Ok => SEC_E_OK,
+            MessageStatus::ContextExpired => SEC_I_CONTEXT_EXPIRED,
+            MessageStatus::Renegotiate => SEC_I_RENEGOTIATE,
+        }
+    }
+}
+
+/// What VerifySignature and DecryptMessage report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Unprotected {
+    /// The quality of protection (written to `pfQOP`).
+    pub qop: u32,
+    pub status: MessageStatus,
+}
+
+impl Unprotected {
+    /// Quality 0, SEC_E_OK.
+    pub const OK: Unprotected = Unprotected {
+        qop: 0,
+        status: MessageStatus::Ok,
+    };
+}
+
+/// Whether a package may turn a buffer of type `from` into one of type `to`
+/// (types without attribute flags).
+fn transition_allowed(from: u32, to: u32) -> bool {
+    const RESULTS: [u32; 6] = [
+        SECBUFFER_DATA,
+        SECBUFFER_EXTRA,
+        SECBUFFER_MISSING,
+        SECBUFFER_STREAM_HEADER,
+        SECBUFFER_STREAM_TRAILER,
+        SECBUFFER_PADDING,
+    ];
+    from == to || matches!(from, SECBUFFER_EMPTY | SECBUFFER_DATA) && RESULTS.contains(&to)
+}
 
 /// Where a buffer's bytes live: read-only buffers (SECBUFFER_READONLY*) are
 /// never handed out mutably.
@@ -12,11 +73,14 @@ enum Mem<'a> {
 }
 
 /// One buffer of a message (MakeSignature, EncryptMessage, ...), borrowed
-/// from the caller. A package may shrink `len` (reported back as cbBuffer).
+/// from the caller. A package may shrink `len` (reported back as cbBuffer),
+/// point it elsewhere in the message, or change its type.
 #[derive(Debug)]
 pub struct SecBuf<'a> {
     kind: u32,
     attrs: u32,
+    /// `kind` differs from the caller's type: write it back.
+    retyped: bool,
     mem: Mem<'a>,
     len: usize,
     /// Set by `point_into`: (buffer index, offset, length).
@@ -30,6 +94,7 @@ impl<'a> SecBuf<'a> {
         Self {
             kind: buffer_type & !SECBUFFER_ATTRMASK,
             attrs: buffer_type & SECBUFFER_ATTRMASK,
+            retyped: false,
             mem: Mem::Writable(data),
             len,
             window: None,
@@ -41,6 +106,7 @@ impl<'a> SecBuf<'a> {
         Self {
             kind: buffer_type & !SECBUFFER_ATTRMASK,
             attrs: buffer_type & SECBUFFER_ATTRMASK,
+            retyped: false,
             mem: Mem::ReadOnly(data),
             len,
             window: None,
@@ -81,11 +147,40 @@ impl<'a> SecBuf<'a> {
         self.len = len.min(self.data().len());
     }
     /// Report this buffer back as `len` bytes at `offset` in the message's
-    /// buffer number `buffer` (SECBUFFER_STREAM's DATA buffer, which
-    /// DecryptMessage points at the plaintext inside the stream). The ABI
-    /// checks the range against that buffer's own length.
+    /// buffer number `buffer`, as the caller gave it (possibly this buffer
+    /// itself): SECBUFFER_STREAM's DATA buffer, which DecryptMessage points
+    /// at the plaintext inside the stream. The ABI checks the range against
+    /// that buffer's length; a range outside it is not written back.
     pub fn point_into(&mut self, buffer: usize, offset: usize, len: usize) {
         self.window = Some((buffer, offset, len));
+    }
+    /// Changes the buffer's type (reported back without attribute flags),
+    /// along the transitions Windows' packages make: an EMPTY or DATA
+    /// buffer may become DATA, EXTRA, MISSING, STREAM_HEADER,
+    /// STREAM_TRAILER or PADDING. Any other is SEC_E_INTERNAL_ERROR.
+    pub fn set_kind(&mut self, kind: u32) -> SecResult<()> {
+        let kind = kind & !SECBUFFER_ATTRMASK;
+        if !transition_allowed(self.kind, kind) {
+            return Err(SEC_E_INTERNAL_ERROR.into());
+        }
+        if kind != self.kind {
+            self.kind = kind;
+            self.attrs = 0;
+            self.retyped = true;
+        }
+        Ok(())
+    }
+    /// Makes this buffer SECBUFFER_MISSING with `count` (the bytes still
+    /// needed, 0 when unknown) in its cbBuffer.
+    pub fn mark_missing(&mut self, count: usize) -> SecResult<()> {
+        self.set_kind(SECBUFFER_MISSING)?;
+        self.window = None;
+        self.len = count;
+        Ok(())
+    }
+    /// Whether `set_kind` changed the caller's type.
+    pub fn retyped(&self) -> bool {
+        self.retyped
     }
     /// What `point_into` set.
     pub fn window(&self) -> Option<(usize, usize, usize)> {

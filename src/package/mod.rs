@@ -136,13 +136,13 @@ pub trait Package: Send + Sync + 'static {
         Err(SEC_E_UNSUPPORTED_FUNCTION.into())
     }
 
-    /// VerifySignature: returns the quality of protection.
+    /// VerifySignature: the quality of protection, and how it succeeded.
     fn verify_signature(
         &self,
         _ctx: &mut Self::Context,
         _msg: &mut [SecBuf<'_>],
         _seq: u32,
-    ) -> SecResult<u32> {
+    ) -> SecResult<Unprotected> {
         Err(SEC_E_UNSUPPORTED_FUNCTION.into())
     }
 
@@ -157,13 +157,15 @@ pub trait Package: Send + Sync + 'static {
         Err(SEC_E_UNSUPPORTED_FUNCTION.into())
     }
 
-    /// DecryptMessage, in place: returns the quality of protection.
+    /// DecryptMessage, in place: the quality of protection, and how it
+    /// succeeded (SEC_I_CONTEXT_EXPIRED, SEC_I_RENEGOTIATE). An incomplete
+    /// message is `Error::Incomplete`.
     fn decrypt(
         &self,
         _ctx: &mut Self::Context,
         _msg: &mut [SecBuf<'_>],
         _seq: u32,
-    ) -> SecResult<u32> {
+    ) -> SecResult<Unprotected> {
         Err(SEC_E_UNSUPPORTED_FUNCTION.into())
     }
 
@@ -265,7 +267,7 @@ pub trait DynPackage: Send + Sync {
         ctx: &mut AnyContext,
         msg: &mut [SecBuf<'_>],
         seq: u32,
-    ) -> SecResult<u32>;
+    ) -> SecResult<Unprotected>;
     fn encrypt(
         &self,
         ctx: &mut AnyContext,
@@ -273,7 +275,12 @@ pub trait DynPackage: Send + Sync {
         msg: &mut [SecBuf<'_>],
         seq: u32,
     ) -> SecResult<()>;
-    fn decrypt(&self, ctx: &mut AnyContext, msg: &mut [SecBuf<'_>], seq: u32) -> SecResult<u32>;
+    fn decrypt(
+        &self,
+        ctx: &mut AnyContext,
+        msg: &mut [SecBuf<'_>],
+        seq: u32,
+    ) -> SecResult<Unprotected>;
     fn export(&self, ctx: &AnyContext) -> SecResult<Zeroizing<Vec<u8>>>;
     fn import(&self, packed: &[u8]) -> SecResult<AnyContext>;
     fn mech_list_mic(&self, ctx: &mut AnyContext, mech_types: &[u8]) -> SecResult<Vec<u8>>;
@@ -385,7 +392,7 @@ impl<P: Package> DynPackage for P {
         ctx: &mut AnyContext,
         msg: &mut [SecBuf<'_>],
         seq: u32,
-    ) -> SecResult<u32> {
+    ) -> SecResult<Unprotected> {
         Package::verify_signature(self, ctx_mut::<P>(ctx)?, msg, seq)
     }
     fn encrypt(
@@ -397,7 +404,12 @@ impl<P: Package> DynPackage for P {
     ) -> SecResult<()> {
         Package::encrypt(self, ctx_mut::<P>(ctx)?, qop, msg, seq)
     }
-    fn decrypt(&self, ctx: &mut AnyContext, msg: &mut [SecBuf<'_>], seq: u32) -> SecResult<u32> {
+    fn decrypt(
+        &self,
+        ctx: &mut AnyContext,
+        msg: &mut [SecBuf<'_>],
+        seq: u32,
+    ) -> SecResult<Unprotected> {
         Package::decrypt(self, ctx_mut::<P>(ctx)?, msg, seq)
     }
     fn export(&self, ctx: &AnyContext) -> SecResult<Zeroizing<Vec<u8>>> {

@@ -1,5 +1,20 @@
 //! A two-message package used only by the crate's own tests of the ABI
-//! layer: the initiator sends "init", the acceptor answers "done".
+//! layer and the driver: the initiator sends "init", the acceptor answers
+//! "done". Later initiator steps show the rest of the interface:
+//!
+//! - the token "more" answers "a longer token" and continues (a pending
+//!   token, when the caller's buffer is too small for it);
+//! - the token "kdc" asks the driver to send "as-req" to `kdc.test:88` over
+//!   TCP, and finishes with "ap-req:" and the reply (SEC_E_NO_AUTHENTICATING_AUTHORITY
+//!   when there is none);
+//!
+//! and DecryptMessage reads a toy record (`0x17`, a length byte, the
+//! payload, two trailer bytes `0xEE`) from the first buffer the way
+//! Schannel does: that buffer becomes STREAM_HEADER, and three EMPTY
+//! buffers become DATA, STREAM_TRAILER and EXTRA pointing into it; a short
+//! record is SEC_E_INCOMPLETE_MESSAGE with the missing count; the payloads
+//! "close" and "renegotiate" give SEC_I_CONTEXT_EXPIRED and
+//! SEC_I_RENEGOTIATE.
 //!
 //! It also panics on demand, to test the panic boundary: a step given the
 //! token "panic", and MakeSignature over the data "panic", change the
@@ -30,6 +45,79 @@ pub struct MockCred {
 pub struct MockCtx {
     done: bool,
     user: String,
+    /// Waiting for the KDC's reply.
+    awaiting_kdc: bool,
+    /// Package steps made (pending tokens are handed out without one).
+    pub steps: u32,
+}
+
+impl MockCtx {
+    fn new(done: bool, user: String) -> Self {
+        MockCtx {
+            done,
+            user,
+            awaiting_kdc: false,
+            steps: 0,
+        }
+    }
+}
+
+/// The server `kdc` asks the driver to reach.
+pub fn kdc() -> Endpoint {
+    Endpoint {
+        host: "kdc.test".into(),
+        port: 88,
+        transport: Transport::Tcp,
+    }
+}
+
+/// The toy record's header byte and trailer.
+const RECORD: u8 = 0x17;
+const TRAILER: [u8; 2] = [0xEE, 0xEE];
+
+/// DecryptMessage's view of a toy record at the start of `msg[0]`.
+fn open_record(msg: &mut [SecBuf<'_>]) -> SecResult<Unprotected> {
+    let record = msg.first().ok_or(SEC_E_INVALID_TOKEN)?.data();
+    let (header, rest) = match record {
+        [RECORD, len, rest @ ..] => (usize::from(*len), rest),
+        [RECORD] | [] => {
+            return Err(Error::Incomplete {
+                missing: 2 - record.len(),
+            })
+        }
+        _ => return Err(SEC_E_INVALID_TOKEN.into()),
+    };
+    let whole = 2 + header + TRAILER.len();
+    if 2 + rest.len() < whole {
+        return Err(Error::Incomplete {
+            missing: whole - 2 - rest.len(),
+        });
+    }
+    let total = record.len();
+    let payload = rest[..header].to_vec();
+    msg[0].set_kind(SECBUFFER_STREAM_HEADER)?;
+    msg[0].point_into(0, 0, 2);
+    let empties: Vec<usize> = (1..msg.len())
+        .filter(|&i| msg[i].kind() == SECBUFFER_EMPTY)
+        .collect();
+    let parts = [
+        (SECBUFFER_DATA, 2, header),
+        (SECBUFFER_STREAM_TRAILER, 2 + header, TRAILER.len()),
+        (SECBUFFER_EXTRA, whole, total - whole),
+    ];
+    for (&i, (kind, offset, len)) in empties.iter().zip(parts) {
+        if kind == SECBUFFER_EXTRA && len == 0 {
+            break;
+        }
+        msg[i].set_kind(kind)?;
+        msg[i].point_into(0, offset, len);
+    }
+    let status = match payload.as_slice() {
+        b"close" => MessageStatus::ContextExpired,
+        b"renegotiate" => MessageStatus::Renegotiate,
+        _ => MessageStatus::Ok,
+    };
+    Ok(Unprotected { qop: 0, status })
 }
 
 fn output(status: Status, token: &[u8], ret_flags: u32) -> Progress {
@@ -65,26 +153,14 @@ impl Package for MockPackage {
     fn initialize(&self, cred: &MockCred, input: &StepInput<'_>) -> SecResult<(MockCtx, Progress)> {
         let _ = input;
         let out = output(SEC_I_CONTINUE_NEEDED, b"init", 0);
-        Ok((
-            MockCtx {
-                done: false,
-                user: cred.user.clone(),
-            },
-            out,
-        ))
+        Ok((MockCtx::new(false, cred.user.clone()), out))
     }
     fn accept(&self, _cred: &MockCred, input: &StepInput<'_>) -> SecResult<(MockCtx, Progress)> {
         if input.token() != Some(b"init") {
             return Err(SEC_E_INVALID_TOKEN.into());
         }
         let out = output(SEC_E_OK, b"done", ASC_RET_CONNECTION);
-        Ok((
-            MockCtx {
-                done: true,
-                user: "peer".into(),
-            },
-            out,
-        ))
+        Ok((MockCtx::new(true, "peer".into()), out))
     }
     fn step(
         &self,
@@ -92,15 +168,49 @@ impl Package for MockPackage {
         ctx: &mut MockCtx,
         input: &StepInput<'_>,
     ) -> SecResult<Progress> {
-        if input.token() == Some(b"panic") {
-            ctx.user.push_str(" (half-updated)");
-            panic!("fault injection: step");
+        ctx.steps += 1;
+        match input.token() {
+            Some(b"panic") => {
+                ctx.user.push_str(" (half-updated)");
+                panic!("fault injection: step");
+            }
+            Some(b"more") => return Ok(output(SEC_I_CONTINUE_NEEDED, b"a longer token", 0)),
+            Some(b"kdc") => {
+                ctx.awaiting_kdc = true;
+                return Ok(Progress::Exchange(Exchange {
+                    servers: vec![kdc()],
+                    message: b"as-req".to_vec(),
+                }));
+            }
+            _ => {}
         }
         if ctx.done || input.token() != Some(b"done") {
             return Err(SEC_E_INVALID_TOKEN.into());
         }
         ctx.done = true;
         Ok(output(SEC_E_OK, b"", ISC_RET_CONNECTION))
+    }
+    fn resume(
+        &self,
+        _cred: Option<&MockCred>,
+        ctx: &mut MockCtx,
+        _input: &StepInput<'_>,
+        reply: Reply,
+    ) -> SecResult<Progress> {
+        if !std::mem::take(&mut ctx.awaiting_kdc) {
+            return Err(SEC_E_INTERNAL_ERROR.into());
+        }
+        let reply = reply.map_err(|_| Error::from(SEC_E_NO_AUTHENTICATING_AUTHORITY))?;
+        ctx.done = true;
+        Ok(output(SEC_E_OK, &[&b"ap-req:"[..], &reply].concat(), 0))
+    }
+    fn decrypt(
+        &self,
+        _ctx: &mut MockCtx,
+        msg: &mut [SecBuf<'_>],
+        _seq: u32,
+    ) -> SecResult<Unprotected> {
+        open_record(msg)
     }
     fn query_context(&self, ctx: &MockCtx, attribute: u32) -> SecResult<ContextAttribute> {
         match attribute {
@@ -150,9 +260,7 @@ impl Package for MockPackage {
         Ok(Zeroizing::new(ctx.user.as_bytes().to_vec()))
     }
     fn import(&self, packed: &[u8]) -> SecResult<MockCtx> {
-        Ok(MockCtx {
-            done: true,
-            user: String::from_utf8(packed.to_vec()).map_err(|_| SEC_E_INVALID_TOKEN)?,
-        })
+        let user = String::from_utf8(packed.to_vec()).map_err(|_| SEC_E_INVALID_TOKEN)?;
+        Ok(MockCtx::new(true, user))
     }
 }

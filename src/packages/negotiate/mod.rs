@@ -141,7 +141,7 @@ impl Package for Negotiate {
         ctx: &mut NegotiateContext,
         msg: &mut [SecBuf<'_>],
         seq: u32,
-    ) -> SecResult<u32> {
+    ) -> SecResult<Unprotected> {
         let (mech, inner) = ctx.established()?;
         mech.package.verify_signature(inner, msg, seq)
     }
@@ -162,7 +162,7 @@ impl Package for Negotiate {
         ctx: &mut NegotiateContext,
         msg: &mut [SecBuf<'_>],
         seq: u32,
-    ) -> SecResult<u32> {
+    ) -> SecResult<Unprotected> {
         let (mech, inner) = ctx.established()?;
         mech.package.decrypt(inner, msg, seq)
     }

@@ -116,7 +116,7 @@ impl Package for Ntlm {
         ctx: &mut NtlmContext,
         msg: &mut [SecBuf<'_>],
         _seq: u32,
-    ) -> SecResult<u32> {
+    ) -> SecResult<Unprotected> {
         protection::verify_signature(ctx, msg)
     }
 
@@ -130,7 +130,12 @@ impl Package for Ntlm {
         protection::encrypt(ctx, qop, msg)
     }
 
-    fn decrypt(&self, ctx: &mut NtlmContext, msg: &mut [SecBuf<'_>], _seq: u32) -> SecResult<u32> {
+    fn decrypt(
+        &self,
+        ctx: &mut NtlmContext,
+        msg: &mut [SecBuf<'_>],
+        _seq: u32,
+    ) -> SecResult<Unprotected> {
         protection::decrypt(ctx, msg)
     }
 

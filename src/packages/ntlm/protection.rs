@@ -17,7 +17,7 @@ use smallvec::SmallVec;
 
 use super::handshake::{status_of, NtlmContext};
 use super::session::{has_integrity, Part, SessionSecurity, SIGNATURE_LEN};
-use crate::package::{MicPolicy, SecBuf, SecResult};
+use crate::package::{MicPolicy, SecBuf, SecResult, Unprotected};
 use crate::vocabulary::*;
 
 /// Slices of a message, on the stack for up to eight buffers.
@@ -86,11 +86,11 @@ fn sign_into_token(ctx: &mut NtlmContext, msg: &mut [SecBuf<'_>]) -> SecResult<(
 }
 
 /// VerifySignature: returns the quality of protection (0).
-pub fn verify_signature(ctx: &mut NtlmContext, msg: &mut [SecBuf<'_>]) -> SecResult<u32> {
+pub fn verify_signature(ctx: &mut NtlmContext, msg: &mut [SecBuf<'_>]) -> SecResult<Unprotected> {
     let session = ctx.established_mut()?.session_mut();
     let sig = signature(&msg[token_index(msg)?])?;
     session.verify(&data_parts(msg), &sig).map_err(status_of)?;
-    Ok(0)
+    Ok(Unprotected::OK)
 }
 
 /// The DATA buffers as seal/unseal parts: writable ones encrypted, read-only
@@ -132,7 +132,7 @@ pub fn encrypt(ctx: &mut NtlmContext, qop: u32, msg: &mut [SecBuf<'_>]) -> SecRe
 }
 
 /// DecryptMessage: returns the quality of protection (0).
-pub fn decrypt(ctx: &mut NtlmContext, msg: &mut [SecBuf<'_>]) -> SecResult<u32> {
+pub fn decrypt(ctx: &mut NtlmContext, msg: &mut [SecBuf<'_>]) -> SecResult<Unprotected> {
     let session = ctx.established_mut()?.session_mut();
     if !session.has_integrity() {
         return Err(SEC_E_UNSUPPORTED_FUNCTION.into());
@@ -145,7 +145,7 @@ pub fn decrypt(ctx: &mut NtlmContext, msg: &mut [SecBuf<'_>]) -> SecResult<u32> 
     session
         .unseal(&mut seal_parts(msg, tok), &sig)
         .map_err(status_of)?;
-    Ok(0)
+    Ok(Unprotected::OK)
 }
 
 /// DecryptMessage over a SECBUFFER_STREAM holding the whole message (the
@@ -158,7 +158,7 @@ fn decrypt_stream(
     session: &mut SessionSecurity,
     msg: &mut [SecBuf<'_>],
     stream: usize,
-) -> SecResult<u32> {
+) -> SecResult<Unprotected> {
     let data = msg
         .iter()
         .position(|b| b.kind() == SECBUFFER_DATA)
@@ -174,7 +174,7 @@ fn decrypt_stream(
         .unseal(&mut [Part::Encrypt(body)], &sig)
         .map_err(status_of)?;
     msg[data].point_into(stream, SIGNATURE_LEN, total - SIGNATURE_LEN);
-    Ok(0)
+    Ok(Unprotected::OK)
 }
 
 /// SPNEGO's mechListMIC over `mech_types` (MS-SPNG 3.3.5.1).
