@@ -42,12 +42,14 @@ pub struct Unprotected {
     pub status: MessageStatus,
 }
 
-impl Unprotected {
-    /// Quality 0, SEC_E_OK.
-    pub const OK: Unprotected = Unprotected {
-        qop: 0,
-        status: MessageStatus::Ok,
-    };
+/// Quality 0, SEC_E_OK.
+impl Default for Unprotected {
+    fn default() -> Self {
+        Unprotected {
+            qop: 0,
+            status: MessageStatus::Ok,
+        }
+    }
 }
 
 /// Whether a package may turn a buffer of type `from` into one of type `to`

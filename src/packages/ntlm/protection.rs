@@ -90,7 +90,7 @@ pub fn verify_signature(ctx: &mut NtlmContext, msg: &mut [SecBuf<'_>]) -> SecRes
     let session = ctx.established_mut()?.session_mut();
     let sig = signature(&msg[token_index(msg)?])?;
     session.verify(&data_parts(msg), &sig).map_err(status_of)?;
-    Ok(Unprotected::OK)
+    Ok(Unprotected::default())
 }
 
 /// The DATA buffers as seal/unseal parts: writable ones encrypted, read-only
@@ -145,7 +145,7 @@ pub fn decrypt(ctx: &mut NtlmContext, msg: &mut [SecBuf<'_>]) -> SecResult<Unpro
     session
         .unseal(&mut seal_parts(msg, tok), &sig)
         .map_err(status_of)?;
-    Ok(Unprotected::OK)
+    Ok(Unprotected::default())
 }
 
 /// DecryptMessage over a SECBUFFER_STREAM holding the whole message (the
@@ -174,7 +174,7 @@ fn decrypt_stream(
         .unseal(&mut [Part::Encrypt(body)], &sig)
         .map_err(status_of)?;
     msg[data].point_into(stream, SIGNATURE_LEN, total - SIGNATURE_LEN);
-    Ok(Unprotected::OK)
+    Ok(Unprotected::default())
 }
 
 /// SPNEGO's mechListMIC over `mech_types` (MS-SPNG 3.3.5.1).
