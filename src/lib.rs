@@ -8,10 +8,13 @@
 #![allow(clippy::missing_safety_doc)]
 
 pub mod abi;
+pub mod credentials;
 pub mod driver;
+pub mod env;
 pub mod error;
 pub mod handles;
 pub mod package;
 pub mod packages;
 pub mod state;
+pub mod text;
 pub mod vocabulary;

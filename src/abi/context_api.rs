@@ -16,6 +16,7 @@ use crate::abi::memory;
 use crate::abi::strings::{read_cstr, Ansi, Encoding, Wide};
 use crate::abi::types::*;
 use crate::driver::{self, SystemNetwork};
+use crate::env::SystemEnv;
 use crate::package::{AnyContext, Error, Role, SecResult, StepInput, StepOutput};
 use crate::state::{Context, Credential, CONTEXTS};
 use crate::vocabulary::*;
@@ -169,6 +170,7 @@ unsafe fn handshake(h: Handshake<'_>) -> SecResult<SECURITY_STATUS> {
         req_flags: h.req_flags,
         data_rep: h.data_rep,
         inputs: &inputs,
+        env: &SystemEnv,
     };
     let (new_state, out) = match run(&party, h.role, &step) {
         Ok(done) => done,

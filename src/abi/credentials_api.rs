@@ -4,14 +4,15 @@
 
 use std::ffi::c_void;
 use std::mem::size_of;
+use std::ptr::NonNull;
 use std::sync::Arc;
 
 use crate::abi::attributes::{write_credential_attribute, write_expiry};
 use crate::abi::boundary::{self, guard, status};
-use crate::abi::identity::read_identity;
 use crate::abi::strings::{read_cstr, Ansi, Encoding, Wide};
 use crate::abi::types::*;
-use crate::package::{AcquireRequest, CredentialUse, DynPackage, SecResult};
+use crate::env::SystemEnv;
+use crate::package::{AcquireRequest, AuthData, CredentialUse, DynPackage, SecResult};
 use crate::packages;
 use crate::state::{Credential, CREDENTIALS};
 use crate::vocabulary::*;
@@ -61,18 +62,17 @@ unsafe fn acquire<E: Encoding>(
     // SAFETY: `principal` (`pszPrincipal`) is NULL or a NUL-terminated string by the caller's
     // contract; `read_cstr` checks NULL and alignment and stops at the NUL or at MAX_CSTR.
     let principal = unsafe { read_cstr::<E>(principal) }.map_err(|()| SEC_E_INVALID_PARAMETER)?;
-    let identity = if auth.is_null() {
-        None
-    } else {
-        // SAFETY: `auth` (`pAuthData`) is non-NULL here and, by the caller's contract, points at a
-        // SEC_WINNT_AUTH_IDENTITY_A/W or _EXA/_EXW whose strings hold their stated lengths.
-        Some(unsafe { read_identity::<E>(auth) }?)
-    };
+    let auth = NonNull::new(auth.cast_mut()).map(|p| {
+        // SAFETY: a non-NULL `pAuthData` points at the structure the package documents
+        // (an identity, for NTLM and Negotiate), valid for this call, by the caller's contract.
+        unsafe { AuthData::new(p, E::WIDE) }
+    });
     let usage = CredentialUse(usage & SECPKG_CRED_BOTH);
     let (state, expires) = package.acquire_credentials(AcquireRequest {
         principal,
         usage,
-        identity,
+        auth,
+        env: &SystemEnv,
     })?;
     let handle = CREDENTIALS.insert(Arc::new(Credential {
         package,

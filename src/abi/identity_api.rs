@@ -10,15 +10,16 @@
 
 use std::ffi::c_void;
 use std::mem::size_of;
+use std::ptr::NonNull;
 
 use zeroize::Zeroizing;
 
 use crate::abi::boundary::{self, guard, status};
-use crate::abi::identity::{read_identity, zero_password};
 use crate::abi::memory;
 use crate::abi::strings::{read_cstr, read_cstr_secret, Encoding, Wide};
 use crate::abi::types::*;
-use crate::package::{AuthIdentity, SecResult};
+use crate::credentials::identity;
+use crate::package::{AuthData, AuthIdentity, SecResult};
 use crate::vocabulary::*;
 
 /// The identity's password as text: the password, or the NT hash as its 32
@@ -150,6 +151,35 @@ pub unsafe extern "C" fn SspiEncodeStringsAsAuthIdentity(
     })
 }
 
+/// The identity structure at `p`, decoded (strings in UTF-16 unless its
+/// Flags say ANSI). NULL is SEC_E_INVALID_PARAMETER.
+///
+/// # Safety
+/// A non-NULL `p` must point at an identity structure whose strings hold
+/// their stated lengths.
+unsafe fn read_identity(p: *const c_void) -> SecResult<AuthIdentity> {
+    let p = NonNull::new(p.cast_mut()).ok_or(SEC_E_INVALID_PARAMETER)?;
+    // SAFETY: forwarded contract.
+    identity::decode(&unsafe { AuthData::new(p, true) })
+}
+
+/// Overwrites the password of the identity structure at `p` with zeros, in
+/// place (SspiZeroAuthIdentity on a structure opensspi did not allocate).
+///
+/// # Safety
+/// As `read_identity`, and the password's characters must be writable.
+unsafe fn zero_password(p: *const c_void) -> SecResult<()> {
+    let p = NonNull::new(p.cast_mut()).ok_or(SEC_E_INVALID_PARAMETER)?;
+    // SAFETY: forwarded contract.
+    let (address, len) = identity::password_bytes(&unsafe { AuthData::new(p, true) })?;
+    // SAFETY: the password's `len` bytes at `address` are writable by the caller's contract;
+    // `bytes_mut` refuses NULL with a length.
+    if let Some(bytes) = unsafe { boundary::bytes_mut(address as *mut c_void, len) } {
+        bytes.fill(0);
+    }
+    Ok(())
+}
+
 /// The user name, domain and password of an identity (any of the A, W and
 /// EX forms) as separate UTF-16 strings; an absent field gives NULL. Free
 /// each with SspiFreeAuthIdentity. `ppszPackedCredentialsString` may be
@@ -167,8 +197,8 @@ pub unsafe extern "C" fn SspiEncodeAuthIdentityAsStrings(
                 return Err(SEC_E_INVALID_PARAMETER.into());
             }
             // SAFETY: `pAuthIdentity` is NULL (refused) or an identity structure by the
-            // caller's contract; `read_identity` checks NULL and alignment.
-            let id = unsafe { read_identity::<Wide>(pAuthIdentity) }?;
+            // caller's contract.
+            let id = unsafe { read_identity(pAuthIdentity) }?;
             let copy = |s: Option<&str>| -> SecResult<*const SEC_WCHAR> {
                 match s {
                     None => Ok(std::ptr::null()),
@@ -214,8 +244,8 @@ pub unsafe extern "C" fn SspiCopyAuthIdentity(
     guard(|| {
         status((|| {
             // SAFETY: `AuthData` is NULL (refused) or an identity structure by the caller's
-            // contract; `read_identity` checks NULL and alignment.
-            let id = unsafe { read_identity::<Wide>(AuthData) }?;
+            // contract.
+            let id = unsafe { read_identity(AuthData) }?;
             // SAFETY: `AuthDataCopy` is NULL (refused) or writable by the caller's contract.
             unsafe { hand_out(&id, AuthDataCopy) }
         })())
@@ -249,8 +279,8 @@ pub unsafe extern "C" fn SspiZeroAuthIdentity(AuthData: PSEC_WINNT_AUTH_IDENTITY
     guard(|| {
         if !AuthData.is_null() && !memory::zero(AuthData.cast()) {
             // SAFETY: a caller's identity structure with a writable password, by the
-            // caller's contract; `zero_password` checks the structure's pointers.
-            let _ = unsafe { zero_password::<Wide>(AuthData) };
+            // caller's contract.
+            let _ = unsafe { zero_password(AuthData) };
         }
         SEC_E_OK
     });

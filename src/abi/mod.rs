@@ -7,7 +7,6 @@ pub mod boundary;
 pub mod buffers;
 pub mod context_api;
 pub mod credentials_api;
-pub mod identity;
 pub mod identity_api;
 pub mod memory;
 pub mod message_api;

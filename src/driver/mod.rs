@@ -75,6 +75,7 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
+    use crate::env::SystemEnv;
     use crate::package::{
         AcquireRequest, CredentialUse, Error, Exchange, InBuf, IoError, Package, Reply,
     };
@@ -95,7 +96,8 @@ mod tests {
         let request = AcquireRequest {
             principal: None,
             usage: CredentialUse(SECPKG_CRED_OUTBOUND),
-            identity: None,
+            auth: None,
+            env: &SystemEnv,
         };
         let (cred, _) = Package::acquire_credentials(&MockPackage, request).unwrap();
         let cred: AnyCredentials = Box::new(cred);
@@ -104,6 +106,7 @@ mod tests {
             req_flags: 0,
             data_rep: 0,
             inputs: &[],
+            env: &SystemEnv,
         };
         let unused = Scripted(|_: &Exchange| -> Reply { panic!("no exchange expected") });
         let (state, out) = start(&MockPackage, &cred, Role::Initiator, &input, &unused).unwrap();
@@ -141,6 +144,7 @@ mod tests {
             req_flags: 0,
             data_rep: 0,
             inputs: &bufs,
+            env: &SystemEnv,
         };
         let out = step(&ctx, &input, &network).unwrap();
         assert_eq!(calls.load(Ordering::Relaxed), 1);
@@ -160,6 +164,7 @@ mod tests {
             req_flags: 0,
             data_rep: 0,
             inputs: &bufs,
+            env: &SystemEnv,
         };
         let err: Error = step(&ctx, &input, &network).unwrap_err();
         assert_eq!(err, SEC_E_NO_AUTHENTICATING_AUTHORITY);

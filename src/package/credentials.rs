@@ -1,8 +1,84 @@
-//! What AcquireCredentialsHandle passes to a package.
+//! What AcquireCredentialsHandle passes to a package: the principal, the
+//! credential's use, the caller's `pAuthData` as a checked view that the
+//! package decodes itself (`crate::credentials::identity` decodes the
+//! SEC_WINNT_AUTH_IDENTITY family), and the environment.
+
+use std::ffi::c_void;
+use std::marker::PhantomData;
+use std::ptr::NonNull;
 
 use zeroize::Zeroizing;
 
+use crate::env::Env;
 use crate::vocabulary::*;
+
+/// The caller's `pAuthData`: a structure whose type the package knows (an
+/// identity, a SCHANNEL_CRED, ...), read through bounded, checked borrows.
+/// Addresses found inside it (a string's pointer) are followed with `at`.
+#[derive(Clone, Copy)]
+pub struct AuthData<'a> {
+    ptr: NonNull<c_void>,
+    wide: bool,
+    /// The caller's memory, borrowed for the call.
+    _caller: PhantomData<&'a [u8]>,
+}
+
+impl core::fmt::Debug for AuthData<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("AuthData")
+            .field("wide", &self.wide)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a> AuthData<'a> {
+    /// A view of `ptr`, given to the `W` entry point when `wide`.
+    ///
+    /// # Safety
+    /// `ptr` must point at the structure the package documents for
+    /// `pAuthData`, readable for its size, and every address in it must
+    /// hold what the structure says it holds, all valid and unchanged for
+    /// `'a` (the caller's side of the SSPI contract).
+    pub unsafe fn new(ptr: NonNull<c_void>, wide: bool) -> Self {
+        AuthData {
+            ptr,
+            wide,
+            _caller: PhantomData,
+        }
+    }
+
+    /// Whether the call came through a `W` entry point.
+    pub fn wide(&self) -> bool {
+        self.wide
+    }
+
+    /// The structure's first `len` bytes; `None` when it is not aligned for
+    /// a pointer, as every SSPI credential structure is.
+    pub fn head(&self, len: usize) -> Option<&'a [u8]> {
+        if !self.ptr.cast::<usize>().as_ptr().is_aligned() {
+            return None;
+        }
+        // SAFETY: `new`'s contract: the structure is readable for its size,
+        // and the package asks for no more than the structure it expects.
+        Some(unsafe { std::slice::from_raw_parts(self.ptr.as_ptr().cast::<u8>(), len) })
+    }
+
+    /// `len` bytes at `address`, an address read from the structure,
+    /// aligned for `align` (a UTF-16 string: 2). An empty slice for a
+    /// length of 0; `None` for a NULL address with a length, or a
+    /// misaligned one.
+    pub fn at(&self, address: usize, len: usize, align: usize) -> Option<&'a [u8]> {
+        if len == 0 {
+            return Some(&[]);
+        }
+        if address == 0 || address % align.max(1) != 0 {
+            return None;
+        }
+        // SAFETY: `new`'s contract: an address the structure holds points at
+        // as many bytes as the structure says (`len`).
+        Some(unsafe { std::slice::from_raw_parts(address as *const u8, len) })
+    }
+}
 
 /// Whether a credential is for initiating, accepting, or both
 /// (SECPKG_CRED_OUTBOUND / _INBOUND / _BOTH).
@@ -38,10 +114,22 @@ pub struct AuthIdentity {
 }
 
 /// Everything AcquireCredentialsHandle passes to a package.
-#[derive(Clone, Debug)]
-pub struct AcquireRequest {
+#[derive(Clone)]
+pub struct AcquireRequest<'a> {
     pub principal: Option<String>,
     pub usage: CredentialUse,
     /// `None`: NULL auth data, the package's default credentials.
-    pub identity: Option<AuthIdentity>,
+    pub auth: Option<AuthData<'a>>,
+    /// Where the package reads files and variables (default credentials).
+    pub env: &'a dyn Env,
+}
+
+impl core::fmt::Debug for AcquireRequest<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("AcquireRequest")
+            .field("principal", &self.principal)
+            .field("usage", &self.usage)
+            .field("auth", &self.auth)
+            .finish_non_exhaustive()
+    }
 }

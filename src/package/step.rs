@@ -8,6 +8,7 @@
 //! caller's buffer: the ABI writes each token, and keeps one that does not
 //! fit until the caller asks again with room.
 
+use crate::env::Env;
 use crate::error::Status;
 use crate::vocabulary::*;
 
@@ -29,7 +30,6 @@ pub struct InBuf<'a> {
 }
 
 /// What Initialize/AcceptSecurityContext pass to a package for one step.
-#[derive(Debug)]
 pub struct StepInput<'a> {
     /// The target name (SPN) given to InitializeSecurityContext.
     pub target: Option<&'a str>,
@@ -38,6 +38,18 @@ pub struct StepInput<'a> {
     pub data_rep: u32,
     /// Every input buffer, in the caller's order.
     pub inputs: &'a [InBuf<'a>],
+    /// Randomness, time, host name and files.
+    pub env: &'a dyn Env,
+}
+
+impl core::fmt::Debug for StepInput<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("StepInput")
+            .field("target", &self.target)
+            .field("req_flags", &self.req_flags)
+            .field("inputs", &self.inputs)
+            .finish_non_exhaustive()
+    }
 }
 
 impl StepInput<'_> {

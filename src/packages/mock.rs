@@ -24,6 +24,7 @@
 
 use zeroize::Zeroizing;
 
+use crate::credentials::identity;
 use crate::package::*;
 use crate::vocabulary::*;
 
@@ -137,9 +138,9 @@ impl Package for MockPackage {
     fn info(&self) -> &'static PackageInfo {
         &INFO
     }
-    fn acquire_credentials(&self, r: AcquireRequest) -> SecResult<(MockCred, i64)> {
-        let user = r
-            .identity
+    fn acquire_credentials(&self, r: AcquireRequest<'_>) -> SecResult<(MockCred, i64)> {
+        let identity = r.auth.as_ref().map(identity::decode).transpose()?;
+        let user = identity
             .and_then(|i| i.user)
             .unwrap_or_else(|| "default".into());
         Ok((MockCred { user }, NEVER_EXPIRES))

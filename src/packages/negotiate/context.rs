@@ -166,6 +166,7 @@ fn run_mech(
         req_flags: outer.req_flags,
         data_rep: outer.data_rep,
         inputs: &buffers,
+        env: outer.env,
     };
     let mech_cred = cred.and_then(|c| c.for_mech(mech));
     match inner {

@@ -3,6 +3,7 @@
 //! request.
 
 use super::mechs::{allowed, Mech};
+use crate::credentials::identity;
 use crate::package::{AcquireRequest, AnyCredentials, CredentialUse, Error, SecResult};
 
 /// A mechanism and its credential.
@@ -38,10 +39,8 @@ impl NegotiateCredentials {
     /// when every allowed mechanism fails, the first one's error. Returns
     /// the credentials and the earliest expiry.
     pub fn acquire(mechs: &[&'static Mech], request: AcquireRequest) -> SecResult<(Self, i64)> {
-        let list = request
-            .identity
-            .as_ref()
-            .and_then(|i| i.package_list.clone());
+        let identity = request.auth.as_ref().map(identity::decode).transpose()?;
+        let list = identity.and_then(|i| i.package_list);
         let mut acquired = Vec::new();
         let mut expiry = i64::MAX;
         let mut first_error: Option<Error> = None;

@@ -3,11 +3,12 @@
 //! first, raw NTLM, rejections and malformed tokens.
 
 use der::asn1::ObjectIdentifier;
-use zeroize::Zeroizing;
 
 use super::mechs::{Mech, NTLM, NTLM_OID};
 use super::token::{self, NegState};
 use super::*;
+use crate::credentials::identity::testing::OwnedIdentity;
+use crate::env::SystemEnv;
 use crate::packages::mock::MockPackage;
 use crate::packages::ntlm::{Ntlm, NtlmContext, NtlmCredentials};
 
@@ -27,13 +28,18 @@ const FLAGS: u32 = ISC_REQ_CONFIDENTIALITY
     | ISC_REQ_SEQUENCE_DETECT
     | ISC_REQ_CONNECTION;
 
-fn identity(password: &str, package_list: Option<&str>) -> AuthIdentity {
-    AuthIdentity {
-        user: Some("alice".into()),
-        domain: Some("CONTOSO".into()),
-        password: Some(Zeroizing::new(password.into())),
-        package_list: package_list.map(str::to_owned),
-        ..AuthIdentity::default()
+/// The test account's identity structure, with this password and list.
+fn identity(password: &str, package_list: Option<&str>) -> OwnedIdentity {
+    OwnedIdentity::new(Some("alice"), Some("CONTOSO"), Some(password), package_list)
+}
+
+/// A request for `identity`'s credentials.
+fn request(identity: &OwnedIdentity, usage: u32) -> AcquireRequest<'_> {
+    AcquireRequest {
+        principal: None,
+        usage: CredentialUse(usage),
+        auth: Some(identity.view()),
+        env: &SystemEnv,
     }
 }
 
@@ -43,12 +49,8 @@ fn acquire(
     password: &str,
     list: Option<&str>,
 ) -> SecResult<NegotiateCredentials> {
-    let request = AcquireRequest {
-        principal: None,
-        usage: CredentialUse(usage),
-        identity: Some(identity(password, list)),
-    };
-    Package::acquire_credentials(package, request).map(|(c, _)| c)
+    let identity = identity(password, list);
+    Package::acquire_credentials(package, request(&identity, usage)).map(|(c, _)| c)
 }
 
 fn client_cred() -> NegotiateCredentials {
@@ -65,6 +67,7 @@ fn step_input<'a>(bufs: &'a [InBuf<'a>]) -> StepInput<'a> {
         req_flags: FLAGS,
         data_rep: 0,
         inputs: bufs,
+        env: &SystemEnv,
     }
 }
 
@@ -107,12 +110,10 @@ fn tok(data: &[u8]) -> [InBuf<'_>; 1] {
 
 /// An NTLM credential for the test account.
 fn ntlm_credential(usage: u32) -> NtlmCredentials {
-    let request = AcquireRequest {
-        principal: None,
-        usage: CredentialUse(usage),
-        identity: Some(identity("Passw0rd", None)),
-    };
-    Package::acquire_credentials(&Ntlm, request).unwrap().0
+    let identity = identity("Passw0rd", None);
+    Package::acquire_credentials(&Ntlm, request(&identity, usage))
+        .unwrap()
+        .0
 }
 
 /// A later step of a plain NTLM context.

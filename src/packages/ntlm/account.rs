@@ -10,14 +10,16 @@
 //!   credential is acquired; a server looks each logon up in the file as it
 //!   is when the logon arrives.
 
-use std::sync::OnceLock;
+use std::path::Path;
 
 use zeroize::Zeroizing;
 
 use super::credentials::{Credentials, Secret, UserStore};
 use super::text::eq_ignore_case;
 use super::user_file::UserFile;
-use crate::package::{AcquireRequest, CredentialUse, SecResult};
+use crate::credentials::identity;
+use crate::env::Env;
+use crate::package::{AcquireRequest, AuthIdentity, CredentialUse, SecResult};
 use crate::vocabulary::*;
 
 /// The environment variable naming the accounts file.
@@ -55,16 +57,26 @@ impl NtlmCredentials {
     /// Builds the credential AcquireCredentialsHandle asked for.
     /// SEC_E_NO_CREDENTIALS for NULL auth data on an outbound-only
     /// credential when no `NTLM_USER_FILE` account can be read.
-    pub fn acquire(request: AcquireRequest) -> SecResult<Self> {
-        let null_auth_data = request.identity.is_none();
-        let account = match request.identity {
+    pub fn acquire(request: AcquireRequest<'_>) -> SecResult<Self> {
+        let identity = request.auth.as_ref().map(identity::decode).transpose()?;
+        Self::from_identity(identity, request.usage, request.env)
+    }
+
+    /// `acquire` with the identity decoded (`None`: NULL auth data).
+    pub fn from_identity(
+        identity: Option<AuthIdentity>,
+        usage: CredentialUse,
+        env: &dyn Env,
+    ) -> SecResult<Self> {
+        let null_auth_data = identity.is_none();
+        let account = match identity {
             Some(id)
                 if id.user.is_none()
                     && id.domain.is_none()
                     && id.password.is_none()
                     && id.nt_hash.is_none() =>
             {
-                Self::default_account()
+                Self::default_account(env)
             }
             Some(id) => {
                 let (user, domain) = split_user(id.user.unwrap_or_default(), id.domain);
@@ -85,12 +97,11 @@ impl NtlmCredentials {
                     }
                 }
             }
-            None => Self::default_account(),
+            None => Self::default_account(env),
         };
         // NULL auth data for an outbound-only credential needs an account
         // now; an identity structure whose fields are all NULL is accepted,
         // as Windows does, and fails at InitializeSecurityContext instead.
-        let usage = request.usage;
         if null_auth_data && usage.outbound() && !usage.inbound() {
             if let Account::Default { first: None } = account {
                 return Err(SEC_E_NO_CREDENTIALS.into());
@@ -99,8 +110,8 @@ impl NtlmCredentials {
         Ok(NtlmCredentials { usage, account })
     }
 
-    fn default_account() -> Account {
-        let first = read_user_file().and_then(|f| {
+    fn default_account(env: &dyn Env) -> Account {
+        let first = read_user_file(env).and_then(|f| {
             f.first().map(|e| {
                 (
                     e.user.clone(),
@@ -148,8 +159,9 @@ impl NtlmCredentials {
         }
     }
 
-    /// The accounts a server side accepts.
-    pub fn server_store(&self) -> Box<dyn UserStore + '_> {
+    /// The accounts a server side accepts (the file's as it is now, for
+    /// default credentials).
+    pub fn server_store(&self, env: &dyn Env) -> Box<dyn UserStore + '_> {
         match &self.account {
             Account::Explicit {
                 user,
@@ -161,7 +173,7 @@ impl NtlmCredentials {
                 secret,
             }),
             Account::Anonymous | Account::Default { .. } => {
-                Box::new(read_user_file().unwrap_or_default())
+                Box::new(read_user_file(env).unwrap_or_default())
             }
         }
     }
@@ -191,10 +203,10 @@ fn split_user(user: String, domain: Option<String>) -> (String, String) {
 }
 
 /// The parsed `NTLM_USER_FILE`, or `None` when unset or unreadable.
-fn read_user_file() -> Option<UserFile> {
-    let path = std::env::var_os(USER_FILE_VAR)?;
-    let text = Zeroizing::new(std::fs::read_to_string(path).ok()?);
-    Some(UserFile::parse(&text))
+fn read_user_file(env: &dyn Env) -> Option<UserFile> {
+    let path = env.var(USER_FILE_VAR)?;
+    let bytes = env.read_file(Path::new(&path))?;
+    Some(UserFile::parse(std::str::from_utf8(&bytes).ok()?))
 }
 
 /// The single account an explicit inbound credential accepts. The user name
@@ -231,42 +243,24 @@ impl UserStore for OneAccount<'_> {
     }
 }
 
-/// This machine's host name (cached), for the names a server announces.
-pub fn host_name() -> &'static str {
-    static NAME: OnceLock<String> = OnceLock::new();
-    NAME.get_or_init(|| {
-        let mut buf = [0u8; 256];
-        // SAFETY: `buf` is writable for its length; gethostname writes at
-        // most that many bytes.
-        let rc = unsafe { gethostname(buf.as_mut_ptr().cast(), buf.len()) };
-        let len = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
-        match (rc, std::str::from_utf8(&buf[..len])) {
-            (0, Ok(name)) if !name.is_empty() => name.to_owned(),
-            _ => "localhost".to_owned(),
-        }
-    })
-}
-
-extern "C" {
-    fn gethostname(name: *mut std::ffi::c_char, len: usize) -> std::ffi::c_int;
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::package::AuthIdentity;
+    use crate::env::SystemEnv;
 
-    fn request(user: Option<&str>, domain: Option<&str>, password: Option<&str>) -> AcquireRequest {
-        AcquireRequest {
-            principal: None,
-            usage: CredentialUse(SECPKG_CRED_BOTH),
-            identity: Some(AuthIdentity {
-                user: user.map(str::to_owned),
-                domain: domain.map(str::to_owned),
-                password: password.map(|p| Zeroizing::new(p.to_owned())),
-                ..AuthIdentity::default()
-            }),
-        }
+    /// A credential for both uses from this identity.
+    fn acquire(
+        user: Option<&str>,
+        domain: Option<&str>,
+        password: Option<&str>,
+    ) -> SecResult<NtlmCredentials> {
+        let id = AuthIdentity {
+            user: user.map(str::to_owned),
+            domain: domain.map(str::to_owned),
+            password: password.map(|p| Zeroizing::new(p.to_owned())),
+            ..AuthIdentity::default()
+        };
+        NtlmCredentials::from_identity(Some(id), CredentialUse(SECPKG_CRED_BOTH), &SystemEnv)
     }
 
     #[test]
@@ -287,13 +281,12 @@ mod tests {
 
     #[test]
     fn empty_identity_is_anonymous_and_names_are_qualified() {
-        let anon = NtlmCredentials::acquire(request(Some(""), Some(""), Some(""))).unwrap();
+        let anon = acquire(Some(""), Some(""), Some("")).unwrap();
         assert!(matches!(anon.account, Account::Anonymous));
         assert_eq!(anon.display_name(), ANONYMOUS_NAME);
-        let bob = NtlmCredentials::acquire(request(Some("CORP\\bob"), None, Some("pw"))).unwrap();
+        let bob = acquire(Some("CORP\\bob"), None, Some("pw")).unwrap();
         assert_eq!(bob.display_name(), "CORP\\bob");
-        let upn =
-            NtlmCredentials::acquire(request(Some("bob@corp"), Some(""), Some("pw"))).unwrap();
+        let upn = acquire(Some("bob@corp"), Some(""), Some("pw")).unwrap();
         assert_eq!(upn.display_name(), "bob@corp");
     }
 

@@ -8,13 +8,13 @@ use super::av_pairs::{AvList, AvListBuilder};
 use super::context::{Established, TargetNames};
 use super::credentials::Credentials;
 use super::crypto::{lmv2_response, mic, nt_proof_and_base_key, ntlmv2_blob, rc4k};
-use super::env::Env;
 use super::error::Error;
 use super::flags::*;
 use super::messages::{Authenticate, AuthenticateFields, Challenge, Negotiate, MIC_OFFSET};
 use super::session::{check_flags, has_integrity, key_exchange};
 use super::text::encode;
 use super::wire::put;
+use crate::env::Env;
 
 /// What the initiator asks for and who it is.
 #[derive(Debug, Clone)]
@@ -137,7 +137,7 @@ impl Client {
     pub fn authenticate(
         &mut self,
         challenge: &[u8],
-        env: &mut dyn Env,
+        env: &dyn Env,
     ) -> Result<(Vec<u8>, Established), Error> {
         let negotiate = match core::mem::replace(&mut self.state, State::Done) {
             State::NegotiateSent(negotiate) => negotiate,
@@ -262,7 +262,7 @@ impl Client {
         server_challenge: &[u8; 8],
         client_challenge: &[u8; 8],
         key: &[u8; 16],
-        env: &mut dyn Env,
+        env: &dyn Env,
     ) -> Result<Responses, Error> {
         let cfg = &self.config;
         let server_time = server_info.timestamp();
@@ -341,10 +341,10 @@ mod tests {
     use super::super::crypto::tests::{
         hex, kat_target_info, CLIENT_CHALLENGE, RANDOM_SESSION_KEY, SERVER_CHALLENGE,
     };
-    use super::super::env::FixedEnv;
     use super::super::session::Part;
     use super::super::text::utf16le;
     use super::*;
+    use crate::env::FixedEnv;
 
     fn kat_config() -> ClientConfig {
         let mut cfg = ClientConfig::new(Credentials::User {
@@ -407,7 +407,7 @@ mod tests {
         let mut client = Client::new(cfg);
         client.negotiate().expect("negotiate");
         let (msg, est) = client
-            .authenticate(&kat_challenge(), &mut kat_env())
+            .authenticate(&kat_challenge(), &kat_env())
             .expect("authenticate");
         let auth = Authenticate::parse(&msg).expect("parses");
         assert!(auth.fields.encrypted_session_key.is_empty());
@@ -418,7 +418,7 @@ mod tests {
     #[test]
     fn authenticate_before_negotiate_is_refused() {
         let mut client = Client::new(kat_config());
-        let result = client.authenticate(&kat_challenge(), &mut kat_env());
+        let result = client.authenticate(&kat_challenge(), &kat_env());
         assert_eq!(result.map(|_| ()), Err(Error::InvalidState));
     }
 
@@ -426,10 +426,8 @@ mod tests {
     fn ms_nlmp_4_2_4_authenticate_known_answers() {
         let mut client = Client::new(kat_config());
         client.negotiate().expect("negotiate");
-        let mut env = kat_env();
-        let (msg, mut ctx) = client
-            .authenticate(&kat_challenge(), &mut env)
-            .expect("auth");
+        let env = kat_env();
+        let (msg, mut ctx) = client.authenticate(&kat_challenge(), &env).expect("auth");
         let auth = Authenticate::parse(&msg).expect("parses");
         let mut expected_nt = hex("68cd0ab851e51c96aabc927bebef6a1c");
         expected_nt.extend_from_slice(&hex(
@@ -479,7 +477,7 @@ mod tests {
                 .expect("encodes");
             let mut client = Client::new(kat_config());
             client.negotiate().expect("negotiate");
-            let result = client.authenticate(&chal, &mut kat_env());
+            let result = client.authenticate(&chal, &kat_env());
             assert_eq!(result.map(|_| ()), Err(Error::Unsupported));
         }
     }
@@ -490,7 +488,7 @@ mod tests {
         for cut in 0..chal.len() {
             let mut client = Client::new(kat_config());
             client.negotiate().expect("negotiate");
-            let result = client.authenticate(&chal[..cut], &mut kat_env());
+            let result = client.authenticate(&chal[..cut], &kat_env());
             assert_eq!(result.map(|_| ()), Err(Error::InvalidToken));
         }
         // A target info that is not an AV list.
@@ -498,7 +496,7 @@ mod tests {
             .expect("encodes");
         let mut client = Client::new(kat_config());
         client.negotiate().expect("negotiate");
-        let result = client.authenticate(&bad, &mut kat_env());
+        let result = client.authenticate(&bad, &kat_env());
         assert_eq!(result.map(|_| ()), Err(Error::InvalidToken));
     }
 }

@@ -1,4 +1,5 @@
-//! The errors of the NTLM core. The ABI layer maps them to SSPI status codes.
+//! The errors of the NTLM core. `handshake::status_of` maps them to SSPI
+//! status codes.
 
 use core::fmt;
 
@@ -50,3 +51,9 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+impl From<crate::env::NoRandomness> for Error {
+    fn from(_: crate::env::NoRandomness) -> Self {
+        Error::Internal
+    }
+}

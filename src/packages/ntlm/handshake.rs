@@ -11,15 +11,15 @@
 
 use zeroize::Zeroizing;
 
-use super::account::{host_name, NtlmCredentials};
+use super::account::NtlmCredentials;
 use super::bindings::channel_bindings_hash;
 use super::client::{Client, ClientConfig};
 use super::context::Established;
-use super::env::{Env, SystemEnv};
 use super::error::Error as CoreError;
 use super::flags::NEGOTIATE_SEAL;
 use super::server::{Server, ServerConfig};
 use super::session::has_integrity;
+use crate::env::Env;
 use crate::package::{Error, Progress, SecResult, StepInput, StepOutput, NEVER_EXPIRES};
 use crate::vocabulary::*;
 
@@ -88,23 +88,24 @@ fn token<'a>(input: &'a StepInput<'_>) -> SecResult<&'a [u8]> {
 }
 
 /// The current time as a FILETIME.
-fn now() -> i64 {
-    i64::try_from(SystemEnv::new().now_filetime()).unwrap_or(NEVER_EXPIRES)
+fn now(env: &dyn Env) -> i64 {
+    i64::try_from(env.now_filetime()).unwrap_or(NEVER_EXPIRES)
 }
 
 /// The NetBIOS form of this host's name: its first label, upper-cased, at
 /// most 15 characters.
-fn netbios_name() -> String {
-    let first = host_name().split('.').next().unwrap_or_default();
+fn netbios_name(env: &dyn Env) -> String {
+    let host = env.host_name();
+    let first = host.split('.').next().unwrap_or_default();
     first.to_uppercase().chars().take(15).collect()
 }
 
 /// The names this host announces as a server (a stand-alone machine's:
 /// its own name as both computer and domain).
-fn server_config() -> ServerConfig {
-    let nb = netbios_name();
+fn server_config(env: &dyn Env) -> ServerConfig {
+    let nb = netbios_name(env);
     let mut config = ServerConfig::new(&nb, &nb);
-    config.dns_computer = host_name().to_owned();
+    config.dns_computer = env.host_name();
     config
 }
 
@@ -122,7 +123,7 @@ impl NtlmContext {
             .client_identity(req & ISC_REQ_NULL_SESSION != 0)
             .ok_or(SEC_E_NO_CREDENTIALS)?;
         let mut config = ClientConfig::new(identity);
-        config.workstation = netbios_name();
+        config.workstation = netbios_name(input.env);
         config.integrity = req & ISC_REQ_INTEGRITY != 0;
         config.replay_detect = req & ISC_REQ_REPLAY_DETECT != 0;
         config.sequence_detect = req & ISC_REQ_SEQUENCE_DETECT != 0;
@@ -148,12 +149,10 @@ impl NtlmContext {
             return Err(SEC_E_UNSUPPORTED_FUNCTION.into());
         }
         let negotiate = token(input)?;
-        let mut config = server_config();
+        let mut config = server_config(input.env);
         config.channel_bindings = bindings(input)?;
         let mut server = Server::new(config);
-        let token = server
-            .challenge(negotiate, &mut SystemEnv::new())
-            .map_err(status_of)?;
+        let token = server.challenge(negotiate, input.env).map_err(status_of)?;
         let ctx = NtlmContext {
             role: Role::Acceptor,
             phase: Phase::Server(Box::new(server)),
@@ -180,8 +179,8 @@ impl NtlmContext {
                 if let Some(spn) = input.target.filter(|t| !t.is_empty()) {
                     client.config_mut().target_spn = Some(spn.to_owned());
                 }
-                match client.authenticate(challenge, &mut SystemEnv::new()) {
-                    Ok((token, est)) => Ok(self.finish(est, token)),
+                match client.authenticate(challenge, input.env) {
+                    Ok((token, est)) => Ok(self.finish(est, token, input.env)),
                     Err(e) => Err(self.fail(e)),
                 }
             }
@@ -197,9 +196,9 @@ impl NtlmContext {
                 if let Some(hash) = bindings(input)? {
                     server.config_mut().channel_bindings = Some(hash);
                 }
-                let store = cred.server_store();
+                let store = cred.server_store(input.env);
                 match server.authenticate(authenticate, &*store) {
-                    Ok(est) => Ok(self.finish(est, Vec::new())),
+                    Ok(est) => Ok(self.finish(est, Vec::new(), input.env)),
                     Err(e) => Err(self.fail(e)),
                 }
             }
@@ -213,9 +212,9 @@ impl NtlmContext {
         status_of(e)
     }
 
-    fn finish(&mut self, est: Established, token: Vec<u8>) -> Progress {
+    fn finish(&mut self, est: Established, token: Vec<u8>, env: &dyn Env) -> Progress {
         self.phase = Phase::Done(Box::new(est));
-        self.established_at = now();
+        self.established_at = now(env);
         self.output(SEC_E_OK, token)
     }
 

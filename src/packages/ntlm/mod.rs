@@ -12,7 +12,6 @@ pub mod client;
 pub mod context;
 pub mod credentials;
 pub mod crypto;
-pub mod env;
 pub mod error;
 pub mod flags;
 pub mod keystream;

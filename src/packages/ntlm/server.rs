@@ -8,12 +8,12 @@ use super::av_pairs::{AvList, AvListBuilder};
 use super::context::{Established, TargetNames};
 use super::credentials::UserStore;
 use super::crypto::{ct_eq, mic, nt_proof_and_base_key, ntowf_v2, rc4k, BLOB_HEADER_LEN};
-use super::env::Env;
 use super::error::Error;
 use super::flags::*;
 use super::messages::{Authenticate, Challenge, Negotiate, MIC_LEN, MIC_OFFSET};
 use super::session::{check_flags, key_exchange};
 use super::text::{decode, encode};
+use crate::env::Env;
 
 /// The acceptor's identity and policy.
 #[derive(Debug, Clone)]
@@ -121,7 +121,7 @@ impl Server {
     /// malformed NEGOTIATE; `Unsupported` if the client does not offer
     /// extended session security or a character set; `InvalidParameter` if
     /// a configured name does not fit; `Internal` if randomness fails.
-    pub fn challenge(&mut self, negotiate: &[u8], env: &mut dyn Env) -> Result<Vec<u8>, Error> {
+    pub fn challenge(&mut self, negotiate: &[u8], env: &dyn Env) -> Result<Vec<u8>, Error> {
         if !matches!(self.state, State::Initial) {
             return Err(Error::InvalidState);
         }
@@ -376,12 +376,12 @@ mod tests {
     use super::super::client::{Client, ClientConfig};
     use super::super::credentials::{Credentials, Secret};
     use super::super::crypto::{nt_hash, nt_proof, ntlmv2_blob, session_base_key};
-    use super::super::env::FixedEnv;
     use super::super::messages::AuthenticateFields;
     use super::super::session::Part;
     use super::super::text::utf16le;
     use super::super::user_file::UserFile;
     use super::*;
+    use crate::env::FixedEnv;
 
     const TIME: u64 = 133_000_000_000_000_000;
 
@@ -414,11 +414,11 @@ mod tests {
         client_cfg: ClientConfig,
         server_cfg: ServerConfig,
     ) -> (Client, Server, Vec<u8>, Vec<u8>) {
-        let mut env = FixedEnv::new(&[], TIME);
+        let env = FixedEnv::new(&[], TIME);
         let mut client = Client::new(client_cfg);
         let mut server = Server::new(server_cfg);
         let negotiate = client.negotiate().expect("negotiate");
-        let challenge = server.challenge(&negotiate, &mut env).expect("challenge");
+        let challenge = server.challenge(&negotiate, &env).expect("challenge");
         (client, server, negotiate, challenge)
     }
 
@@ -427,8 +427,8 @@ mod tests {
         server_cfg: ServerConfig,
     ) -> Result<(Established, Established), Error> {
         let (mut client, mut server, _, challenge) = start(client_cfg, server_cfg);
-        let mut env = FixedEnv::new(&[], TIME);
-        let (auth, c) = client.authenticate(&challenge, &mut env).expect("client");
+        let env = FixedEnv::new(&[], TIME);
+        let (auth, c) = client.authenticate(&challenge, &env).expect("client");
         let s = server.authenticate(&auth, &store())?;
         Ok((c, s))
     }
@@ -501,7 +501,7 @@ mod tests {
         let (mut client, mut server, _, challenge) =
             start(user("User", "Domain", "Password"), server_config());
         let (auth, _) = client
-            .authenticate(&challenge, &mut FixedEnv::new(&[], TIME))
+            .authenticate(&challenge, &FixedEnv::new(&[], TIME))
             .expect("client");
         let parsed = Authenticate::parse(&auth).expect("parses");
         assert_ne!(parsed.mic, Some([0; 16]));
@@ -521,7 +521,7 @@ mod tests {
         let (mut client, mut server, _, challenge) =
             start(user("User", "Domain", "Password"), server_config());
         let (auth, _) = client
-            .authenticate(&challenge, &mut FixedEnv::new(&[], TIME))
+            .authenticate(&challenge, &FixedEnv::new(&[], TIME))
             .expect("client");
         let parsed = Authenticate::parse(&auth).expect("parses");
         let ws_at = auth
@@ -540,7 +540,7 @@ mod tests {
         let (mut client, mut server, _, challenge) =
             start(user("User", "Domain", "Password"), server_config());
         let (auth, _) = client
-            .authenticate(&challenge, &mut FixedEnv::new(&[], TIME))
+            .authenticate(&challenge, &FixedEnv::new(&[], TIME))
             .expect("client");
         let nt_offset = u32::from_le_bytes(auth[24..28].try_into().expect("4")) as usize;
         let mut bad = auth.clone();
@@ -621,7 +621,7 @@ mod tests {
         cfg.integrity = true;
         let (mut client, mut server, _, challenge) = start(cfg.clone(), server_config());
         let (auth, mut c) = client
-            .authenticate(&challenge, &mut FixedEnv::new(&[], TIME))
+            .authenticate(&challenge, &FixedEnv::new(&[], TIME))
             .expect("client");
         let parsed = Authenticate::parse(&auth).expect("parses");
         assert!(parsed.fields.nt_response.is_empty());
@@ -642,7 +642,7 @@ mod tests {
         refusing.allow_anonymous = false;
         let (mut client, mut server, _, challenge) = start(cfg, refusing);
         let (auth, _) = client
-            .authenticate(&challenge, &mut FixedEnv::new(&[], TIME))
+            .authenticate(&challenge, &FixedEnv::new(&[], TIME))
             .expect("client");
         assert_eq!(
             server.authenticate(&auth, &store()).map(|_| ()),
@@ -781,14 +781,14 @@ mod tests {
 
     #[test]
     fn trailing_bytes_after_tokens_are_tolerated() {
-        let mut env = FixedEnv::new(&[], TIME);
+        let env = FixedEnv::new(&[], TIME);
         let mut client = Client::new(user("User", "Domain", "Password"));
         let mut server = Server::new(server_config());
         let mut negotiate = client.negotiate().expect("negotiate");
         negotiate.extend_from_slice(b"unrelated");
-        let mut challenge = server.challenge(&negotiate, &mut env).expect("challenge");
+        let mut challenge = server.challenge(&negotiate, &env).expect("challenge");
         challenge.extend_from_slice(b"more unrelated bytes");
-        let (mut auth, mut c) = client.authenticate(&challenge, &mut env).expect("client");
+        let (mut auth, mut c) = client.authenticate(&challenge, &env).expect("client");
         auth.extend_from_slice(&[0xff; 7]);
         let mut s = server.authenticate(&auth, &store()).expect("server");
         exchange_messages(&mut c, &mut s);
@@ -799,12 +799,12 @@ mod tests {
         let (mut client, _, negotiate, challenge) =
             start(user("User", "Domain", "Password"), server_config());
         let (auth, _) = client
-            .authenticate(&challenge, &mut FixedEnv::new(&[], TIME))
+            .authenticate(&challenge, &FixedEnv::new(&[], TIME))
             .expect("client");
 
         for cut in 0..negotiate.len() {
             let mut server = Server::new(server_config());
-            let r = server.challenge(&negotiate[..cut], &mut FixedEnv::new(&[], TIME));
+            let r = server.challenge(&negotiate[..cut], &FixedEnv::new(&[], TIME));
             if cut == 32 {
                 // Without its VERSION a NEGOTIATE is still valid, as older
                 // clients send it; cut inside the VERSION it is truncated.
@@ -849,10 +849,10 @@ mod tests {
         let mut server = Server::new(server_config());
         let mut client = Client::new(user("User", "Domain", "Password"));
         let negotiate = client.negotiate().expect("negotiate");
-        let mut env = FixedEnv::new(&[], TIME);
-        server.challenge(&negotiate, &mut env).expect("challenge");
+        let env = FixedEnv::new(&[], TIME);
+        server.challenge(&negotiate, &env).expect("challenge");
         assert_eq!(
-            server.challenge(&negotiate, &mut env).map(|_| ()),
+            server.challenge(&negotiate, &env).map(|_| ()),
             Err(Error::InvalidState)
         );
     }
@@ -862,7 +862,7 @@ mod tests {
         let negotiate =
             Negotiate::encode(NEGOTIATE_UNICODE | NEGOTIATE_NTLM, &[], &[]).expect("encodes");
         let mut server = Server::new(server_config());
-        let r = server.challenge(&negotiate, &mut FixedEnv::new(&[], TIME));
+        let r = server.challenge(&negotiate, &FixedEnv::new(&[], TIME));
         assert_eq!(r.map(|_| ()), Err(Error::Unsupported));
     }
 
@@ -894,12 +894,12 @@ mod tests {
 
     #[test]
     fn handshake_with_the_system_environment() {
-        let mut env = super::super::env::SystemEnv::new();
+        let env = crate::env::SystemEnv;
         let mut client = Client::new(user("User", "Domain", "Password"));
         let mut server = Server::new(server_config());
         let negotiate = client.negotiate().expect("negotiate");
-        let challenge = server.challenge(&negotiate, &mut env).expect("challenge");
-        let (auth, mut c) = client.authenticate(&challenge, &mut env).expect("client");
+        let challenge = server.challenge(&negotiate, &env).expect("challenge");
+        let (auth, mut c) = client.authenticate(&challenge, &env).expect("client");
         let mut s = server.authenticate(&auth, &store()).expect("server");
         assert_ne!(c.session_key(), &[0; 16]);
         exchange_messages(&mut c, &mut s);
@@ -911,7 +911,7 @@ mod tests {
         let negotiate = Negotiate::encode(flags, &[], &[]).expect("encodes");
         let mut server = Server::new(server_config());
         let challenge = server
-            .challenge(&negotiate, &mut FixedEnv::new(&[], TIME))
+            .challenge(&negotiate, &FixedEnv::new(&[], TIME))
             .expect("challenge");
         let parsed = Challenge::parse(&challenge).expect("parses");
         assert_eq!(

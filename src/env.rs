@@ -1,0 +1,208 @@
+//! The environment packages need from the system, in one place that tests
+//! replace: randomness, the clock, the host name, environment variables and
+//! credential files.
+//!
+//! Packages never call the operating system for these: the ABI hands each
+//! call the system's environment (`SystemEnv`) through `StepInput::env` and
+//! `AcquireRequest::env`, and tests hand a `FixedEnv`.
+
+use std::ffi::OsString;
+use std::path::Path;
+use std::sync::OnceLock;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use ring::rand::{SecureRandom, SystemRandom};
+use zeroize::Zeroizing;
+
+/// FILETIME of the Unix epoch: 100-ns intervals from 1601-01-01 to 1970-01-01.
+pub const UNIX_EPOCH_FILETIME: u64 = 116_444_736_000_000_000;
+
+/// No random bytes could be had (the handshake then fails).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NoRandomness;
+
+/// What a package may ask of the system.
+pub trait Env {
+    /// Fills `buf` with cryptographically secure random bytes.
+    fn random(&self, buf: &mut [u8]) -> Result<(), NoRandomness>;
+    /// The current time as a Windows FILETIME (100-ns units since 1601).
+    fn now_filetime(&self) -> u64;
+    /// This machine's host name (`localhost` when it has none).
+    fn host_name(&self) -> String;
+    /// An environment variable (MIT's and gss-ntlmssp's conventions:
+    /// `NTLM_USER_FILE`, `KRB5_CONFIG`, `KRB5CCNAME`, ...).
+    fn var(&self, name: &str) -> Option<OsString>;
+    /// A whole file's bytes (credential files), `None` when unreadable. The
+    /// bytes are wiped when dropped.
+    fn read_file(&self, path: &Path) -> Option<Zeroizing<Vec<u8>>>;
+}
+
+/// The operating system's random generator, clock, host name, environment
+/// and files.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SystemEnv;
+
+impl Env for SystemEnv {
+    fn random(&self, buf: &mut [u8]) -> Result<(), NoRandomness> {
+        static RNG: OnceLock<SystemRandom> = OnceLock::new();
+        RNG.get_or_init(SystemRandom::new)
+            .fill(buf)
+            .map_err(|_| NoRandomness)
+    }
+
+    fn now_filetime(&self) -> u64 {
+        // A clock before 1970 is reported as 1970.
+        let since_epoch = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
+        let ticks = since_epoch
+            .as_secs()
+            .saturating_mul(10_000_000)
+            .saturating_add(u64::from(since_epoch.subsec_nanos() / 100));
+        UNIX_EPOCH_FILETIME.saturating_add(ticks)
+    }
+
+    fn host_name(&self) -> String {
+        static NAME: OnceLock<String> = OnceLock::new();
+        NAME.get_or_init(|| {
+            let mut buf = [0u8; 256];
+            // SAFETY: `buf` is writable for its length; gethostname writes at
+            // most that many bytes.
+            let rc = unsafe { gethostname(buf.as_mut_ptr().cast(), buf.len()) };
+            let len = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+            match (rc, std::str::from_utf8(&buf[..len])) {
+                (0, Ok(name)) if !name.is_empty() => name.to_owned(),
+                _ => "localhost".to_owned(),
+            }
+        })
+        .clone()
+    }
+
+    fn var(&self, name: &str) -> Option<OsString> {
+        std::env::var_os(name)
+    }
+
+    fn read_file(&self, path: &Path) -> Option<Zeroizing<Vec<u8>>> {
+        std::fs::read(path).ok().map(Zeroizing::new)
+    }
+}
+
+extern "C" {
+    fn gethostname(name: *mut std::ffi::c_char, len: usize) -> std::ffi::c_int;
+}
+
+/// A deterministic environment for tests: scripted random bytes (then a
+/// counter pattern), a fixed time and host name, given variables and files.
+#[cfg(test)]
+#[derive(Debug, Default)]
+pub struct FixedEnv {
+    random: std::sync::Mutex<(Vec<u8>, usize, u8)>,
+    /// What `now_filetime` returns.
+    pub time: u64,
+    /// What `host_name` returns.
+    pub host: String,
+    /// The environment variables, by name.
+    pub vars: Vec<(String, OsString)>,
+    /// The files, by path.
+    pub files: Vec<(std::path::PathBuf, Vec<u8>)>,
+}
+
+#[cfg(test)]
+impl FixedEnv {
+    /// An environment that hands out `script` first, at `time`.
+    pub fn new(script: &[u8], time: u64) -> Self {
+        FixedEnv {
+            random: std::sync::Mutex::new((script.to_vec(), 0, 0)),
+            time,
+            host: "testhost".into(),
+            ..FixedEnv::default()
+        }
+    }
+
+    /// How many scripted bytes `random` has handed out.
+    pub fn used(&self) -> usize {
+        self.random.lock().map(|r| r.1).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+impl Env for FixedEnv {
+    fn random(&self, buf: &mut [u8]) -> Result<(), NoRandomness> {
+        let mut state = self.random.lock().map_err(|_| NoRandomness)?;
+        let (script, used, counter) = &mut *state;
+        for b in buf.iter_mut() {
+            *b = match script.get(*used) {
+                Some(&v) => {
+                    *used += 1;
+                    v
+                }
+                None => {
+                    *counter = counter.wrapping_add(1);
+                    *counter
+                }
+            };
+        }
+        Ok(())
+    }
+
+    fn now_filetime(&self) -> u64 {
+        self.time
+    }
+
+    fn host_name(&self) -> String {
+        self.host.clone()
+    }
+
+    fn var(&self, name: &str) -> Option<OsString> {
+        self.vars
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+    }
+
+    fn read_file(&self, path: &Path) -> Option<Zeroizing<Vec<u8>>> {
+        self.files
+            .iter()
+            .find(|(p, _)| p == path)
+            .map(|(_, b)| Zeroizing::new(b.clone()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn system_env_gives_randomness_a_plausible_time_and_a_name() {
+        let env = SystemEnv;
+        let mut a = [0u8; 32];
+        let mut b = [0u8; 32];
+        env.random(&mut a).expect("random");
+        env.random(&mut b).expect("random");
+        assert_ne!(a, b);
+        // After 2020-01-01 (FILETIME 132223104000000000).
+        assert!(env.now_filetime() > 132_223_104_000_000_000);
+        assert!(!env.host_name().is_empty());
+        assert_eq!(env.read_file(Path::new("/nonexistent/opensspi")), None);
+    }
+
+    #[test]
+    fn fixed_env_is_scripted() {
+        let mut env = FixedEnv::new(&[9, 8], 42);
+        env.vars.push(("NTLM_USER_FILE".into(), "/users".into()));
+        env.files.push(("/users".into(), b"D:u:p\n".to_vec()));
+        let mut buf = [0u8; 4];
+        env.random(&mut buf).expect("random");
+        assert_eq!(buf, [9, 8, 1, 2]);
+        assert_eq!(env.used(), 2);
+        assert_eq!(env.now_filetime(), 42);
+        assert_eq!(env.var("NTLM_USER_FILE"), Some("/users".into()));
+        assert_eq!(env.var("KRB5_CONFIG"), None);
+        assert_eq!(
+            env.read_file(Path::new("/users"))
+                .as_deref()
+                .map(Vec::as_slice),
+            Some(&b"D:u:p\n"[..])
+        );
+    }
+}
