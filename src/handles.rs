@@ -156,6 +156,7 @@ impl<T> Arena<T> {
     }
 
     /// How many handles are live.
+    #[cfg(test)]
     pub fn live(&self) -> usize {
         self.shards
             .iter()

@@ -1,20 +1,30 @@
 //! opensspi: the Windows SSPI C ABI (`sspi.h`) for Linux and macOS, in Rust.
 //!
-//! Layout: `abi` is the C layer (types, exports, function tables, buffers,
-//! strings); `handles` is the generation-checked handle arena; `package` is
-//! the trait every security package implements; `packages` holds the
-//! packages and their registry. See README.md for the API conventions.
-#![deny(clippy::undocumented_unsafe_blocks)]
-#![allow(clippy::missing_safety_doc)]
+//! The layers, each calling only the ones below it (README.md,
+//! "Architecture"):
+//!
+//! - `abi`: the C layer. Converts and validates caller memory, runs every
+//!   export inside a panic boundary, writes results back.
+//! - `handles` and `state`: the generation-checked handle arena and what it
+//!   holds (credentials, contexts, pending output).
+//! - `driver`: runs a package's handshake step to its end, performing the
+//!   network exchanges it asks for, outside the context's lock.
+//! - `package`: the trait every security package implements, and the safe
+//!   types it speaks (`error` is their one error type).
+//! - `packages`: one folder per package (`ntlm`, `negotiate`), each a
+//!   sans-IO core behind the trait, and the registry.
+//! - Shared by packages: `env` (randomness, time, host name, variables,
+//!   files), `credentials` (identity structures), `text` (the two string
+//!   encodings).
 
 pub mod abi;
-pub mod credentials;
-pub mod driver;
-pub mod env;
-pub mod error;
-pub mod handles;
-pub mod package;
-pub mod packages;
-pub mod state;
-pub mod text;
+mod credentials;
+mod driver;
+mod env;
+mod error;
+mod handles;
+mod package;
+mod packages;
+mod state;
+mod text;
 pub mod vocabulary;

@@ -2,6 +2,9 @@
 //! full user-mode layout. Both tables are immutable statics: the caller
 //! never frees them.
 #![allow(non_snake_case, non_camel_case_types)]
+// The slot and function-pointer names are sspi.h's own: each is the export
+// of the same name, documented there.
+#![allow(missing_docs)]
 
 use std::ffi::c_void;
 

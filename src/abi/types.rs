@@ -5,6 +5,9 @@
 //! file into include/sspi.h; the layout is pinned by Rust tests below and by
 //! `static_assert`s in ctests/test_layout.c.
 #![allow(non_snake_case, non_camel_case_types)]
+// Field and pointer-alias names are sspi.h's own, with Microsoft's meanings
+// (the structures themselves are documented here).
+#![allow(missing_docs)]
 
 use std::ffi::{c_char, c_void};
 

@@ -728,11 +728,6 @@ impl NegotiateContext {
         }
     }
 
-    /// The mechanism in use and its context, if it has one yet.
-    pub fn inner(&self) -> Option<(&'static Mech, &AnyContext)> {
-        self.inner.as_ref().map(|i| (self.mech, i))
-    }
-
     /// The mechanism in use and its context, mutably, if it has one yet.
     pub fn inner_mut(&mut self) -> Option<(&'static Mech, &mut AnyContext)> {
         self.inner.as_mut().map(|i| (self.mech, i))

@@ -8,10 +8,10 @@
 //! context (message protection, attributes, export) is the chosen
 //! mechanism's, except NEGOTIATION_INFO, PACKAGE_INFO and FLAGS.
 
-pub mod context;
-pub mod credentials;
-pub mod mechs;
-pub mod token;
+mod context;
+mod credentials;
+mod mechs;
+mod token;
 
 #[cfg(test)]
 mod tests;
@@ -34,7 +34,8 @@ pub struct Negotiate {
 pub static NEGOTIATE: Negotiate = Negotiate { mechs: MECHS };
 
 impl Negotiate {
-    /// Negotiate over `mechs`, most preferred first.
+    /// Negotiate over `mechs`, most preferred first (tests' mechanism lists).
+    #[cfg(test)]
     pub const fn new(mechs: &'static [&'static Mech]) -> Self {
         Negotiate { mechs }
     }

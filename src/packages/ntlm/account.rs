@@ -49,7 +49,6 @@ pub enum Account {
 /// An NTLM credential (what a CredHandle holds for this package).
 #[derive(Debug)]
 pub struct NtlmCredentials {
-    pub usage: CredentialUse,
     pub account: Account,
 }
 
@@ -107,7 +106,7 @@ impl NtlmCredentials {
                 return Err(SEC_E_NO_CREDENTIALS.into());
             }
         }
-        Ok(NtlmCredentials { usage, account })
+        Ok(NtlmCredentials { account })
     }
 
     fn default_account(env: &dyn Env) -> Account {

@@ -7,11 +7,12 @@
 use zeroize::Zeroizing;
 
 use super::account::{qualified_name, ANONYMOUS_NAME};
-use super::context::Established;
+use super::context::NtlmContext;
+use super::established::Established;
 use super::flags::NEGOTIATE_EXTENDED_SESSIONSECURITY;
-use super::handshake::{NtlmContext, Role};
 use super::session::{key_bits, SIGNATURE_LEN};
 use super::INFO;
+use crate::package::Role;
 use crate::package::{ContextAttribute, SecResult, NEVER_EXPIRES};
 use crate::vocabulary::*;
 

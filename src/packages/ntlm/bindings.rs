@@ -6,6 +6,7 @@ use super::error::Error;
 use super::wire::{bytes, u32_at};
 
 /// Size of the fixed part of SEC_CHANNEL_BINDINGS: eight 32-bit fields.
+#[cfg(test)]
 pub const SEC_CHANNEL_BINDINGS_HEADER_LEN: usize = 32;
 
 /// The channel-binding hash of a gss_channel_bindings_struct: MD5 over

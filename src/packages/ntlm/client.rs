@@ -5,10 +5,10 @@
 use zeroize::Zeroizing;
 
 use super::av_pairs::{AvList, AvListBuilder};
-use super::context::{Established, TargetNames};
 use super::credentials::Credentials;
 use super::crypto::{lmv2_response, mic, nt_proof_and_base_key, ntlmv2_blob, rc4k};
 use super::error::Error;
+use super::established::{Established, TargetNames};
 use super::flags::*;
 use super::messages::{Authenticate, AuthenticateFields, Challenge, Negotiate, MIC_OFFSET};
 use super::session::{check_flags, has_integrity, key_exchange};

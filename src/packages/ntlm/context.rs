@@ -1,290 +1,351 @@
-//! An established NTLM context: what QueryContextAttributes reports, and
-//! the `SessionSecurity` that signs and seals its messages.
+//! An NTLM security context as the SSPI sees it: the initiator's and the
+//! acceptor's steps of InitializeSecurityContext/AcceptSecurityContext over
+//! the sans-IO state machines, the ISC_RET/ASC_RET flags actually in force,
+//! and export/import.
+//!
+//! Return-code sequence, as Windows' NTLM: ISC gives SEC_I_CONTINUE_NEEDED
+//! with NEGOTIATE, then SEC_E_OK with AUTHENTICATE; ASC gives
+//! SEC_I_CONTINUE_NEEDED with CHALLENGE, then SEC_E_OK with no token. A step
+//! that fails leaves the context unusable (every later call on it is
+//! SEC_E_INVALID_HANDLE) until DeleteSecurityContext frees it.
 
 use zeroize::Zeroizing;
 
-use super::av_pairs::AvList;
-use super::error::Error;
-use super::flags::{
-    MSV_AV_DNS_COMPUTER_NAME, MSV_AV_DNS_DOMAIN_NAME, MSV_AV_DNS_TREE_NAME,
-    MSV_AV_NB_COMPUTER_NAME, MSV_AV_NB_DOMAIN_NAME,
-};
-use super::session::SessionSecurity;
-use super::wire::Cursor;
+use super::account::NtlmCredentials;
+use super::bindings::channel_bindings_hash;
+use super::client::{Client, ClientConfig};
+use super::error::Error as CoreError;
+use super::established::Established;
+use super::flags::NEGOTIATE_SEAL;
+use super::server::{Server, ServerConfig};
+use super::session::has_integrity;
+use crate::env::Env;
+use crate::package::{Error, Progress, Role, SecResult, StepInput, StepOutput, NEVER_EXPIRES};
+use crate::vocabulary::*;
 
-/// Magic and version of an exported `Established`.
-const EXPORT_MAGIC: [u8; 8] = *b"OSNTLMCX";
-const EXPORT_VERSION: u8 = 1;
-
-/// The server's names, as carried in the CHALLENGE's TargetInfo. Empty
-/// strings for names that were absent.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TargetNames {
-    /// MsvAvNbComputerName.
-    pub nb_computer: String,
-    /// MsvAvNbDomainName.
-    pub nb_domain: String,
-    /// MsvAvDnsComputerName.
-    pub dns_computer: String,
-    /// MsvAvDnsDomainName.
-    pub dns_domain: String,
-    /// MsvAvDnsTreeName.
-    pub dns_tree: String,
+/// Where the context is in its life.
+#[derive(Debug)]
+enum Phase {
+    /// NEGOTIATE sent, waiting for CHALLENGE.
+    Client(Box<Client>),
+    /// CHALLENGE sent, waiting for AUTHENTICATE.
+    Server(Box<Server>),
+    /// Authenticated: message protection and attributes available.
+    Done(Box<Established>),
+    /// A step failed; only DeleteSecurityContext is left.
+    Failed,
 }
 
-impl TargetNames {
-    /// The names found in an AV pair list.
-    pub fn from_av_list(list: &AvList<'_>) -> Self {
-        let get = |id| list.get_string(id).unwrap_or_default();
-        TargetNames {
-            nb_computer: get(MSV_AV_NB_COMPUTER_NAME),
-            nb_domain: get(MSV_AV_NB_DOMAIN_NAME),
-            dns_computer: get(MSV_AV_DNS_COMPUTER_NAME),
-            dns_domain: get(MSV_AV_DNS_DOMAIN_NAME),
-            dns_tree: get(MSV_AV_DNS_TREE_NAME),
+/// An NTLM context (what a CtxtHandle holds for this package).
+#[derive(Debug)]
+pub struct NtlmContext {
+    role: Role,
+    phase: Phase,
+    /// The ISC_REQ_* / ASC_REQ_* flags of the first call.
+    req_flags: u32,
+    /// The target name given to InitializeSecurityContext.
+    target: Option<String>,
+    /// FILETIME at which the context was established (0 before).
+    established_at: i64,
+}
+
+/// Maps a core error to the status Windows' NTLM returns.
+pub fn status_of(e: CoreError) -> Error {
+    Error::Status(match e {
+        CoreError::InvalidToken => SEC_E_INVALID_TOKEN,
+        CoreError::LogonDenied => SEC_E_LOGON_DENIED,
+        CoreError::BadBindings => SEC_E_BAD_BINDINGS,
+        CoreError::MessageAltered => SEC_E_MESSAGE_ALTERED,
+        CoreError::OutOfSequence => SEC_E_OUT_OF_SEQUENCE,
+        CoreError::Unsupported => SEC_E_UNSUPPORTED_FUNCTION,
+        CoreError::InvalidState => SEC_E_OUT_OF_SEQUENCE,
+        CoreError::InvalidParameter => SEC_E_INVALID_PARAMETER,
+        CoreError::Internal => SEC_E_INTERNAL_ERROR,
+    })
+}
+
+/// The channel-binding hash of a SECBUFFER_CHANNEL_BINDINGS input, if any.
+fn bindings(input: &StepInput<'_>) -> SecResult<Option<[u8; 16]>> {
+    input
+        .find(SECBUFFER_CHANNEL_BINDINGS)
+        .map(|raw| channel_bindings_hash(raw).map_err(|_| SEC_E_INVALID_TOKEN.into()))
+        .transpose()
+}
+
+/// The input SECBUFFER_TOKEN, which a step needs.
+fn token<'a>(input: &'a StepInput<'_>) -> SecResult<&'a [u8]> {
+    input
+        .token()
+        .filter(|t| !t.is_empty())
+        .ok_or(SEC_E_INVALID_TOKEN.into())
+}
+
+/// The current time as a FILETIME.
+fn now(env: &dyn Env) -> i64 {
+    i64::try_from(env.now_filetime()).unwrap_or(NEVER_EXPIRES)
+}
+
+/// The NetBIOS form of this host's name: its first label, upper-cased, at
+/// most 15 characters.
+fn netbios_name(env: &dyn Env) -> String {
+    let host = env.host_name();
+    let first = host.split('.').next().unwrap_or_default();
+    first.to_uppercase().chars().take(15).collect()
+}
+
+/// The names this host announces as a server (a stand-alone machine's:
+/// its own name as both computer and domain).
+fn server_config(env: &dyn Env) -> ServerConfig {
+    let nb = netbios_name(env);
+    let mut config = ServerConfig::new(&nb, &nb);
+    config.dns_computer = env.host_name();
+    config
+}
+
+impl NtlmContext {
+    /// The first InitializeSecurityContext call: NEGOTIATE.
+    pub fn initialize(
+        cred: &NtlmCredentials,
+        input: &StepInput<'_>,
+    ) -> SecResult<(Self, Progress)> {
+        let req = input.req_flags;
+        if req & ISC_REQ_DATAGRAM != 0 {
+            return Err(SEC_E_UNSUPPORTED_FUNCTION.into());
         }
-    }
-}
-
-/// A completed NTLM context, client or server side.
-pub struct Established {
-    /// Derived on first use: a context that never signs or seals pays for
-    /// no key schedules.
-    pub(super) session: Option<SessionSecurity>,
-    pub(super) flags: u32,
-    pub(super) is_client: bool,
-    pub(super) user: String,
-    pub(super) domain: String,
-    pub(super) workstation: String,
-    pub(super) session_key: Zeroizing<[u8; 16]>,
-    pub(super) anonymous: bool,
-    pub(super) target: TargetNames,
-    pub(super) client_target_name: Option<String>,
-    /// Whether the AUTHENTICATE message carried a MIC (which makes SPNEGO's
-    /// mechListMIC mandatory). Not exported: an imported context is past
-    /// its handshake.
-    pub(super) mic: bool,
-}
-
-impl core::fmt::Debug for Established {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("Established")
-            .field("flags", &format_args!("{:#010x}", self.flags))
-            .field("is_client", &self.is_client)
-            .field("user", &self.user)
-            .field("domain", &self.domain)
-            .field("workstation", &self.workstation)
-            .field("anonymous", &self.anonymous)
-            .field("target", &self.target)
-            .field("client_target_name", &self.client_target_name)
-            .field("mic", &self.mic)
-            .field("session", &self.session)
-            .finish_non_exhaustive()
-    }
-}
-
-impl Established {
-    /// The negotiated NTLMSSP flags (those of the AUTHENTICATE message).
-    pub fn flags(&self) -> u32 {
-        self.flags
-    }
-
-    /// Whether this is the initiator's side.
-    pub fn is_client(&self) -> bool {
-        self.is_client
-    }
-
-    /// The authenticated user name (server side: as the client sent it;
-    /// empty for anonymous).
-    pub fn user(&self) -> &str {
-        &self.user
-    }
-
-    /// The user's domain (server side: as the client sent it).
-    pub fn domain(&self) -> &str {
-        &self.domain
-    }
-
-    /// The client's workstation name (as sent in AUTHENTICATE).
-    pub fn workstation(&self) -> &str {
-        &self.workstation
-    }
-
-    /// The ExportedSessionKey (SECPKG_ATTR_SESSION_KEY).
-    pub fn session_key(&self) -> &[u8; 16] {
-        &self.session_key
-    }
-
-    /// Whether the client authenticated anonymously.
-    pub fn is_anonymous(&self) -> bool {
-        self.anonymous
-    }
-
-    /// The server's names from the CHALLENGE's TargetInfo.
-    pub fn target_names(&self) -> &TargetNames {
-        &self.target
-    }
-
-    /// Server side: the SPN the client put in MsvAvTargetName, if any.
-    pub fn client_target_name(&self) -> Option<&str> {
-        self.client_target_name.as_deref()
-    }
-
-    /// Whether the AUTHENTICATE message carried a MIC.
-    pub fn has_mic(&self) -> bool {
-        self.mic
-    }
-
-    /// The signing and sealing state, for MakeSignature, VerifySignature,
-    /// EncryptMessage and DecryptMessage (derived on the first call).
-    pub fn session_mut(&mut self) -> &mut SessionSecurity {
-        let (key, flags, is_client) = (&self.session_key, self.flags, self.is_client);
-        self.session
-            .get_or_insert_with(|| SessionSecurity::derive(key, flags, is_client))
-    }
-
-    /// The whole context as versioned bytes (ExportSecurityContext). The
-    /// result holds keys: keep it secret. `Unsupported` when the session's
-    /// keystreams are past `keystream::MAX_POSITION`.
-    pub fn export(&self) -> Result<Zeroizing<Vec<u8>>, Error> {
-        let mut out = Zeroizing::new(Vec::new());
-        out.extend_from_slice(&EXPORT_MAGIC);
-        out.push(EXPORT_VERSION);
-        out.push(u8::from(self.is_client));
-        out.push(u8::from(self.anonymous));
-        out.extend_from_slice(&self.flags.to_le_bytes());
-        out.extend_from_slice(&self.session_key[..]);
-        let session = match &self.session {
-            Some(session) => session.export()?,
-            None => {
-                SessionSecurity::derive(&self.session_key, self.flags, self.is_client).export()?
-            }
+        let identity = cred
+            .client_identity(req & ISC_REQ_NULL_SESSION != 0)
+            .ok_or(SEC_E_NO_CREDENTIALS)?;
+        let mut config = ClientConfig::new(identity);
+        config.workstation = netbios_name(input.env);
+        config.integrity = req & ISC_REQ_INTEGRITY != 0;
+        config.replay_detect = req & ISC_REQ_REPLAY_DETECT != 0;
+        config.sequence_detect = req & ISC_REQ_SEQUENCE_DETECT != 0;
+        config.confidentiality = req & ISC_REQ_CONFIDENTIALITY != 0;
+        config.target_spn = input.target.filter(|t| !t.is_empty()).map(str::to_owned);
+        config.channel_bindings = bindings(input)?;
+        let mut client = Client::new(config);
+        let token = client.negotiate().map_err(status_of)?;
+        let ctx = NtlmContext {
+            role: Role::Initiator,
+            phase: Phase::Client(Box::new(client)),
+            req_flags: req,
+            target: input.target.map(str::to_owned),
+            established_at: 0,
         };
-        put_bytes(&mut out, &session)?;
-        let t = &self.target;
-        for s in [
-            &self.user,
-            &self.domain,
-            &self.workstation,
-            &t.nb_computer,
-            &t.nb_domain,
-            &t.dns_computer,
-            &t.dns_domain,
-            &t.dns_tree,
-        ] {
-            put_bytes(&mut out, s.as_bytes())?;
+        let out = ctx.output(SEC_I_CONTINUE_NEEDED, token);
+        Ok((ctx, out))
+    }
+
+    /// The first AcceptSecurityContext call: NEGOTIATE in, CHALLENGE out.
+    pub fn accept(input: &StepInput<'_>) -> SecResult<(Self, Progress)> {
+        if input.req_flags & ASC_REQ_DATAGRAM != 0 {
+            return Err(SEC_E_UNSUPPORTED_FUNCTION.into());
         }
-        match &self.client_target_name {
-            Some(name) => {
-                out.push(1);
-                put_bytes(&mut out, name.as_bytes())?;
+        let negotiate = token(input)?;
+        let mut config = server_config(input.env);
+        config.channel_bindings = bindings(input)?;
+        let mut server = Server::new(config);
+        let token = server.challenge(negotiate, input.env).map_err(status_of)?;
+        let ctx = NtlmContext {
+            role: Role::Acceptor,
+            phase: Phase::Server(Box::new(server)),
+            req_flags: input.req_flags,
+            target: None,
+            established_at: 0,
+        };
+        let out = ctx.output(SEC_I_CONTINUE_NEEDED, token);
+        Ok((ctx, out))
+    }
+
+    /// A later call: CHALLENGE (initiator) or AUTHENTICATE (acceptor).
+    pub fn step(
+        &mut self,
+        cred: Option<&NtlmCredentials>,
+        input: &StepInput<'_>,
+    ) -> SecResult<Progress> {
+        match &mut self.phase {
+            Phase::Client(client) => {
+                let challenge = token(input)?;
+                if let Some(hash) = bindings(input)? {
+                    client.config_mut().channel_bindings = Some(hash);
+                }
+                if let Some(spn) = input.target.filter(|t| !t.is_empty()) {
+                    client.config_mut().target_spn = Some(spn.to_owned());
+                }
+                match client.authenticate(challenge, input.env) {
+                    Ok((token, est)) => Ok(self.finish(est, token, input.env)),
+                    Err(e) => Err(self.fail(e)),
+                }
             }
-            None => out.push(0),
+            Phase::Server(server) => {
+                let cred = cred.ok_or(Error::from(SEC_E_INVALID_HANDLE))?;
+                let authenticate = match token(input) {
+                    Ok(t) => t,
+                    Err(e) => {
+                        self.phase = Phase::Failed;
+                        return Err(e);
+                    }
+                };
+                if let Some(hash) = bindings(input)? {
+                    server.config_mut().channel_bindings = Some(hash);
+                }
+                let store = cred.server_store(input.env);
+                match server.authenticate(authenticate, &*store) {
+                    Ok(est) => Ok(self.finish(est, Vec::new(), input.env)),
+                    Err(e) => Err(self.fail(e)),
+                }
+            }
+            Phase::Done(_) => Err(SEC_E_OUT_OF_SEQUENCE.into()),
+            Phase::Failed => Err(SEC_E_INVALID_HANDLE.into()),
         }
+    }
+
+    fn fail(&mut self, e: CoreError) -> Error {
+        self.phase = Phase::Failed;
+        status_of(e)
+    }
+
+    fn finish(&mut self, est: Established, token: Vec<u8>, env: &dyn Env) -> Progress {
+        self.phase = Phase::Done(Box::new(est));
+        self.established_at = now(env);
+        self.output(SEC_E_OK, token)
+    }
+
+    fn output(&self, status: i32, token: Vec<u8>) -> Progress {
+        Progress::Done(StepOutput {
+            status,
+            token,
+            ret_flags: self.ret_flags(),
+            expiry: NEVER_EXPIRES,
+            ..StepOutput::default()
+        })
+    }
+
+    /// Which side this context is.
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// The established state, or SEC_E_INVALID_HANDLE before (or after a
+    /// failed) authentication.
+    pub fn established(&self) -> SecResult<&Established> {
+        match &self.phase {
+            Phase::Done(est) => Ok(est),
+            _ => Err(SEC_E_INVALID_HANDLE.into()),
+        }
+    }
+
+    /// `established`, mutably (for message protection).
+    pub fn established_mut(&mut self) -> SecResult<&mut Established> {
+        match &mut self.phase {
+            Phase::Done(est) => Ok(est),
+            _ => Err(SEC_E_INVALID_HANDLE.into()),
+        }
+    }
+
+    /// Whether the handshake has completed.
+    pub fn is_complete(&self) -> bool {
+        matches!(self.phase, Phase::Done(_))
+    }
+
+    /// The target name the initiator was given.
+    pub fn target(&self) -> Option<&str> {
+        self.target.as_deref()
+    }
+
+    /// FILETIME at which the context was established (0 before).
+    pub fn established_at(&self) -> i64 {
+        self.established_at
+    }
+
+    /// The ISC_RET_* / ASC_RET_* flags in force: what was asked for and
+    /// what the negotiated NTLM flags deliver (before completion, what the
+    /// NEGOTIATE message asks for).
+    pub fn ret_flags(&self) -> u32 {
+        let req = self.req_flags;
+        let (ntlm, anonymous) = match &self.phase {
+            Phase::Done(est) => (est.flags(), est.is_anonymous()),
+            Phase::Client(c) => (c.requested_flags(), false),
+            Phase::Server(_) | Phase::Failed => (0, false),
+        };
+        let signing = has_integrity(ntlm);
+        let sealing = ntlm & NEGOTIATE_SEAL != 0;
+        match self.role {
+            Role::Initiator => {
+                let mut ret = req & ISC_REQ_CONNECTION;
+                if signing {
+                    ret |=
+                        req & (ISC_REQ_INTEGRITY | ISC_REQ_REPLAY_DETECT | ISC_REQ_SEQUENCE_DETECT);
+                }
+                if sealing {
+                    ret |= req & ISC_REQ_CONFIDENTIALITY;
+                }
+                if anonymous {
+                    ret |= ISC_RET_NULL_SESSION;
+                }
+                ret
+            }
+            Role::Acceptor => {
+                let mut ret = req & ASC_REQ_CONNECTION;
+                if signing {
+                    ret |= ASC_RET_INTEGRITY | ASC_RET_REPLAY_DETECT | ASC_RET_SEQUENCE_DETECT;
+                }
+                if sealing {
+                    ret |= ASC_RET_CONFIDENTIALITY;
+                }
+                if anonymous {
+                    ret |= ASC_RET_NULL_SESSION;
+                }
+                ret
+            }
+        }
+    }
+
+    /// ExportSecurityContext: an established context as bytes.
+    pub fn export(&self) -> SecResult<Zeroizing<Vec<u8>>> {
+        let est = self.established()?;
+        let inner = est.export().map_err(status_of)?;
+        let target = self.target.as_deref().unwrap_or_default().as_bytes();
+        let target_len = u32::try_from(target.len()).map_err(|_| SEC_E_INTERNAL_ERROR)?;
+        let mut out = Zeroizing::new(Vec::with_capacity(17 + target.len() + inner.len()));
+        out.push(u8::from(self.role == Role::Acceptor));
+        out.extend_from_slice(&self.req_flags.to_le_bytes());
+        out.extend_from_slice(&self.established_at.to_le_bytes());
+        out.extend_from_slice(&target_len.to_le_bytes());
+        out.extend_from_slice(target);
+        out.extend_from_slice(&inner);
         Ok(out)
     }
 
-    /// Rebuilds a context from `export`'s bytes (ImportSecurityContext).
-    /// `InvalidParameter` for anything malformed, including trailing bytes.
-    pub fn import(data: &[u8]) -> Result<Self, Error> {
-        let bad = |_| Error::InvalidParameter;
-        let mut c = Cursor::new(data);
-        if c.array::<8>().map_err(bad)? != EXPORT_MAGIC || c.u8().map_err(bad)? != EXPORT_VERSION {
-            return Err(Error::InvalidParameter);
+    /// ImportSecurityContext: a context from `export`'s bytes.
+    /// SEC_E_INVALID_TOKEN for anything else.
+    pub fn import(data: &[u8]) -> SecResult<Self> {
+        let bad = SEC_E_INVALID_TOKEN;
+        let (&role, rest) = data.split_first().ok_or(bad)?;
+        let (req, rest) = rest.split_first_chunk::<4>().ok_or(bad)?;
+        let (at, rest) = rest.split_first_chunk::<8>().ok_or(bad)?;
+        let (target_len, rest) = rest.split_first_chunk::<4>().ok_or(bad)?;
+        let target_len = u32::from_le_bytes(*target_len) as usize;
+        if target_len > rest.len() {
+            return Err(bad.into());
         }
-        let is_client = get_bool(&mut c)?;
-        let anonymous = get_bool(&mut c)?;
-        let flags = c.u32().map_err(bad)?;
-        let session_key = Zeroizing::new(c.array::<16>().map_err(bad)?);
-        let session = SessionSecurity::import(get_bytes(&mut c)?)?;
-        if session.flags() != flags {
-            return Err(Error::InvalidParameter);
-        }
-        let user = get_string(&mut c)?;
-        let domain = get_string(&mut c)?;
-        let workstation = get_string(&mut c)?;
-        let target = TargetNames {
-            nb_computer: get_string(&mut c)?,
-            nb_domain: get_string(&mut c)?,
-            dns_computer: get_string(&mut c)?,
-            dns_domain: get_string(&mut c)?,
-            dns_tree: get_string(&mut c)?,
+        let (target, inner) = rest.split_at(target_len);
+        let target = std::str::from_utf8(target).map_err(|_| bad)?;
+        let role = match role {
+            0 => Role::Initiator,
+            1 => Role::Acceptor,
+            _ => return Err(bad.into()),
         };
-        let client_target_name = if get_bool(&mut c)? {
-            Some(get_string(&mut c)?)
-        } else {
-            None
-        };
-        if c.remaining() != 0 {
-            return Err(Error::InvalidParameter);
+        let est = Established::import(inner).map_err(|_| bad)?;
+        if est.is_client() != (role == Role::Initiator) {
+            return Err(bad.into());
         }
-        Ok(Established {
-            session: Some(session),
-            flags,
-            is_client,
-            user,
-            domain,
-            workstation,
-            session_key,
-            anonymous,
-            target,
-            client_target_name,
-            mic: false,
+        Ok(NtlmContext {
+            role,
+            phase: Phase::Done(Box::new(est)),
+            req_flags: u32::from_le_bytes(*req),
+            target: (!target.is_empty()).then(|| target.to_owned()),
+            established_at: i64::from_le_bytes(*at),
         })
-    }
-}
-
-fn put_bytes(out: &mut Vec<u8>, data: &[u8]) -> Result<(), Error> {
-    let len = u32::try_from(data.len()).map_err(|_| Error::InvalidParameter)?;
-    out.extend_from_slice(&len.to_le_bytes());
-    out.extend_from_slice(data);
-    Ok(())
-}
-
-fn get_bytes<'a>(c: &mut Cursor<'a>) -> Result<&'a [u8], Error> {
-    let len = c.u32().map_err(|_| Error::InvalidParameter)?;
-    let len = usize::try_from(len).map_err(|_| Error::InvalidParameter)?;
-    c.take(len).map_err(|_| Error::InvalidParameter)
-}
-
-fn get_string(c: &mut Cursor<'_>) -> Result<String, Error> {
-    let bytes = get_bytes(c)?;
-    core::str::from_utf8(bytes)
-        .map(str::to_owned)
-        .map_err(|_| Error::InvalidParameter)
-}
-
-fn get_bool(c: &mut Cursor<'_>) -> Result<bool, Error> {
-    match c.u8() {
-        Ok(0) => Ok(false),
-        Ok(1) => Ok(true),
-        _ => Err(Error::InvalidParameter),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::super::flags::{NEGOTIATE_EXTENDED_SESSIONSECURITY, NEGOTIATE_SIGN};
-    use super::*;
-
-    #[test]
-    fn debug_output_hides_keys() {
-        let flags = NEGOTIATE_EXTENDED_SESSIONSECURITY | NEGOTIATE_SIGN;
-        let ctx = Established {
-            session: Some(SessionSecurity::new(&[0xab; 16], flags, true).expect("session")),
-            flags,
-            is_client: true,
-            user: "u".into(),
-            domain: "d".into(),
-            workstation: String::new(),
-            session_key: Zeroizing::new([0xab; 16]),
-            anonymous: false,
-            target: TargetNames::default(),
-            client_target_name: None,
-            mic: true,
-        };
-        let text = format!("{ctx:?}");
-        assert!(text.contains("\"u\""));
-        assert!(!text.contains("171"), "{text}");
     }
 }

@@ -133,6 +133,7 @@ pub fn ntlmv2_blob(timestamp: u64, client_challenge: &[u8; 8], av_pairs: &[u8]) 
 
 /// NTProofStr: HMAC-MD5(ResponseKeyNT, ServerChallenge || blob), over the
 /// blob bytes exactly as sent.
+#[cfg(test)]
 pub fn nt_proof(response_key: &[u8; 16], server_challenge: &[u8; 8], blob: &[u8]) -> [u8; 16] {
     hmac_md5(response_key, &[server_challenge, blob])
 }
@@ -153,6 +154,7 @@ pub fn lmv2_response(
 
 /// NTLMv2 SessionBaseKey: HMAC-MD5(ResponseKeyNT, NTProofStr). For NTLMv2
 /// this is also the KeyExchangeKey (KXKEY).
+#[cfg(test)]
 pub fn session_base_key(response_key: &[u8; 16], nt_proof: &[u8; 16]) -> Zeroizing<[u8; 16]> {
     Zeroizing::new(hmac_md5(response_key, &[nt_proof]))
 }

@@ -1,36 +1,38 @@
 //! NTLM (MS-NLMP), initiator and acceptor.
 //!
-//! The protocol is a sans-IO core (messages, keys, state machines, session
-//! security: `messages` .. `session`); `account`, `handshake`,
+//! The protocol is a sans-IO core: the messages (`messages`, `av_pairs`,
+//! `wire`, `text`), the keys (`crypto`, `keystream`, `bindings`), the two
+//! state machines (`client`, `server`), what an authenticated context holds
+//! (`established`) and its message protection (`session`), and the
+//! accounts (`credentials`, `user_file`). `account`, `context`,
 //! `protection` and `attributes` put it behind the `Package` trait with
 //! Windows' SSPI semantics.
 
-#[allow(missing_docs)]
-pub mod av_pairs;
-pub mod bindings;
-pub mod client;
-pub mod context;
-pub mod credentials;
-pub mod crypto;
-pub mod error;
-pub mod flags;
-pub mod keystream;
-pub mod messages;
-pub mod server;
-pub mod session;
-pub mod text;
-pub mod user_file;
-pub mod wire;
+mod av_pairs;
+mod bindings;
+mod client;
+mod credentials;
+mod crypto;
+mod error;
+mod established;
+mod flags;
+mod keystream;
+mod messages;
+mod server;
+mod session;
+mod text;
+mod user_file;
+mod wire;
 
-pub mod account;
-pub mod attributes;
-pub mod handshake;
-pub mod protection;
+mod account;
+mod attributes;
+mod context;
+mod protection;
 
 use zeroize::Zeroizing;
 
 pub use account::NtlmCredentials;
-pub use handshake::NtlmContext;
+pub use context::NtlmContext;
 
 use crate::package::*;
 use crate::vocabulary::*;

@@ -15,7 +15,7 @@
 
 use smallvec::SmallVec;
 
-use super::handshake::{status_of, NtlmContext};
+use super::context::{status_of, NtlmContext};
 use super::session::{has_integrity, Part, SessionSecurity, SIGNATURE_LEN};
 use crate::package::{MicPolicy, SecBuf, SecResult, Unprotected};
 use crate::vocabulary::*;

@@ -5,10 +5,10 @@
 use zeroize::Zeroizing;
 
 use super::av_pairs::{AvList, AvListBuilder};
-use super::context::{Established, TargetNames};
 use super::credentials::UserStore;
 use super::crypto::{ct_eq, mic, nt_proof_and_base_key, ntowf_v2, rc4k, BLOB_HEADER_LEN};
 use super::error::Error;
+use super::established::{Established, TargetNames};
 use super::flags::*;
 use super::messages::{Authenticate, Challenge, Negotiate, MIC_LEN, MIC_OFFSET};
 use super::session::{check_flags, key_exchange};

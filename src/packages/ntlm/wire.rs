@@ -26,11 +26,6 @@ pub fn u32_at(buf: &[u8], offset: usize) -> Result<u32, Error> {
     array::<4>(buf, offset).map(u32::from_le_bytes)
 }
 
-/// The little-endian `u64` at `offset`.
-pub fn u64_at(buf: &[u8], offset: usize) -> Result<u64, Error> {
-    array::<8>(buf, offset).map(u64::from_le_bytes)
-}
-
 /// Overwrites `buf[offset..offset + data.len()]` with `data`. Used only on
 /// buffers this crate sized itself; an out-of-range write is reported as
 /// `Internal` rather than panicking.
