@@ -174,34 +174,6 @@ pub trait Package: Send + Sync + 'static {
         Err(SEC_E_UNSUPPORTED_FUNCTION.into())
     }
 
-    /// For SPNEGO (RFC 4178 section 5): this mechanism's integrity token
-    /// over `mech_types` (the DER MechTypeList), sent as the mechListMIC.
-    /// Called at most once, on a complete context, before any message is
-    /// protected; it must leave message protection as if it had not been
-    /// called, except that it uses up its sequence number.
-    fn mech_list_mic(&self, _ctx: &mut Self::Context, _mech_types: &[u8]) -> SecResult<Vec<u8>> {
-        Err(SEC_E_UNSUPPORTED_FUNCTION.into())
-    }
-
-    /// For SPNEGO: checks the peer's mechListMIC over `mech_types`, under
-    /// the same rules as `mech_list_mic`. SEC_E_MESSAGE_ALTERED when it does
-    /// not verify.
-    fn verify_mech_list_mic(
-        &self,
-        _ctx: &mut Self::Context,
-        _mech_types: &[u8],
-        _mic: &[u8],
-    ) -> SecResult<()> {
-        Err(SEC_E_UNSUPPORTED_FUNCTION.into())
-    }
-
-    /// For SPNEGO: what this mechanism's complete context brings to the
-    /// mechListMIC exchange (RFC 4178 section 5, MS-SPNG). Asked once the
-    /// context is complete.
-    fn mech_list_mic_policy(&self, _ctx: &Self::Context) -> MicPolicy {
-        MicPolicy::None
-    }
-
     /// ImportSecurityContext: a context from `export`'s bytes.
     fn import(&self, _packed: &[u8]) -> SecResult<Self::Context> {
         Err(SEC_E_UNSUPPORTED_FUNCTION.into())
@@ -283,27 +255,19 @@ pub trait DynPackage: Send + Sync {
     ) -> SecResult<Unprotected>;
     fn export(&self, ctx: &AnyContext) -> SecResult<Zeroizing<Vec<u8>>>;
     fn import(&self, packed: &[u8]) -> SecResult<AnyContext>;
-    fn mech_list_mic(&self, ctx: &mut AnyContext, mech_types: &[u8]) -> SecResult<Vec<u8>>;
-    fn verify_mech_list_mic(
-        &self,
-        ctx: &mut AnyContext,
-        mech_types: &[u8],
-        mic: &[u8],
-    ) -> SecResult<()>;
-    fn mech_list_mic_policy(&self, ctx: &AnyContext) -> MicPolicy;
 }
 
-fn cred_of<P: Package>(cred: &AnyCredentials) -> SecResult<&P::Credentials> {
+pub(crate) fn cred_of<P: Package>(cred: &AnyCredentials) -> SecResult<&P::Credentials> {
     cred.downcast_ref::<P::Credentials>()
         .ok_or(SEC_E_INVALID_HANDLE.into())
 }
 
-fn ctx_of<P: Package>(ctx: &AnyContext) -> SecResult<&P::Context> {
+pub(crate) fn ctx_of<P: Package>(ctx: &AnyContext) -> SecResult<&P::Context> {
     ctx.downcast_ref::<P::Context>()
         .ok_or(SEC_E_INVALID_HANDLE.into())
 }
 
-fn ctx_mut<P: Package>(ctx: &mut AnyContext) -> SecResult<&mut P::Context> {
+pub(crate) fn ctx_mut<P: Package>(ctx: &mut AnyContext) -> SecResult<&mut P::Context> {
     ctx.downcast_mut::<P::Context>()
         .ok_or(SEC_E_INVALID_HANDLE.into())
 }
@@ -417,19 +381,5 @@ impl<P: Package> DynPackage for P {
     }
     fn import(&self, packed: &[u8]) -> SecResult<AnyContext> {
         Ok(Box::new(Package::import(self, packed)?))
-    }
-    fn mech_list_mic(&self, ctx: &mut AnyContext, mech_types: &[u8]) -> SecResult<Vec<u8>> {
-        Package::mech_list_mic(self, ctx_mut::<P>(ctx)?, mech_types)
-    }
-    fn verify_mech_list_mic(
-        &self,
-        ctx: &mut AnyContext,
-        mech_types: &[u8],
-        mic: &[u8],
-    ) -> SecResult<()> {
-        Package::verify_mech_list_mic(self, ctx_mut::<P>(ctx)?, mech_types, mic)
-    }
-    fn mech_list_mic_policy(&self, ctx: &AnyContext) -> MicPolicy {
-        ctx_of::<P>(ctx).map_or(MicPolicy::None, |c| Package::mech_list_mic_policy(self, c))
     }
 }

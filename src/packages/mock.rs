@@ -265,3 +265,21 @@ impl Package for MockPackage {
         Ok(MockCtx::new(true, user))
     }
 }
+
+/// The mock under SPNEGO (the Negotiate tests): it makes no MICs.
+impl Mechanism for MockPackage {
+    fn mech_list_mic(&self, _ctx: &mut MockCtx, _mech_types: &[u8]) -> SecResult<Vec<u8>> {
+        Err(SEC_E_UNSUPPORTED_FUNCTION.into())
+    }
+    fn verify_mech_list_mic(
+        &self,
+        _ctx: &mut MockCtx,
+        _mech_types: &[u8],
+        _mic: &[u8],
+    ) -> SecResult<()> {
+        Err(SEC_E_UNSUPPORTED_FUNCTION.into())
+    }
+    fn mech_list_mic_policy(&self, _ctx: &MockCtx) -> MicPolicy {
+        MicPolicy::None
+    }
+}

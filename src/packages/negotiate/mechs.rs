@@ -1,20 +1,22 @@
 //! The mechanisms Negotiate chooses from, in order of preference.
 //!
-//! A mechanism is a package reached through the same `DynPackage` trait the
-//! ABI uses, plus the OIDs that name it in SPNEGO. Adding Kerberos is one
-//! entry at the head of [`MECHS`] (OIDs 1.2.840.48018.1.2.2, the one
-//! Windows sends first, and 1.2.840.113554.1.2.2); nothing in the SPNEGO
-//! code changes.
+//! A mechanism is a package that implements `Mechanism` (the mechListMIC)
+//! besides the `Package` trait the ABI uses, plus the OIDs that name it in
+//! SPNEGO. Kerberos joins as an entry at the head of [`MECHS`] (OIDs
+//! 1.2.840.48018.1.2.2, the one Windows sends first, and
+//! 1.2.840.113554.1.2.2); its KDC exchanges under Negotiate need the
+//! context to suspend and resume through `Progress::Exchange`, which
+//! `context.rs` does not do yet.
 
 use der::asn1::ObjectIdentifier;
 
-use crate::package::DynPackage;
+use crate::package::DynMechanism;
 use crate::packages::ntlm;
 
 /// One mechanism SPNEGO can negotiate.
 pub struct Mech {
     /// The package that implements it.
-    pub package: &'static dyn DynPackage,
+    pub package: &'static dyn DynMechanism,
     /// The OIDs that name it; the first is the one this side sends.
     pub oids: &'static [ObjectIdentifier],
     /// How its tokens begin when a peer sends them without SPNEGO's

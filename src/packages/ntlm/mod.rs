@@ -147,7 +147,10 @@ impl Package for Ntlm {
     fn import(&self, packed: &[u8]) -> SecResult<NtlmContext> {
         NtlmContext::import(packed)
     }
+}
 
+/// NTLM under SPNEGO: the mechListMIC is NTLM's signature (MS-SPNG 3.3.5.1).
+impl Mechanism for Ntlm {
     fn mech_list_mic(&self, ctx: &mut NtlmContext, mech_types: &[u8]) -> SecResult<Vec<u8>> {
         protection::mech_list_mic(ctx, mech_types)
     }
