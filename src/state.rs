@@ -11,7 +11,13 @@ use crate::handles::{Arena, GlobalArena, HandleKind};
 use crate::package::{
     AnyContext, AnyCredentials, CredentialUse, DynPackage, SecResult, StepOutput,
 };
-use crate::vocabulary::SEC_E_INVALID_HANDLE;
+use zeroize::Zeroizing;
+
+use crate::vocabulary::{SEC_E_INTERNAL_ERROR, SEC_E_INVALID_HANDLE, SEC_E_INVALID_TOKEN};
+
+/// Marks an exported context: magic, format version (then the package
+/// name's length, the name, and the package's state).
+const EXPORT_MAGIC: &[u8; 6] = b"OSSPI\x01";
 
 /// A credential: the package's state plus what the ABI checks itself.
 pub struct Credential {
@@ -55,6 +61,36 @@ impl Context {
     #[cfg(test)]
     pub fn is_busy(&self) -> bool {
         self.state.is_locked()
+    }
+
+    /// ExportSecurityContext's bytes: a versioned envelope naming the
+    /// package, around the package's own export of its state. The bytes
+    /// hold keys.
+    pub fn export(&self) -> SecResult<Zeroizing<Vec<u8>>> {
+        let state = self.package.export(&*self.lock()?)?;
+        let name = self.package.info().name.as_bytes();
+        let name_len = u8::try_from(name.len()).map_err(|_| SEC_E_INTERNAL_ERROR)?;
+        let mut packed = Zeroizing::new(Vec::with_capacity(
+            EXPORT_MAGIC.len() + 1 + name.len() + state.len(),
+        ));
+        packed.extend_from_slice(EXPORT_MAGIC);
+        packed.push(name_len);
+        packed.extend_from_slice(name);
+        packed.extend_from_slice(&state);
+        Ok(packed)
+    }
+
+    /// ImportSecurityContext: a context of `package` from `export`'s bytes.
+    /// SEC_E_INVALID_TOKEN for bytes of another package, or not an export.
+    pub fn import(package: &'static dyn DynPackage, packed: &[u8]) -> SecResult<Self> {
+        let bad = SEC_E_INVALID_TOKEN;
+        let rest = packed.strip_prefix(EXPORT_MAGIC).ok_or(bad)?;
+        let (&n, rest) = rest.split_first().ok_or(bad)?;
+        let (name, state) = rest.split_at_checked(usize::from(n)).ok_or(bad)?;
+        if !name.eq_ignore_ascii_case(package.info().name.as_bytes()) {
+            return Err(bad.into());
+        }
+        Ok(Context::new(package, None, package.import(state)?))
     }
 
     /// The step kept by `keep_pending`, if any (taken).

@@ -18,6 +18,43 @@ pub fn guard(body: impl FnOnce() -> SECURITY_STATUS) -> SECURITY_STATUS {
     catch_unwind(AssertUnwindSafe(body)).unwrap_or(SEC_E_INTERNAL_ERROR)
 }
 
+/// What an export's helper returns: a status, or a result whose error maps
+/// to one (`Error::status`).
+pub trait IntoStatus {
+    /// The status the caller gets.
+    fn into_status(self) -> SECURITY_STATUS;
+}
+
+impl IntoStatus for SECURITY_STATUS {
+    fn into_status(self) -> SECURITY_STATUS {
+        self
+    }
+}
+
+impl IntoStatus for SecResult<SECURITY_STATUS> {
+    fn into_status(self) -> SECURITY_STATUS {
+        status(self)
+    }
+}
+
+/// The body of every export: calls the export's helper (an `unsafe fn`
+/// returning a status or a `SecResult` of one) inside the panic boundary.
+/// The export's signature stays written out, for cbindgen and the reader.
+macro_rules! ffi_boundary {
+    ($call:expr) => {
+        $crate::abi::boundary::guard(|| {
+            $crate::abi::boundary::IntoStatus::into_status(
+                // SAFETY: the export hands its caller's pointers, unchanged, to
+                // its helper, which checks each for NULL and alignment before
+                // use; that they point at memory valid for their types and
+                // stated lengths is the caller's side of the SSPI contract.
+                unsafe { $call },
+            )
+        })
+    };
+}
+pub(crate) use ffi_boundary;
+
 /// Collapses a result into the status the caller gets: the success status,
 /// or the error's (`Error::status`, the one mapping).
 pub fn status(r: SecResult<SECURITY_STATUS>) -> SECURITY_STATUS {

@@ -5,10 +5,9 @@
 use std::ffi::c_void;
 use std::sync::Arc;
 
-use zeroize::Zeroizing;
-
 use crate::abi::attributes::{context_attribute_size, write_context_attribute, write_expiry};
-use crate::abi::boundary::{self, guard, status};
+use crate::abi::boundary::ffi_boundary;
+use crate::abi::boundary::{self};
 use crate::abi::buffers;
 use crate::abi::buffers::OutputSlot;
 use crate::abi::credentials_api::{credential, package_named};
@@ -278,26 +277,18 @@ pub unsafe extern "C" fn InitializeSecurityContextW(
     pfContextAttr: *mut ULONG,
     ptsExpiry: PTimeStamp,
 ) -> SECURITY_STATUS {
-    // SAFETY: pointers are checked inside.
-    guard(|| {
-        // SAFETY: the pointers are passed on unchanged, each NULL or valid for its type by the
-        // caller's contract (`pszTargetName` a NUL-terminated UTF-16 string), as `initialize`
-        // and the helpers it calls require.
-        status(unsafe {
-            initialize::<Wide>(
-                phCredential,
-                phContext,
-                pszTargetName,
-                fContextReq,
-                TargetDataRep,
-                pInput,
-                phNewContext,
-                pOutput,
-                pfContextAttr,
-                ptsExpiry,
-            )
-        })
-    })
+    ffi_boundary!(initialize::<Wide>(
+        phCredential,
+        phContext,
+        pszTargetName,
+        fContextReq,
+        TargetDataRep,
+        pInput,
+        phNewContext,
+        pOutput,
+        pfContextAttr,
+        ptsExpiry,
+    ))
 }
 
 /// The UTF-8 form of InitializeSecurityContextW.
@@ -316,26 +307,18 @@ pub unsafe extern "C" fn InitializeSecurityContextA(
     pfContextAttr: *mut ULONG,
     ptsExpiry: PTimeStamp,
 ) -> SECURITY_STATUS {
-    // SAFETY: pointers are checked inside.
-    guard(|| {
-        // SAFETY: the pointers are passed on unchanged, each NULL or valid for its type by the
-        // caller's contract (`pszTargetName` a NUL-terminated string, cast from `c_char` to
-        // `u8` of the same size and alignment), as `initialize` and its helpers require.
-        status(unsafe {
-            initialize::<Ansi>(
-                phCredential,
-                phContext,
-                pszTargetName.cast(),
-                fContextReq,
-                TargetDataRep,
-                pInput,
-                phNewContext,
-                pOutput,
-                pfContextAttr,
-                ptsExpiry,
-            )
-        })
-    })
+    ffi_boundary!(initialize::<Ansi>(
+        phCredential,
+        phContext,
+        pszTargetName.cast(),
+        fContextReq,
+        TargetDataRep,
+        pInput,
+        phNewContext,
+        pOutput,
+        pfContextAttr,
+        ptsExpiry,
+    ))
 }
 
 /// Starts or continues the acceptor's side of a handshake; the mirror of
@@ -352,24 +335,40 @@ pub unsafe extern "C" fn AcceptSecurityContext(
     pfContextAttr: *mut ULONG,
     ptsExpiry: PTimeStamp,
 ) -> SECURITY_STATUS {
-    guard(|| {
-        // SAFETY: pointers are checked inside.
-        status(unsafe {
-            handshake(Handshake {
-                role: Role::Acceptor,
-                cred: phCredential,
-                ctx: phContext,
-                target: None,
-                req_flags: fContextReq,
-                data_rep: TargetDataRep,
-                input: pInput,
-                new_ctx: phNewContext,
-                output: pOutput,
-                attrs: pfContextAttr,
-                expiry: ptsExpiry,
-            })
-        })
-    })
+    ffi_boundary!(handshake(Handshake {
+        role: Role::Acceptor,
+        cred: phCredential,
+        ctx: phContext,
+        target: None,
+        req_flags: fContextReq,
+        data_rep: TargetDataRep,
+        input: pInput,
+        new_ctx: phNewContext,
+        output: pOutput,
+        attrs: pfContextAttr,
+        expiry: ptsExpiry,
+    }))
+}
+
+/// CompleteAuthToken's body.
+///
+/// # Safety
+/// `ctx` is NULL or points at a SecHandle; `token` is NULL or a descriptor
+/// of buffers holding their stated lengths, writable unless READONLY.
+unsafe fn complete_token(
+    ctx: *const SecHandle,
+    token: *const SecBufferDesc,
+) -> SecResult<SECURITY_STATUS> {
+    // SAFETY: forwarded contract; `context` checks NULL and alignment.
+    let ctx = unsafe { context(ctx) }?;
+    // SAFETY: forwarded contract; NULL is refused by `descriptors`.
+    let bufs = unsafe { buffers::descriptors(token) }.ok_or(SEC_E_INVALID_TOKEN)?;
+    // SAFETY: forwarded contract; `message` refuses overlapping writable
+    // buffers, buffers over the array and NULL with a length.
+    let mut view = unsafe { buffers::message(bufs) }?;
+    ctx.package.complete(&mut *ctx.lock()?, &mut view)?;
+    buffers::write_back(bufs, &view);
+    Ok(SEC_E_OK)
 }
 
 /// Completes a token after SEC_I_COMPLETE_NEEDED. Harmless on packages that
@@ -379,35 +378,45 @@ pub unsafe extern "C" fn CompleteAuthToken(
     phContext: PCtxtHandle,
     pToken: PSecBufferDesc,
 ) -> SECURITY_STATUS {
-    guard(|| {
-        status((|| {
-            // SAFETY: pointers are checked by the helpers.
-            let ctx = unsafe { context(phContext) }?;
-            // SAFETY: `pToken` is NULL (refused by `descriptors`) or points at a SecBufferDesc
-            // whose `pBuffers` holds `cBuffers` entries, by the caller's contract.
-            let bufs = unsafe { buffers::descriptors(pToken) }.ok_or(SEC_E_INVALID_TOKEN)?;
-            // SAFETY: each buffer of `pToken` holds `cbBuffer` bytes, writable unless READONLY
-            // and untouched by others during the call, by the caller's contract; `message`
-            // refuses overlapping writable buffers and NULL with a length.
-            let mut view = unsafe { buffers::message(bufs) }?;
-            ctx.package.complete(&mut *ctx.lock()?, &mut view)?;
-            buffers::write_back(bufs, &view);
-            Ok(SEC_E_OK)
-        })())
-    })
+    ffi_boundary!(complete_token(phContext, pToken))
+}
+
+/// DeleteSecurityContext's body.
+///
+/// # Safety
+/// `ctx` is NULL or points at a SecHandle.
+unsafe fn delete_context(ctx: *const SecHandle) -> SECURITY_STATUS {
+    // SAFETY: forwarded contract; `read_handle` checks NULL and alignment.
+    match unsafe { boundary::read_handle(ctx) }.and_then(|h| CONTEXTS.remove(h)) {
+        Some(_) => SEC_E_OK,
+        None => SEC_E_INVALID_HANDLE,
+    }
 }
 
 /// Deletes a context and invalidates its handle. An invalid or already
 /// deleted handle: SEC_E_INVALID_HANDLE.
 #[no_mangle]
 pub unsafe extern "C" fn DeleteSecurityContext(phContext: PCtxtHandle) -> SECURITY_STATUS {
-    guard(|| {
-        // SAFETY: a non-NULL handle pointer is readable by contract.
-        match unsafe { boundary::read_handle(phContext) }.and_then(|h| CONTEXTS.remove(h)) {
-            Some(_) => SEC_E_OK,
-            None => SEC_E_INVALID_HANDLE,
-        }
-    })
+    ffi_boundary!(delete_context(phContext))
+}
+
+/// ApplyControlToken's body.
+///
+/// # Safety
+/// `ctx` is NULL or points at a SecHandle; `input` is NULL or a descriptor
+/// of buffers holding their stated lengths.
+unsafe fn apply_control(
+    ctx: *const SecHandle,
+    input: *const SecBufferDesc,
+) -> SecResult<SECURITY_STATUS> {
+    // SAFETY: forwarded contract; `context` checks NULL and alignment.
+    let ctx = unsafe { context(ctx) }?;
+    // SAFETY: forwarded contract; NULL is refused by `descriptors`.
+    let bufs = unsafe { buffers::descriptors(input) }.ok_or(SEC_E_INTERNAL_ERROR)?;
+    // SAFETY: forwarded contract; `inputs` refuses NULL with a length.
+    let inputs = unsafe { buffers::inputs(bufs) }?;
+    ctx.package.apply_control(&mut *ctx.lock()?, &inputs)?;
+    Ok(SEC_E_OK)
 }
 
 /// Applies a control token (e.g. a TLS shutdown) to a context. NULL
@@ -417,20 +426,7 @@ pub unsafe extern "C" fn ApplyControlToken(
     phContext: PCtxtHandle,
     pInput: PSecBufferDesc,
 ) -> SECURITY_STATUS {
-    guard(|| {
-        status((|| {
-            // SAFETY: pointers are checked by the helpers.
-            let ctx = unsafe { context(phContext) }?;
-            // SAFETY: `pInput` is NULL (refused by `descriptors`) or points at a SecBufferDesc
-            // whose `pBuffers` holds `cBuffers` entries, by the caller's contract.
-            let bufs = unsafe { buffers::descriptors(pInput) }.ok_or(SEC_E_INTERNAL_ERROR)?;
-            // SAFETY: each `pInput` buffer's `pvBuffer` holds `cbBuffer` readable bytes by the
-            // caller's contract; `bytes` refuses NULL with a length.
-            let inputs = unsafe { buffers::inputs(bufs) }?;
-            ctx.package.apply_control(&mut *ctx.lock()?, &inputs)?;
-            Ok(SEC_E_OK)
-        })())
-    })
+    ffi_boundary!(apply_control(phContext, pInput))
 }
 
 unsafe fn query_context<E: Encoding>(
@@ -470,8 +466,7 @@ pub unsafe extern "C" fn QueryContextAttributesW(
     ulAttribute: ULONG,
     pBuffer: *mut c_void,
 ) -> SECURITY_STATUS {
-    // SAFETY: pointers are checked inside.
-    guard(|| status(unsafe { query_context::<Wide>(phContext, ulAttribute, pBuffer, None) }))
+    ffi_boundary!(query_context::<Wide>(phContext, ulAttribute, pBuffer, None))
 }
 
 /// The UTF-8 form of QueryContextAttributesW.
@@ -481,8 +476,7 @@ pub unsafe extern "C" fn QueryContextAttributesA(
     ulAttribute: ULONG,
     pBuffer: *mut c_void,
 ) -> SECURITY_STATUS {
-    // SAFETY: pointers are checked inside.
-    guard(|| status(unsafe { query_context::<Ansi>(phContext, ulAttribute, pBuffer, None) }))
+    ffi_boundary!(query_context::<Ansi>(phContext, ulAttribute, pBuffer, None))
 }
 
 /// QueryContextAttributesW with the size of `pBuffer`: a buffer smaller than
@@ -494,13 +488,12 @@ pub unsafe extern "C" fn QueryContextAttributesExW(
     pBuffer: *mut c_void,
     cbBuffer: ULONG,
 ) -> SECURITY_STATUS {
-    // SAFETY: pointers are checked inside.
-    guard(|| {
-        // SAFETY: `phContext` is NULL or points at a SecHandle, and `pBuffer` at `cbBuffer`
-        // writable bytes, by the caller's contract; `query_context` checks NULL, alignment and
-        // `cbBuffer` against the attribute's size before writing.
-        status(unsafe { query_context::<Wide>(phContext, ulAttribute, pBuffer, Some(cbBuffer)) })
-    })
+    ffi_boundary!(query_context::<Wide>(
+        phContext,
+        ulAttribute,
+        pBuffer,
+        Some(cbBuffer)
+    ))
 }
 
 /// The UTF-8 form of QueryContextAttributesExW.
@@ -511,13 +504,12 @@ pub unsafe extern "C" fn QueryContextAttributesExA(
     pBuffer: *mut c_void,
     cbBuffer: ULONG,
 ) -> SECURITY_STATUS {
-    // SAFETY: pointers are checked inside.
-    guard(|| {
-        // SAFETY: `phContext` is NULL or points at a SecHandle, and `pBuffer` at `cbBuffer`
-        // writable bytes, by the caller's contract; `query_context` checks NULL, alignment and
-        // `cbBuffer` against the attribute's size before writing.
-        status(unsafe { query_context::<Ansi>(phContext, ulAttribute, pBuffer, Some(cbBuffer)) })
-    })
+    ffi_boundary!(query_context::<Ansi>(
+        phContext,
+        ulAttribute,
+        pBuffer,
+        Some(cbBuffer)
+    ))
 }
 
 unsafe fn set_context(
@@ -544,8 +536,7 @@ pub unsafe extern "C" fn SetContextAttributesW(
     pBuffer: *mut c_void,
     cbBuffer: ULONG,
 ) -> SECURITY_STATUS {
-    // SAFETY: pointers are checked inside.
-    guard(|| status(unsafe { set_context(phContext, ulAttribute, pBuffer, cbBuffer) }))
+    ffi_boundary!(set_context(phContext, ulAttribute, pBuffer, cbBuffer))
 }
 
 /// The UTF-8 form of SetContextAttributesW.
@@ -556,12 +547,48 @@ pub unsafe extern "C" fn SetContextAttributesA(
     pBuffer: *mut c_void,
     cbBuffer: ULONG,
 ) -> SECURITY_STATUS {
-    // SAFETY: pointers are checked inside.
-    guard(|| status(unsafe { set_context(phContext, ulAttribute, pBuffer, cbBuffer) }))
+    ffi_boundary!(set_context(phContext, ulAttribute, pBuffer, cbBuffer))
 }
 
-/// Marks an exported context: magic, format version, package name length.
-const EXPORT_MAGIC: &[u8; 6] = b"OSSPI\x01";
+/// ExportSecurityContext's body.
+///
+/// # Safety
+/// `ctx` is NULL or points at a SecHandle; `packed` is NULL or a writable
+/// SecBuffer; `token` is NULL or writable for a pointer.
+unsafe fn export(
+    ctx: *const SecHandle,
+    flags: ULONG,
+    packed: *mut SecBuffer,
+    token: *mut *mut c_void,
+) -> SecResult<SECURITY_STATUS> {
+    // SAFETY: forwarded contract; `context` checks NULL and alignment.
+    let context = unsafe { context(ctx) }?;
+    if packed.is_null() || !packed.is_aligned() {
+        return Err(SEC_E_INTERNAL_ERROR.into());
+    }
+    let bytes = context.export()?;
+    let p = memory::alloc_copy(&bytes);
+    if p.is_null() {
+        return Err(SEC_E_INSUFFICIENT_MEMORY.into());
+    }
+    // SAFETY: `packed` was checked non-NULL and aligned, and is writable by
+    // the caller's contract; `write` checks `token`.
+    unsafe {
+        packed.write(SecBuffer {
+            cbBuffer: bytes.len() as u32,
+            BufferType: SECBUFFER_EMPTY,
+            pvBuffer: p.cast(),
+        });
+        boundary::write(token, std::ptr::null_mut());
+    }
+    if flags & SECPKG_CONTEXT_EXPORT_DELETE_OLD != 0 {
+        // SAFETY: read above.
+        if let Some(h) = unsafe { boundary::read_handle(ctx) } {
+            CONTEXTS.remove(h);
+        }
+    }
+    Ok(SEC_E_OK)
+}
 
 /// Serialises a context into `pPackedContext->pvBuffer` (freed with
 /// FreeContextBuffer). With SECPKG_CONTEXT_EXPORT_DELETE_OLD the handle is
@@ -573,43 +600,7 @@ pub unsafe extern "C" fn ExportSecurityContext(
     pPackedContext: PSecBuffer,
     pToken: *mut *mut c_void,
 ) -> SECURITY_STATUS {
-    guard(|| {
-        status((|| {
-            // SAFETY: pointers are checked by the helpers.
-            let ctx = unsafe { context(phContext) }?;
-            if pPackedContext.is_null() || !pPackedContext.is_aligned() {
-                return Err(SEC_E_INTERNAL_ERROR.into());
-            }
-            let state = ctx.package.export(&*ctx.lock()?)?;
-            let name = ctx.package.info().name.as_bytes();
-            let mut packed = Zeroizing::new(Vec::with_capacity(
-                EXPORT_MAGIC.len() + 1 + name.len() + state.len(),
-            ));
-            packed.extend_from_slice(EXPORT_MAGIC);
-            packed.push(name.len() as u8);
-            packed.extend_from_slice(name);
-            packed.extend_from_slice(&state);
-            let p = memory::alloc_copy(&packed);
-            if p.is_null() {
-                return Err(SEC_E_INSUFFICIENT_MEMORY.into());
-            }
-            // SAFETY: checked non-NULL and aligned above.
-            unsafe {
-                let b = &mut *pPackedContext;
-                b.cbBuffer = packed.len() as u32;
-                b.BufferType = SECBUFFER_EMPTY;
-                b.pvBuffer = p.cast();
-                boundary::write(pToken, std::ptr::null_mut());
-            }
-            if fFlags & SECPKG_CONTEXT_EXPORT_DELETE_OLD != 0 {
-                // SAFETY: readable above.
-                if let Some(h) = unsafe { boundary::read_handle(phContext) } {
-                    CONTEXTS.remove(h);
-                }
-            }
-            Ok(SEC_E_OK)
-        })())
-    })
+    ffi_boundary!(export(phContext, fFlags, pPackedContext, pToken))
 }
 
 unsafe fn import<E: Encoding>(
@@ -627,19 +618,10 @@ unsafe fn import<E: Encoding>(
     // caller's contract; `bytes` refuses NULL with a nonzero length.
     let data =
         unsafe { boundary::bytes(b.pvBuffer, b.cbBuffer as usize) }.ok_or(SEC_E_INVALID_TOKEN)?;
-    let rest = data.strip_prefix(EXPORT_MAGIC).ok_or(SEC_E_INVALID_TOKEN)?;
-    let (&n, rest) = rest.split_first().ok_or(SEC_E_INVALID_TOKEN)?;
-    let (name, state) = rest
-        .split_at_checked(n as usize)
-        .ok_or(SEC_E_INVALID_TOKEN)?;
-    if !name.eq_ignore_ascii_case(package.info().name.as_bytes()) {
-        return Err(SEC_E_INVALID_TOKEN.into());
-    }
     if out.is_null() || !out.is_aligned() {
         return Err(SEC_E_INVALID_HANDLE.into());
     }
-    let state = package.import(state)?;
-    let handle = CONTEXTS.insert(Arc::new(Context::new(package, None, state)));
+    let handle = CONTEXTS.insert(Arc::new(Context::import(package, data)?));
     // SAFETY: `out` (`phContext`) was checked non-NULL and aligned above, and is writable
     // for a SecHandle by the caller's contract.
     unsafe { boundary::write(out, handle) };
@@ -655,8 +637,7 @@ pub unsafe extern "C" fn ImportSecurityContextW(
     _Token: *mut c_void,
     phContext: PCtxtHandle,
 ) -> SECURITY_STATUS {
-    // SAFETY: pointers are checked inside.
-    guard(|| status(unsafe { import::<Wide>(pszPackage, pPackedContext, phContext) }))
+    ffi_boundary!(import::<Wide>(pszPackage, pPackedContext, phContext))
 }
 
 /// The UTF-8 form of ImportSecurityContextW.
@@ -667,8 +648,22 @@ pub unsafe extern "C" fn ImportSecurityContextA(
     _Token: *mut c_void,
     phContext: PCtxtHandle,
 ) -> SECURITY_STATUS {
-    // SAFETY: pointers are checked inside.
-    guard(|| status(unsafe { import::<Ansi>(pszPackage.cast(), pPackedContext, phContext) }))
+    ffi_boundary!(import::<Ansi>(pszPackage.cast(), pPackedContext, phContext))
+}
+
+/// `then` for a live context (QuerySecurityContextToken, Impersonate- and
+/// RevertSecurityContext, which have nothing to do here), else
+/// SEC_E_INVALID_HANDLE.
+///
+/// # Safety
+/// `ctx` is NULL or points at a SecHandle.
+unsafe fn valid_context(
+    ctx: *const SecHandle,
+    then: Result<SECURITY_STATUS, SECURITY_STATUS>,
+) -> SecResult<SECURITY_STATUS> {
+    // SAFETY: forwarded contract; `context` checks NULL and alignment.
+    unsafe { context(ctx) }?;
+    then.map_err(Error::from)
 }
 
 /// There are no Windows access tokens here: SEC_E_UNSUPPORTED_FUNCTION for
@@ -678,24 +673,21 @@ pub unsafe extern "C" fn QuerySecurityContextToken(
     phContext: PCtxtHandle,
     _Token: *mut *mut c_void,
 ) -> SECURITY_STATUS {
-    // SAFETY: the handle pointer is checked inside.
-    guard(|| status(unsafe { context(phContext) }.and(Err(SEC_E_UNSUPPORTED_FUNCTION.into()))))
+    ffi_boundary!(valid_context(phContext, Err(SEC_E_UNSUPPORTED_FUNCTION)))
 }
 
 /// Impersonation has no meaning on this platform: SEC_E_NO_IMPERSONATION for
 /// a valid context, SEC_E_INVALID_HANDLE otherwise.
 #[no_mangle]
 pub unsafe extern "C" fn ImpersonateSecurityContext(phContext: PCtxtHandle) -> SECURITY_STATUS {
-    // SAFETY: the handle pointer is checked inside.
-    guard(|| status(unsafe { context(phContext) }.and(Err(SEC_E_NO_IMPERSONATION.into()))))
+    ffi_boundary!(valid_context(phContext, Err(SEC_E_NO_IMPERSONATION)))
 }
 
 /// Nothing was impersonated, so there is nothing to revert: SEC_E_OK for a
 /// valid context (a harmless no-op), SEC_E_INVALID_HANDLE otherwise.
 #[no_mangle]
 pub unsafe extern "C" fn RevertSecurityContext(phContext: PCtxtHandle) -> SECURITY_STATUS {
-    // SAFETY: the handle pointer is checked inside.
-    guard(|| status(unsafe { context(phContext) }.map(|_| SEC_E_OK)))
+    ffi_boundary!(valid_context(phContext, Ok(SEC_E_OK)))
 }
 
 unsafe fn change_password<E: Encoding>(package: *const E::Unit) -> SecResult<SECURITY_STATUS> {
@@ -717,8 +709,7 @@ pub unsafe extern "C" fn ChangeAccountPasswordW(
     _dwReserved: ULONG,
     _pOutput: PSecBufferDesc,
 ) -> SECURITY_STATUS {
-    // SAFETY: the name is checked inside.
-    guard(|| status(unsafe { change_password::<Wide>(pszPackageName) }))
+    ffi_boundary!(change_password::<Wide>(pszPackageName))
 }
 
 /// The UTF-8 form of ChangeAccountPasswordW.
@@ -733,6 +724,5 @@ pub unsafe extern "C" fn ChangeAccountPasswordA(
     _dwReserved: ULONG,
     _pOutput: PSecBufferDesc,
 ) -> SECURITY_STATUS {
-    // SAFETY: the name is checked inside.
-    guard(|| status(unsafe { change_password::<Ansi>(pszPackageName.cast()) }))
+    ffi_boundary!(change_password::<Ansi>(pszPackageName.cast()))
 }

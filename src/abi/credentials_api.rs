@@ -8,7 +8,8 @@ use std::ptr::NonNull;
 use std::sync::Arc;
 
 use crate::abi::attributes::{write_credential_attribute, write_expiry};
-use crate::abi::boundary::{self, guard, status};
+use crate::abi::boundary::ffi_boundary;
+use crate::abi::boundary::{self};
 use crate::abi::strings::{read_cstr, Ansi, Encoding, Wide};
 use crate::abi::types::*;
 use crate::env::SystemEnv;
@@ -106,22 +107,14 @@ pub unsafe extern "C" fn AcquireCredentialsHandleW(
     phCredential: PCredHandle,
     ptsExpiry: PTimeStamp,
 ) -> SECURITY_STATUS {
-    // SAFETY: pointers are checked inside.
-    guard(|| {
-        // SAFETY: the pointers are passed on unchanged, each NULL or valid for its type by the
-        // caller's contract (strings NUL-terminated UTF-16, `pAuthData` an identity structure),
-        // as `acquire` and the helpers it calls require.
-        status(unsafe {
-            acquire::<Wide>(
-                pszPrincipal,
-                pszPackage,
-                fCredentialUse,
-                pAuthData,
-                phCredential,
-                ptsExpiry,
-            )
-        })
-    })
+    ffi_boundary!(acquire::<Wide>(
+        pszPrincipal,
+        pszPackage,
+        fCredentialUse,
+        pAuthData,
+        phCredential,
+        ptsExpiry,
+    ))
 }
 
 /// The UTF-8 form of AcquireCredentialsHandleW.
@@ -137,35 +130,33 @@ pub unsafe extern "C" fn AcquireCredentialsHandleA(
     phCredential: PCredHandle,
     ptsExpiry: PTimeStamp,
 ) -> SECURITY_STATUS {
-    // SAFETY: pointers are checked inside.
-    guard(|| {
-        // SAFETY: the pointers are passed on unchanged, each NULL or valid for its type by the
-        // caller's contract (strings NUL-terminated, cast from `c_char` to `u8` of the same
-        // size and alignment; `pAuthData` an identity structure), as `acquire` requires.
-        status(unsafe {
-            acquire::<Ansi>(
-                pszPrincipal.cast(),
-                pszPackage.cast(),
-                fCredentialUse,
-                pAuthData,
-                phCredential,
-                ptsExpiry,
-            )
-        })
-    })
+    ffi_boundary!(acquire::<Ansi>(
+        pszPrincipal.cast(),
+        pszPackage.cast(),
+        fCredentialUse,
+        pAuthData,
+        phCredential,
+        ptsExpiry,
+    ))
+}
+
+/// FreeCredentialsHandle's body.
+///
+/// # Safety
+/// `h` is NULL or points at a SecHandle.
+unsafe fn free_credential(h: *const SecHandle) -> SECURITY_STATUS {
+    // SAFETY: forwarded contract; `read_handle` checks NULL and alignment.
+    match unsafe { boundary::read_handle(h) }.and_then(|h| CREDENTIALS.remove(h)) {
+        Some(_) => SEC_E_OK,
+        None => SEC_E_INVALID_HANDLE,
+    }
 }
 
 /// Frees a credentials handle. Contexts made with it keep working until
 /// they are deleted. An invalid or already freed handle: SEC_E_INVALID_HANDLE.
 #[no_mangle]
 pub unsafe extern "C" fn FreeCredentialsHandle(phCredential: PCredHandle) -> SECURITY_STATUS {
-    guard(|| {
-        // SAFETY: a non-NULL handle pointer is readable by contract.
-        match unsafe { boundary::read_handle(phCredential) }.and_then(|h| CREDENTIALS.remove(h)) {
-            Some(_) => SEC_E_OK,
-            None => SEC_E_INVALID_HANDLE,
-        }
-    })
+    ffi_boundary!(free_credential(phCredential))
 }
 
 unsafe fn query_credentials<E: Encoding>(
@@ -199,8 +190,12 @@ pub unsafe extern "C" fn QueryCredentialsAttributesW(
     ulAttribute: ULONG,
     pBuffer: *mut c_void,
 ) -> SECURITY_STATUS {
-    // SAFETY: pointers are checked inside.
-    guard(|| status(unsafe { query_credentials::<Wide>(phCredential, ulAttribute, pBuffer, None) }))
+    ffi_boundary!(query_credentials::<Wide>(
+        phCredential,
+        ulAttribute,
+        pBuffer,
+        None
+    ))
 }
 
 /// The UTF-8 form of QueryCredentialsAttributesW.
@@ -210,8 +205,12 @@ pub unsafe extern "C" fn QueryCredentialsAttributesA(
     ulAttribute: ULONG,
     pBuffer: *mut c_void,
 ) -> SECURITY_STATUS {
-    // SAFETY: pointers are checked inside.
-    guard(|| status(unsafe { query_credentials::<Ansi>(phCredential, ulAttribute, pBuffer, None) }))
+    ffi_boundary!(query_credentials::<Ansi>(
+        phCredential,
+        ulAttribute,
+        pBuffer,
+        None
+    ))
 }
 
 /// QueryCredentialsAttributesW with the size of `pBuffer`: a buffer smaller
@@ -223,15 +222,12 @@ pub unsafe extern "C" fn QueryCredentialsAttributesExW(
     pBuffer: *mut c_void,
     cbBuffer: ULONG,
 ) -> SECURITY_STATUS {
-    // SAFETY: pointers are checked inside.
-    guard(|| {
-        // SAFETY: `phCredential` is NULL or points at a SecHandle, and `pBuffer` at `cbBuffer`
-        // writable bytes, by the caller's contract; `query_credentials` checks NULL, alignment
-        // and `cbBuffer` against the structure's size before writing.
-        status(unsafe {
-            query_credentials::<Wide>(phCredential, ulAttribute, pBuffer, Some(cbBuffer))
-        })
-    })
+    ffi_boundary!(query_credentials::<Wide>(
+        phCredential,
+        ulAttribute,
+        pBuffer,
+        Some(cbBuffer)
+    ))
 }
 
 /// The UTF-8 form of QueryCredentialsAttributesExW.
@@ -242,15 +238,12 @@ pub unsafe extern "C" fn QueryCredentialsAttributesExA(
     pBuffer: *mut c_void,
     cbBuffer: ULONG,
 ) -> SECURITY_STATUS {
-    // SAFETY: pointers are checked inside.
-    guard(|| {
-        // SAFETY: `phCredential` is NULL or points at a SecHandle, and `pBuffer` at `cbBuffer`
-        // writable bytes, by the caller's contract; `query_credentials` checks NULL, alignment
-        // and `cbBuffer` against the structure's size before writing.
-        status(unsafe {
-            query_credentials::<Ansi>(phCredential, ulAttribute, pBuffer, Some(cbBuffer))
-        })
-    })
+    ffi_boundary!(query_credentials::<Ansi>(
+        phCredential,
+        ulAttribute,
+        pBuffer,
+        Some(cbBuffer)
+    ))
 }
 
 unsafe fn set_credentials(
@@ -277,8 +270,12 @@ pub unsafe extern "C" fn SetCredentialsAttributesW(
     pBuffer: *mut c_void,
     cbBuffer: ULONG,
 ) -> SECURITY_STATUS {
-    // SAFETY: pointers are checked inside.
-    guard(|| status(unsafe { set_credentials(phCredential, ulAttribute, pBuffer, cbBuffer) }))
+    ffi_boundary!(set_credentials(
+        phCredential,
+        ulAttribute,
+        pBuffer,
+        cbBuffer
+    ))
 }
 
 /// The UTF-8 form of SetCredentialsAttributesW.
@@ -289,8 +286,12 @@ pub unsafe extern "C" fn SetCredentialsAttributesA(
     pBuffer: *mut c_void,
     cbBuffer: ULONG,
 ) -> SECURITY_STATUS {
-    // SAFETY: pointers are checked inside.
-    guard(|| status(unsafe { set_credentials(phCredential, ulAttribute, pBuffer, cbBuffer) }))
+    ffi_boundary!(set_credentials(
+        phCredential,
+        ulAttribute,
+        pBuffer,
+        cbBuffer
+    ))
 }
 
 unsafe fn add_credentials<E: Encoding>(
@@ -317,8 +318,7 @@ pub unsafe extern "C" fn AddCredentialsW(
     _pvGetKeyArgument: *mut c_void,
     _ptsExpiry: PTimeStamp,
 ) -> SECURITY_STATUS {
-    // SAFETY: pointers are checked inside.
-    guard(|| status(unsafe { add_credentials::<Wide>(hCredentials, pszPackage) }))
+    ffi_boundary!(add_credentials::<Wide>(hCredentials, pszPackage))
 }
 
 /// The UTF-8 form of AddCredentialsW.
@@ -333,6 +333,5 @@ pub unsafe extern "C" fn AddCredentialsA(
     _pvGetKeyArgument: *mut c_void,
     _ptsExpiry: PTimeStamp,
 ) -> SECURITY_STATUS {
-    // SAFETY: pointers are checked inside.
-    guard(|| status(unsafe { add_credentials::<Ansi>(hCredentials, pszPackage.cast()) }))
+    ffi_boundary!(add_credentials::<Ansi>(hCredentials, pszPackage.cast()))
 }

@@ -14,7 +14,8 @@ use std::ptr::NonNull;
 
 use zeroize::Zeroizing;
 
-use crate::abi::boundary::{self, guard, status};
+use crate::abi::boundary::ffi_boundary;
+use crate::abi::boundary::{self};
 use crate::abi::memory;
 use crate::abi::strings::{read_cstr, read_cstr_secret, Encoding, Wide};
 use crate::abi::types::*;
@@ -117,6 +118,35 @@ unsafe fn hand_out(
     Ok(SEC_E_OK)
 }
 
+/// SspiEncodeStringsAsAuthIdentity's body.
+///
+/// # Safety
+/// Each string is NULL or NUL-terminated UTF-16; `out` is NULL or writable.
+unsafe fn encode_strings(
+    user: *const SEC_WCHAR,
+    domain: *const SEC_WCHAR,
+    password: *const SEC_WCHAR,
+    out: *mut PSEC_WINNT_AUTH_IDENTITY_OPAQUE,
+) -> SecResult<SECURITY_STATUS> {
+    let bad = |()| SEC_E_INVALID_PARAMETER;
+    // SAFETY: forwarded contract; `read_cstr` checks NULL and alignment and
+    // stops at the NUL.
+    let user = unsafe { read_cstr::<Wide>(user) }.map_err(bad)?;
+    // SAFETY: as above.
+    let domain = unsafe { read_cstr::<Wide>(domain) }.map_err(bad)?;
+    // SAFETY: as above.
+    let password = unsafe { read_cstr_secret::<Wide>(password) }.map_err(bad)?;
+    let id = AuthIdentity {
+        user,
+        domain,
+        password,
+        flags: SEC_WINNT_AUTH_IDENTITY_UNICODE,
+        ..AuthIdentity::default()
+    };
+    // SAFETY: forwarded contract.
+    unsafe { hand_out(&id, out) }
+}
+
 /// Builds an opaque identity from a user name, a domain and a password (the
 /// "packed credentials string"); any may be NULL. Free the result with
 /// SspiFreeAuthIdentity.
@@ -127,28 +157,12 @@ pub unsafe extern "C" fn SspiEncodeStringsAsAuthIdentity(
     pszPackedCredentialsString: *const SEC_WCHAR,
     ppAuthIdentity: *mut PSEC_WINNT_AUTH_IDENTITY_OPAQUE,
 ) -> SECURITY_STATUS {
-    guard(|| {
-        status((|| {
-            let bad = |()| SEC_E_INVALID_PARAMETER;
-            // SAFETY: each string is NULL or NUL-terminated UTF-16 by the caller's contract;
-            // `read_cstr` checks NULL and alignment and stops at the NUL.
-            let user = unsafe { read_cstr::<Wide>(pszUserName) }.map_err(bad)?;
-            // SAFETY: as above.
-            let domain = unsafe { read_cstr::<Wide>(pszDomainName) }.map_err(bad)?;
-            // SAFETY: as above.
-            let password =
-                unsafe { read_cstr_secret::<Wide>(pszPackedCredentialsString) }.map_err(bad)?;
-            let id = AuthIdentity {
-                user,
-                domain,
-                password,
-                flags: SEC_WINNT_AUTH_IDENTITY_UNICODE,
-                ..AuthIdentity::default()
-            };
-            // SAFETY: `ppAuthIdentity` is NULL (refused) or writable by the caller's contract.
-            unsafe { hand_out(&id, ppAuthIdentity) }
-        })())
-    })
+    ffi_boundary!(encode_strings(
+        pszUserName,
+        pszDomainName,
+        pszPackedCredentialsString,
+        ppAuthIdentity
+    ))
 }
 
 /// The identity structure at `p`, decoded (strings in UTF-16 unless its
@@ -180,6 +194,54 @@ unsafe fn zero_password(p: *const c_void) -> SecResult<()> {
     Ok(())
 }
 
+/// SspiEncodeAuthIdentityAsStrings' body.
+///
+/// # Safety
+/// `identity` is NULL or an identity structure; each out pointer is NULL or
+/// writable for a pointer.
+unsafe fn encode_identity(
+    identity: *const c_void,
+    user_out: *mut *const SEC_WCHAR,
+    domain_out: *mut *const SEC_WCHAR,
+    password_out: *mut *const SEC_WCHAR,
+) -> SecResult<SECURITY_STATUS> {
+    if user_out.is_null() || domain_out.is_null() {
+        return Err(SEC_E_INVALID_PARAMETER.into());
+    }
+    // SAFETY: forwarded contract.
+    let id = unsafe { read_identity(identity) }?;
+    let copy = |s: Option<&str>| -> SecResult<*const SEC_WCHAR> {
+        match s {
+            None => Ok(std::ptr::null()),
+            Some(s) => {
+                let units = Zeroizing::new(Wide::encode_nul(s));
+                let p = memory::alloc_units(&units);
+                if p.is_null() {
+                    Err(SEC_E_INSUFFICIENT_MEMORY.into())
+                } else {
+                    Ok(p.cast_const())
+                }
+            }
+        }
+    };
+    let text = password_text(&id);
+    let password = text.as_deref().map(String::as_str);
+    let user = copy(id.user.as_deref())?;
+    let domain = copy(id.domain.as_deref())?;
+    let packed = if password_out.is_null() {
+        std::ptr::null()
+    } else {
+        copy(password)?
+    };
+    // SAFETY: forwarded contract; `write` checks NULL and alignment.
+    unsafe {
+        boundary::write(user_out, user);
+        boundary::write(domain_out, domain);
+        boundary::write(password_out, packed);
+    }
+    Ok(SEC_E_OK)
+}
+
 /// The user name, domain and password of an identity (any of the A, W and
 /// EX forms) as separate UTF-16 strings; an absent field gives NULL. Free
 /// each with SspiFreeAuthIdentity. `ppszPackedCredentialsString` may be
@@ -191,47 +253,26 @@ pub unsafe extern "C" fn SspiEncodeAuthIdentityAsStrings(
     ppszDomainName: *mut *const SEC_WCHAR,
     ppszPackedCredentialsString: *mut *const SEC_WCHAR,
 ) -> SECURITY_STATUS {
-    guard(|| {
-        status((|| {
-            if ppszUserName.is_null() || ppszDomainName.is_null() {
-                return Err(SEC_E_INVALID_PARAMETER.into());
-            }
-            // SAFETY: `pAuthIdentity` is NULL (refused) or an identity structure by the
-            // caller's contract.
-            let id = unsafe { read_identity(pAuthIdentity) }?;
-            let copy = |s: Option<&str>| -> SecResult<*const SEC_WCHAR> {
-                match s {
-                    None => Ok(std::ptr::null()),
-                    Some(s) => {
-                        let units = Zeroizing::new(Wide::encode_nul(s));
-                        let p = memory::alloc_units(&units);
-                        if p.is_null() {
-                            Err(SEC_E_INSUFFICIENT_MEMORY.into())
-                        } else {
-                            Ok(p.cast_const())
-                        }
-                    }
-                }
-            };
-            let text = password_text(&id);
-            let password = text.as_deref().map(String::as_str);
-            let user = copy(id.user.as_deref())?;
-            let domain = copy(id.domain.as_deref())?;
-            let packed = if ppszPackedCredentialsString.is_null() {
-                std::ptr::null()
-            } else {
-                copy(password)?
-            };
-            // SAFETY: each out pointer is NULL (skipped or refused above) or writable by the
-            // caller's contract; `write` checks NULL and alignment.
-            unsafe {
-                boundary::write(ppszUserName, user);
-                boundary::write(ppszDomainName, domain);
-                boundary::write(ppszPackedCredentialsString, packed);
-            }
-            Ok(SEC_E_OK)
-        })())
-    })
+    ffi_boundary!(encode_identity(
+        pAuthIdentity,
+        ppszUserName,
+        ppszDomainName,
+        ppszPackedCredentialsString
+    ))
+}
+
+/// SspiCopyAuthIdentity's body.
+///
+/// # Safety
+/// `identity` is NULL or an identity structure; `out` is NULL or writable.
+unsafe fn copy_identity(
+    identity: *const c_void,
+    out: *mut PSEC_WINNT_AUTH_IDENTITY_OPAQUE,
+) -> SecResult<SECURITY_STATUS> {
+    // SAFETY: forwarded contract.
+    let id = unsafe { read_identity(identity) }?;
+    // SAFETY: forwarded contract.
+    unsafe { hand_out(&id, out) }
 }
 
 /// A copy of an identity (any of the A, W and EX forms) as an opaque EXW
@@ -241,34 +282,43 @@ pub unsafe extern "C" fn SspiCopyAuthIdentity(
     AuthData: PSEC_WINNT_AUTH_IDENTITY_OPAQUE,
     AuthDataCopy: *mut PSEC_WINNT_AUTH_IDENTITY_OPAQUE,
 ) -> SECURITY_STATUS {
-    guard(|| {
-        status((|| {
-            // SAFETY: `AuthData` is NULL (refused) or an identity structure by the caller's
-            // contract.
-            let id = unsafe { read_identity(AuthData) }?;
-            // SAFETY: `AuthDataCopy` is NULL (refused) or writable by the caller's contract.
-            unsafe { hand_out(&id, AuthDataCopy) }
-        })())
-    })
+    ffi_boundary!(copy_identity(AuthData, AuthDataCopy))
+}
+
+/// SspiFreeAuthIdentity's and SspiLocalFree's body: frees what opensspi
+/// handed out, zeroing it first; anything else is ignored.
+///
+/// # Safety
+/// `p` is anything.
+unsafe fn free_identity(p: *mut c_void) -> SECURITY_STATUS {
+    memory::free(p.cast());
+    SEC_E_OK
 }
 
 /// Frees an identity or a string that the Sspi* helpers returned, zeroing
 /// it first. NULL, and pointers opensspi did not hand out, are ignored.
 #[no_mangle]
 pub unsafe extern "C" fn SspiFreeAuthIdentity(AuthData: PSEC_WINNT_AUTH_IDENTITY_OPAQUE) {
-    guard(|| {
-        memory::free(AuthData.cast());
-        SEC_E_OK
-    });
+    ffi_boundary!(free_identity(AuthData));
 }
 
 /// Frees memory an Sspi* helper returned (as SspiFreeAuthIdentity).
 #[no_mangle]
 pub unsafe extern "C" fn SspiLocalFree(DataBuffer: *mut c_void) {
-    guard(|| {
-        memory::free(DataBuffer.cast());
-        SEC_E_OK
-    });
+    ffi_boundary!(free_identity(DataBuffer));
+}
+
+/// SspiZeroAuthIdentity's body.
+///
+/// # Safety
+/// `identity` is NULL, opensspi's own allocation, or a caller's identity
+/// structure with a writable password.
+unsafe fn zero_identity(identity: *mut c_void) -> SECURITY_STATUS {
+    if !identity.is_null() && !memory::zero(identity.cast()) {
+        // SAFETY: forwarded contract.
+        let _ = unsafe { zero_password(identity) };
+    }
+    SEC_E_OK
 }
 
 /// Zeroes an identity: all of it for one opensspi allocated (which stays
@@ -276,14 +326,7 @@ pub unsafe extern "C" fn SspiLocalFree(DataBuffer: *mut c_void) {
 /// for a caller's own structure. NULL is ignored.
 #[no_mangle]
 pub unsafe extern "C" fn SspiZeroAuthIdentity(AuthData: PSEC_WINNT_AUTH_IDENTITY_OPAQUE) {
-    guard(|| {
-        if !AuthData.is_null() && !memory::zero(AuthData.cast()) {
-            // SAFETY: a caller's identity structure with a writable password, by the
-            // caller's contract.
-            let _ = unsafe { zero_password(AuthData) };
-        }
-        SEC_E_OK
-    });
+    ffi_boundary!(zero_identity(AuthData));
 }
 
 /// Whether an identity is encrypted (SspiEncryptAuthIdentity): never, for

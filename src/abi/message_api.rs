@@ -3,7 +3,8 @@
 //! buffers, and only the context's own lock is taken.
 #![allow(non_snake_case)]
 
-use crate::abi::boundary::{self, guard, status};
+use crate::abi::boundary::ffi_boundary;
+use crate::abi::boundary::{self, status};
 use crate::abi::buffers::{self, MessageView};
 use crate::abi::context_api::context;
 use crate::abi::types::*;
@@ -58,6 +59,34 @@ unsafe fn unprotect(
     }))
 }
 
+/// MakeSignature's and EncryptMessage's operation.
+#[derive(Clone, Copy)]
+enum Op {
+    Sign,
+    Encrypt,
+}
+
+/// MakeSignature's and EncryptMessage's body.
+///
+/// # Safety
+/// As `protect`.
+unsafe fn sign(
+    ctx: *const SecHandle,
+    qop: ULONG,
+    message: *const SecBufferDesc,
+    seq: ULONG,
+    op: Op,
+) -> SecResult<SECURITY_STATUS> {
+    // SAFETY: forwarded contract.
+    unsafe {
+        protect(ctx, message, |p, c, m| match op {
+            Op::Sign => p.make_signature(c, qop, m, seq),
+            Op::Encrypt => p.encrypt(c, qop, m, seq),
+        })
+    }?;
+    Ok(SEC_E_OK)
+}
+
 /// Signs the message's buffers into its SECBUFFER_TOKEN buffer (whose
 /// cbBuffer becomes the signature's length).
 #[no_mangle]
@@ -67,18 +96,7 @@ pub unsafe extern "C" fn MakeSignature(
     pMessage: PSecBufferDesc,
     MessageSeqNo: ULONG,
 ) -> SECURITY_STATUS {
-    // SAFETY: pointers are checked inside.
-    guard(|| {
-        status(
-            // SAFETY: `protect` checks every pointer before use.
-            unsafe {
-                protect(phContext, pMessage, |p, c, m| {
-                    p.make_signature(c, fQOP, m, MessageSeqNo)
-                })
-            }
-            .map(|()| SEC_E_OK),
-        )
-    })
+    ffi_boundary!(sign(phContext, fQOP, pMessage, MessageSeqNo, Op::Sign))
 }
 
 /// Verifies a signature made by the peer's MakeSignature. A mismatch is
@@ -91,12 +109,9 @@ pub unsafe extern "C" fn VerifySignature(
     MessageSeqNo: ULONG,
     pfQOP: *mut ULONG,
 ) -> SECURITY_STATUS {
-    // SAFETY: pointers are checked inside.
-    guard(|| unsafe {
-        unprotect(phContext, pMessage, pfQOP, |p, c, m| {
-            p.verify_signature(c, m, MessageSeqNo)
-        })
-    })
+    ffi_boundary!(unprotect(phContext, pMessage, pfQOP, |p, c, m| {
+        p.verify_signature(c, m, MessageSeqNo)
+    }))
 }
 
 /// Encrypts the message's SECBUFFER_DATA buffers in place and writes the
@@ -109,18 +124,7 @@ pub unsafe extern "C" fn EncryptMessage(
     pMessage: PSecBufferDesc,
     MessageSeqNo: ULONG,
 ) -> SECURITY_STATUS {
-    // SAFETY: pointers are checked inside.
-    guard(|| {
-        status(
-            // SAFETY: `protect` checks every pointer before use.
-            unsafe {
-                protect(phContext, pMessage, |p, c, m| {
-                    p.encrypt(c, fQOP, m, MessageSeqNo)
-                })
-            }
-            .map(|()| SEC_E_OK),
-        )
-    })
+    ffi_boundary!(sign(phContext, fQOP, pMessage, MessageSeqNo, Op::Encrypt))
 }
 
 /// Decrypts a message made by the peer's EncryptMessage, in place.
@@ -132,10 +136,7 @@ pub unsafe extern "C" fn DecryptMessage(
     MessageSeqNo: ULONG,
     pfQOP: *mut ULONG,
 ) -> SECURITY_STATUS {
-    // SAFETY: pointers are checked inside.
-    guard(|| unsafe {
-        unprotect(phContext, pMessage, pfQOP, |p, c, m| {
-            p.decrypt(c, m, MessageSeqNo)
-        })
-    })
+    ffi_boundary!(unprotect(phContext, pMessage, pfQOP, |p, c, m| {
+        p.decrypt(c, m, MessageSeqNo)
+    }))
 }

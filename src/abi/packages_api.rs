@@ -4,7 +4,8 @@
 use std::ffi::c_void;
 
 use crate::abi::attributes::alloc_package_infos;
-use crate::abi::boundary::{self, guard};
+use crate::abi::boundary::ffi_boundary;
+use crate::abi::boundary::{self};
 use crate::abi::memory;
 use crate::abi::strings::{read_cstr, Ansi, Encoding, Wide};
 use crate::abi::types::*;
@@ -38,8 +39,7 @@ pub unsafe extern "C" fn EnumerateSecurityPackagesW(
     pcPackages: *mut ULONG,
     ppPackageInfo: *mut PSecPkgInfoW,
 ) -> SECURITY_STATUS {
-    // SAFETY: pointers are checked inside.
-    guard(|| unsafe { enumerate::<Wide>(pcPackages, ppPackageInfo.cast()) })
+    ffi_boundary!(enumerate::<Wide>(pcPackages, ppPackageInfo.cast()))
 }
 
 /// The UTF-8 form of EnumerateSecurityPackagesW.
@@ -48,8 +48,7 @@ pub unsafe extern "C" fn EnumerateSecurityPackagesA(
     pcPackages: *mut ULONG,
     ppPackageInfo: *mut PSecPkgInfoA,
 ) -> SECURITY_STATUS {
-    // SAFETY: pointers are checked inside.
-    guard(|| unsafe { enumerate::<Ansi>(pcPackages, ppPackageInfo.cast()) })
+    ffi_boundary!(enumerate::<Ansi>(pcPackages, ppPackageInfo.cast()))
 }
 
 unsafe fn query_info<E: Encoding>(name: *const E::Unit, out: *mut *mut c_void) -> SECURITY_STATUS {
@@ -83,8 +82,7 @@ pub unsafe extern "C" fn QuerySecurityPackageInfoW(
     pszPackageName: *mut SEC_WCHAR,
     ppPackageInfo: *mut PSecPkgInfoW,
 ) -> SECURITY_STATUS {
-    // SAFETY: pointers are checked inside.
-    guard(|| unsafe { query_info::<Wide>(pszPackageName, ppPackageInfo.cast()) })
+    ffi_boundary!(query_info::<Wide>(pszPackageName, ppPackageInfo.cast()))
 }
 
 /// The UTF-8 form of QuerySecurityPackageInfoW.
@@ -93,8 +91,22 @@ pub unsafe extern "C" fn QuerySecurityPackageInfoA(
     pszPackageName: *mut SEC_CHAR,
     ppPackageInfo: *mut PSecPkgInfoA,
 ) -> SECURITY_STATUS {
-    // SAFETY: pointers are checked inside.
-    guard(|| unsafe { query_info::<Ansi>(pszPackageName.cast(), ppPackageInfo.cast()) })
+    ffi_boundary!(query_info::<Ansi>(
+        pszPackageName.cast(),
+        ppPackageInfo.cast()
+    ))
+}
+
+/// FreeContextBuffer's body.
+///
+/// # Safety
+/// `p` is anything: only pointers opensspi handed out are freed.
+unsafe fn free_buffer(p: *mut c_void) -> SECURITY_STATUS {
+    if p.is_null() || memory::free(p.cast()) {
+        SEC_E_OK
+    } else {
+        SEC_E_INVALID_HANDLE
+    }
 }
 
 /// Frees memory opensspi allocated for the caller (package info, allocated
@@ -103,11 +115,5 @@ pub unsafe extern "C" fn QuerySecurityPackageInfoA(
 /// is freed.
 #[no_mangle]
 pub unsafe extern "C" fn FreeContextBuffer(pvContextBuffer: *mut c_void) -> SECURITY_STATUS {
-    guard(|| {
-        if pvContextBuffer.is_null() || memory::free(pvContextBuffer.cast()) {
-            SEC_E_OK
-        } else {
-            SEC_E_INVALID_HANDLE
-        }
-    })
+    ffi_boundary!(free_buffer(pvContextBuffer))
 }
