@@ -79,21 +79,57 @@ pub fn alloc_package_infos<E: Encoding>(infos: &[&PackageInfo]) -> *mut c_void {
     block.cast()
 }
 
-fn alloc_str<E: Encoding>(s: &str) -> SecResult<*mut E::Unit> {
-    let p = memory::alloc_units(&E::encode_nul(s));
-    if p.is_null() {
-        Err(SEC_E_INSUFFICIENT_MEMORY.into())
-    } else {
+/// Memory allocated for the caller (freed with FreeContextBuffer) that is
+/// handed over only once the whole attribute is written: dropped without
+/// `hand_over`, it is freed.
+#[derive(Default)]
+struct Handout(Vec<*mut u8>);
+
+impl Handout {
+    fn keep<T>(&mut self, p: *mut T) -> SecResult<*mut T> {
+        if p.is_null() {
+            return Err(SEC_E_INSUFFICIENT_MEMORY.into());
+        }
+        self.0.push(p.cast());
         Ok(p)
+    }
+    /// A NUL-terminated copy of `s` in the encoding `E`.
+    fn str<E: Encoding>(&mut self, s: &str) -> SecResult<*mut E::Unit> {
+        self.keep(memory::alloc_units(&E::encode_nul(s)))
+    }
+    /// A one-element package info block.
+    fn info<E: Encoding>(&mut self, info: &PackageInfo) -> SecResult<*mut c_void> {
+        self.keep(alloc_package_infos::<E>(&[info]))
+    }
+    /// A copy of `bytes`.
+    fn bytes(&mut self, bytes: &[u8]) -> SecResult<*mut u8> {
+        self.keep(memory::alloc_copy(bytes))
+    }
+    /// The caller owns the memory from now on.
+    fn hand_over(mut self) {
+        self.0.clear();
     }
 }
 
-fn alloc_info<E: Encoding>(info: &PackageInfo) -> SecResult<*mut c_void> {
-    let p = alloc_package_infos::<E>(&[info]);
-    if p.is_null() {
-        Err(SEC_E_INSUFFICIENT_MEMORY.into())
+impl Drop for Handout {
+    fn drop(&mut self) {
+        for p in self.0.drain(..) {
+            memory::free(p);
+        }
+    }
+}
+
+/// Writes `value` at `out`, then hands the memory it points at over.
+///
+/// # Safety
+/// `out` must be NULL (refused) or writable for a `T`.
+unsafe fn put<T>(out: *mut c_void, value: T, handout: Handout) -> SecResult<()> {
+    // SAFETY: forwarded contract; `write` checks NULL and alignment.
+    if unsafe { boundary::write(out.cast::<T>(), value) } {
+        handout.hand_over();
+        Ok(())
     } else {
-        Ok(p)
+        Err(SEC_E_INTERNAL_ERROR.into())
     }
 }
 
@@ -132,7 +168,8 @@ pub unsafe fn write_expiry(p: *mut TimeStamp, t: i64) {
 }
 
 /// Writes a context attribute's C form at `out`, allocating what the
-/// caller frees with FreeContextBuffer. Nothing is written on failure.
+/// caller frees with FreeContextBuffer. Nothing is written, and nothing is
+/// left allocated, on failure.
 ///
 /// # Safety
 /// `out` must point at writable memory of `context_attribute_size(attr)` bytes.
@@ -140,88 +177,72 @@ pub unsafe fn write_context_attribute<E: Encoding>(
     out: *mut c_void,
     value: ContextAttribute,
 ) -> SecResult<()> {
-    // SAFETY: by this function's contract `out` has room for the attribute's structure,
-    // and each arm writes exactly the structure `context_attribute_size` sizes;
-    // `boundary::write` checks NULL and alignment.
-    let ok = unsafe {
+    let mut h = Handout::default();
+    // SAFETY: (every arm) `out` has room for the structure of the attribute
+    // `value` answers, by this function's contract, and each arm writes
+    // exactly that structure (the one `context_attribute_size` sizes).
+    unsafe {
         match value {
             ContextAttribute::Sizes {
                 max_token,
                 max_signature,
                 block_size,
                 security_trailer,
-            } => boundary::write(
-                out.cast(),
-                SecPkgContext_Sizes {
+            } => {
+                let sizes = SecPkgContext_Sizes {
                     cbMaxToken: max_token,
                     cbMaxSignature: max_signature,
                     cbBlockSize: block_size,
                     cbSecurityTrailer: security_trailer,
-                },
-            ),
+                };
+                put(out, sizes, h)
+            }
             ContextAttribute::StreamSizes {
                 header,
                 trailer,
                 max_message,
                 buffers,
                 block_size,
-            } => boundary::write(
-                out.cast(),
-                SecPkgContext_StreamSizes {
+            } => {
+                let sizes = SecPkgContext_StreamSizes {
                     cbHeader: header,
                     cbTrailer: trailer,
                     cbMaximumMessage: max_message,
                     cBuffers: buffers,
                     cbBlockSize: block_size,
-                },
-            ),
+                };
+                put(out, sizes, h)
+            }
             ContextAttribute::Names(name) | ContextAttribute::Authority(name) => {
-                boundary::write(out.cast(), alloc_str::<E>(&name)?)
+                put(out, h.str::<E>(&name)?, h)
             }
             ContextAttribute::NativeNames { client, server } => {
-                let c = alloc_str::<E>(&client)?;
-                let s = match alloc_str::<E>(&server) {
-                    Ok(s) => s,
-                    Err(e) => {
-                        memory::free(c.cast());
-                        return Err(e);
-                    }
-                };
-                boundary::write(out.cast(), [c, s])
+                let names = [h.str::<E>(&client)?, h.str::<E>(&server)?];
+                put(out, names, h)
             }
-            ContextAttribute::Lifespan { start, expiry } => boundary::write(
-                out.cast(),
-                SecPkgContext_Lifespan {
+            ContextAttribute::Lifespan { start, expiry } => {
+                let span = SecPkgContext_Lifespan {
                     tsStart: filetime(start),
                     tsExpiry: filetime(expiry),
-                },
-            ),
+                };
+                put(out, span, h)
+            }
             ContextAttribute::SessionKey(key) => {
-                let p = memory::alloc_copy(&key);
-                if p.is_null() {
-                    return Err(SEC_E_INSUFFICIENT_MEMORY.into());
-                }
-                boundary::write(
-                    out.cast(),
-                    SecPkgContext_SessionKey {
-                        SessionKeyLength: key.len() as u32,
-                        SessionKey: p,
-                    },
-                )
+                let key = SecPkgContext_SessionKey {
+                    SessionKeyLength: key.len() as u32,
+                    SessionKey: h.bytes(&key)?,
+                };
+                put(out, key, h)
             }
-            ContextAttribute::Flags(flags) => {
-                boundary::write(out.cast(), SecPkgContext_Flags { Flags: flags })
-            }
-            ContextAttribute::PackageInfo(info) => {
-                boundary::write(out.cast(), alloc_info::<E>(info)?)
-            }
-            ContextAttribute::NegotiationInfo { package, state } => boundary::write(
-                out.cast(),
-                SecPkgContext_NegotiationInfoW {
-                    PackageInfo: alloc_info::<E>(package)?.cast(),
+            ContextAttribute::Flags(flags) => put(out, SecPkgContext_Flags { Flags: flags }, h),
+            ContextAttribute::PackageInfo(info) => put(out, h.info::<E>(info)?, h),
+            ContextAttribute::NegotiationInfo { package, state } => {
+                let nego = SecPkgContext_NegotiationInfoW {
+                    PackageInfo: h.info::<E>(package)?.cast(),
                     NegotiationState: state,
-                },
-            ),
+                };
+                put(out, nego, h)
+            }
             ContextAttribute::KeyInfo {
                 signature_algorithm_name,
                 encrypt_algorithm_name,
@@ -229,31 +250,16 @@ pub unsafe fn write_context_attribute<E: Encoding>(
                 signature_algorithm,
                 encrypt_algorithm,
             } => {
-                let s = alloc_str::<E>(signature_algorithm_name)?;
-                let e = match alloc_str::<E>(encrypt_algorithm_name) {
-                    Ok(e) => e,
-                    Err(err) => {
-                        memory::free(s.cast());
-                        return Err(err);
-                    }
+                let info = KeyInfo {
+                    signature_name: h.str::<E>(signature_algorithm_name)?,
+                    encrypt_name: h.str::<E>(encrypt_algorithm_name)?,
+                    key_size,
+                    signature_algorithm,
+                    encrypt_algorithm,
                 };
-                boundary::write(
-                    out.cast(),
-                    KeyInfo {
-                        signature_name: s,
-                        encrypt_name: e,
-                        key_size,
-                        signature_algorithm,
-                        encrypt_algorithm,
-                    },
-                )
+                put(out, info, h)
             }
         }
-    };
-    if ok {
-        Ok(())
-    } else {
-        Err(SEC_E_INTERNAL_ERROR.into())
     }
 }
 
@@ -265,16 +271,12 @@ pub unsafe fn write_credential_attribute<E: Encoding>(
     out: *mut c_void,
     value: CredentialAttribute,
 ) -> SecResult<()> {
+    let mut h = Handout::default();
     match value {
         CredentialAttribute::Names(name) => {
-            let p = alloc_str::<E>(&name)?;
-            // SAFETY: `out` holds one pointer by the caller's contract.
-            if unsafe { boundary::write(out.cast(), p) } {
-                Ok(())
-            } else {
-                memory::free(p.cast());
-                Err(SEC_E_INTERNAL_ERROR.into())
-            }
+            let name = h.str::<E>(&name)?;
+            // SAFETY: `out` holds one pointer by this function's contract.
+            unsafe { put(out, name, h) }
         }
     }
 }
