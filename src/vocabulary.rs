@@ -9,7 +9,6 @@ use crate::abi::types::{SECURITY_STATUS, ULONG};
 macro_rules! windows_constants {
     ($( $ty:ident { $( $name:ident = $val:literal; )* } )*) => {
         $( $(
-            #[allow(clippy::unnecessary_cast)]
             pub const $name: $ty = {
                 const RAW: u32 = $val;
                 RAW as $ty

@@ -42,7 +42,6 @@ pub unsafe fn credential(h: *const SecHandle) -> SecResult<Arc<Credential>> {
     CREDENTIALS.get(h).ok_or(SEC_E_INVALID_HANDLE.into())
 }
 
-#[allow(clippy::too_many_arguments)]
 unsafe fn acquire<E: Encoding>(
     principal: *const E::Unit,
     package: *const E::Unit,
