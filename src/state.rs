@@ -39,7 +39,7 @@ pub struct Context {
     poisoned: AtomicBool,
     /// A finished step whose token did not fit the caller's buffer: the
     /// next Initialize/AcceptSecurityContext call hands it out.
-    pending: Mutex<Option<StepOutput>>,
+    pending: Mutex<Option<Box<StepOutput>>>,
 }
 
 impl Context {
@@ -95,12 +95,12 @@ impl Context {
 
     /// The step kept by `keep_pending`, if any (taken).
     pub fn take_pending(&self) -> Option<StepOutput> {
-        self.pending.lock().take()
+        self.pending.lock().take().map(|out| *out)
     }
 
     /// Keeps a finished step whose token the caller had no room for.
     pub fn keep_pending(&self, out: StepOutput) {
-        *self.pending.lock() = Some(out);
+        *self.pending.lock() = Some(Box::new(out));
     }
 
     /// The package's state, locked; SEC_E_INVALID_HANDLE once a panic has
