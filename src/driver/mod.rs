@@ -101,13 +101,7 @@ mod tests {
         };
         let (cred, _) = Package::acquire_credentials(&MockPackage, request).unwrap();
         let cred: AnyCredentials = Box::new(cred);
-        let input = StepInput {
-            target: None,
-            req_flags: 0,
-            data_rep: 0,
-            inputs: &[],
-            env: &SystemEnv,
-        };
+        let input = input(&[]);
         let unused = Scripted(|_: &Exchange| -> Reply { panic!("no exchange expected") });
         let (state, out) = start(&MockPackage, &cred, Role::Initiator, &input, &unused).unwrap();
         assert_eq!(out.token, b"init");
@@ -117,6 +111,17 @@ mod tests {
             state: cred,
         });
         Arc::new(Context::new(&MockPackage, Some(cred), state))
+    }
+
+    /// A step's input with these buffers and no flags.
+    fn input<'a>(bufs: &'a [InBuf<'a>]) -> StepInput<'a> {
+        StepInput {
+            target: None,
+            req_flags: 0,
+            data_rep: 0,
+            inputs: bufs,
+            env: &SystemEnv,
+        }
     }
 
     fn token_input(token: &[u8]) -> [InBuf<'_>; 1] {
@@ -139,13 +144,7 @@ mod tests {
             Ok(b"as-rep".to_vec())
         });
         let bufs = token_input(b"kdc");
-        let input = StepInput {
-            target: None,
-            req_flags: 0,
-            data_rep: 0,
-            inputs: &bufs,
-            env: &SystemEnv,
-        };
+        let input = input(&bufs);
         let out = step(&ctx, &input, &network).unwrap();
         assert_eq!(calls.load(Ordering::Relaxed), 1);
         assert_eq!(
@@ -159,13 +158,7 @@ mod tests {
         let ctx = started();
         let network = Scripted(|_: &Exchange| Err(IoError::Unreachable));
         let bufs = token_input(b"kdc");
-        let input = StepInput {
-            target: None,
-            req_flags: 0,
-            data_rep: 0,
-            inputs: &bufs,
-            env: &SystemEnv,
-        };
+        let input = input(&bufs);
         let err: Error = step(&ctx, &input, &network).unwrap_err();
         assert_eq!(err, SEC_E_NO_AUTHENTICATING_AUTHORITY);
     }
