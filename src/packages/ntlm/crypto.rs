@@ -7,9 +7,8 @@ use md5::{Digest, Md5};
 use zeroize::Zeroizing;
 
 use super::flags::{NEGOTIATE_128, NEGOTIATE_56};
-use super::keystream::rc4_with_key;
+use super::keystream::Keystream;
 use super::text::{upcase, utf16le};
-use rc4::StreamCipher;
 
 type HmacMd5 = Hmac<Md5>;
 
@@ -175,7 +174,7 @@ pub fn nt_proof_and_base_key(
 /// Encrypts and decrypts the random session key in the key exchange.
 pub fn rc4k(key: &[u8; 16], data: &[u8; 16]) -> Zeroizing<[u8; 16]> {
     let mut out = Zeroizing::new(*data);
-    rc4_with_key(key).apply_keystream(&mut out[..]);
+    Keystream::new(key).apply(&mut out[..]);
     out
 }
 

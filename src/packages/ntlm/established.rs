@@ -14,7 +14,7 @@ use super::wire::Cursor;
 
 /// Magic and version of an exported `Established`.
 const EXPORT_MAGIC: [u8; 8] = *b"OSNTLMCX";
-const EXPORT_VERSION: u8 = 1;
+const EXPORT_VERSION: u8 = 2;
 
 /// The server's names, as carried in the CHALLENGE's TargetInfo. Empty
 /// strings for names that were absent.
@@ -145,8 +145,7 @@ impl Established {
     }
 
     /// The whole context as versioned bytes (ExportSecurityContext). The
-    /// result holds keys: keep it secret. `Unsupported` when the session's
-    /// keystreams are past `keystream::MAX_POSITION`.
+    /// result holds keys: keep it secret.
     pub fn export(&self) -> Result<Zeroizing<Vec<u8>>, Error> {
         let mut out = Zeroizing::new(Vec::new());
         out.extend_from_slice(&EXPORT_MAGIC);

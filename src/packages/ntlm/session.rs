@@ -16,7 +16,7 @@ use super::flags::{
     NEGOTIATE_128, NEGOTIATE_56, NEGOTIATE_DATAGRAM, NEGOTIATE_EXTENDED_SESSIONSECURITY,
     NEGOTIATE_KEY_EXCH, NEGOTIATE_SEAL, NEGOTIATE_SIGN,
 };
-use super::keystream::{Keystream, MAX_POSITION};
+use super::keystream::{self, Keystream};
 use super::wire::Cursor;
 
 /// Length of an NTLMSSP_MESSAGE_SIGNATURE.
@@ -28,9 +28,10 @@ pub const DUMMY_SIGNATURE: [u8; SIGNATURE_LEN] = [1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 
 
 /// Magic and version of an exported `SessionSecurity`.
 const EXPORT_MAGIC: [u8; 8] = *b"OSNTLMSS";
-const EXPORT_VERSION: u8 = 1;
-/// Length of an exported `SessionSecurity`.
-pub const EXPORT_LEN: usize = 8 + 1 + 4 + 4 * 16 + 2 * 8 + 2 * 4;
+const EXPORT_VERSION: u8 = 2;
+/// Length of an exported `SessionSecurity`: magic, version, flags, then
+/// each direction's signing key, RC4 state and sequence number.
+pub const EXPORT_LEN: usize = 8 + 1 + 4 + 2 * (16 + keystream::EXPORT_LEN + 4);
 
 /// One buffer of a message to seal or unseal, in message order.
 #[derive(Debug)]
@@ -231,9 +232,14 @@ impl SessionSecurity {
         parts: impl Iterator<Item = &'p [u8]> + Clone,
     ) -> Result<(), Error> {
         let (version, checksum, seq) = self.expected_signature(sig)?;
-        let checksum = self.open_checksum(checksum);
+        let mut checksum = self.open_checksum(checksum);
         let expected = self.recv.checksum(seq, parts);
-        self.accept(version, &checksum, &expected)
+        let r = self.accept(version, &checksum, &expected);
+        if r.is_err() {
+            // A message that does not verify leaves the stream in step.
+            self.close_checksum(&mut checksum);
+        }
+        r
     }
 
     /// A received signature's fields, once its sequence number is the one
@@ -252,6 +258,13 @@ impl SessionSecurity {
             self.recv.keystream.apply(&mut checksum);
         }
         checksum
+    }
+
+    /// Undoes `open_checksum`: the receiving keystream steps back.
+    fn close_checksum(&mut self, checksum: &mut [u8; 8]) {
+        if self.flags & NEGOTIATE_KEY_EXCH != 0 {
+            self.recv.keystream.unapply(checksum);
+        }
     }
 
     /// Compares a received checksum with the expected one and, when they
@@ -303,8 +316,21 @@ impl SessionSecurity {
         // is spent on it.
         let (version, checksum, seq) = self.expected_signature(sig)?;
         let expected = self.recv.protect_parts(seq, parts, false);
-        let checksum = self.open_checksum(checksum);
-        self.accept(version, &checksum, &expected)
+        let mut checksum = self.open_checksum(checksum);
+        let r = self.accept(version, &checksum, &expected);
+        if r.is_err() {
+            // The message is enciphered again and the stream steps back:
+            // the context stays in step, and a message sealed with
+            // SECQOP_WRAP_NO_ENCRYPT can still be checked with
+            // VerifySignature.
+            self.close_checksum(&mut checksum);
+            for part in parts.iter_mut().rev() {
+                if let Part::Encrypt(data) = part {
+                    self.recv.keystream.unapply(data);
+                }
+            }
+        }
+        r
     }
 
     /// SPNEGO's mechListMIC (MS-SPNG 3.3.5.1): the signature of `data` as
@@ -318,7 +344,7 @@ impl SessionSecurity {
         if !self.has_integrity() {
             return Ok(DUMMY_SIGNATURE);
         }
-        if self.send.seq != 0 || self.send.keystream.position() != 0 {
+        if self.send.seq != 0 || !self.send.keystream.is_fresh() {
             return Err(Error::InvalidState);
         }
         let mut checksum = self.send.checksum(0, core::iter::once(data));
@@ -356,36 +382,25 @@ impl SessionSecurity {
     }
 
     /// The whole state as bytes ([`EXPORT_LEN`] of them, versioned): flags,
-    /// both directions' signing and sealing keys, keystream positions and
-    /// sequence numbers. The result holds keys: keep it secret.
-    /// `Unsupported` once a direction has used more keystream than
-    /// `keystream::MAX_POSITION`.
+    /// and for each direction its signing key, its RC4 state (key,
+    /// permutation and indices: import is constant-time) and its sequence
+    /// number. The result holds keys: keep it secret.
     pub fn export(&self) -> Result<Zeroizing<Vec<u8>>, Error> {
-        if self.send.keystream.position() > MAX_POSITION
-            || self.recv.keystream.position() > MAX_POSITION
-        {
-            return Err(Error::Unsupported);
-        }
         let mut out = Zeroizing::new(Vec::with_capacity(EXPORT_LEN));
         out.extend_from_slice(&EXPORT_MAGIC);
         out.push(EXPORT_VERSION);
         out.extend_from_slice(&self.flags.to_le_bytes());
         for ch in [&self.send, &self.recv] {
             out.extend_from_slice(&ch.sign_key[..]);
-            out.extend_from_slice(ch.keystream.key());
-        }
-        for ch in [&self.send, &self.recv] {
-            out.extend_from_slice(&ch.keystream.position().to_le_bytes());
-        }
-        for ch in [&self.send, &self.recv] {
+            ch.keystream.export_into(&mut out);
             out.extend_from_slice(&ch.seq.to_le_bytes());
         }
         Ok(out)
     }
 
     /// Rebuilds a state from `export`'s bytes. `InvalidParameter` for a
-    /// wrong length, magic or version, unsupported flags, or a keystream
-    /// position beyond `keystream::MAX_POSITION`.
+    /// wrong length, magic or version, unsupported flags, or an RC4 state
+    /// that is not one (`Keystream::import`).
     pub fn import(data: &[u8]) -> Result<Self, Error> {
         let bad = |_| Error::InvalidParameter;
         if data.len() != EXPORT_LEN {
@@ -397,29 +412,21 @@ impl SessionSecurity {
         }
         let flags = c.u32().map_err(bad)?;
         check_flags(flags).map_err(bad)?;
-        let send_sign = Zeroizing::new(c.array::<16>().map_err(bad)?);
-        let send_seal = Zeroizing::new(c.array::<16>().map_err(bad)?);
-        let recv_sign = Zeroizing::new(c.array::<16>().map_err(bad)?);
-        let recv_seal = Zeroizing::new(c.array::<16>().map_err(bad)?);
-        let send_pos = c.u64().map_err(bad)?;
-        let recv_pos = c.u64().map_err(bad)?;
-        let send_seq = c.u32().map_err(bad)?;
-        let recv_seq = c.u32().map_err(bad)?;
-        Ok(SessionSecurity {
-            flags,
-            send: Channel {
-                mac: KeyedHmacMd5::new(&send_sign),
-                sign_key: send_sign,
-                keystream: Keystream::at_position(&send_seal, send_pos)?,
-                seq: send_seq,
-            },
-            recv: Channel {
-                mac: KeyedHmacMd5::new(&recv_sign),
-                sign_key: recv_sign,
-                keystream: Keystream::at_position(&recv_seal, recv_pos)?,
-                seq: recv_seq,
-            },
-        })
+        let mut channel = || -> Result<Channel, Error> {
+            let sign_key = Zeroizing::new(c.array::<16>().map_err(bad)?);
+            let state = Zeroizing::new(c.array::<{ keystream::EXPORT_LEN }>().map_err(bad)?);
+            let keystream = Keystream::import(&state)?;
+            let seq = c.u32().map_err(bad)?;
+            Ok(Channel {
+                mac: KeyedHmacMd5::new(&sign_key),
+                sign_key,
+                keystream,
+                seq,
+            })
+        };
+        let send = channel()?;
+        let recv = channel()?;
+        Ok(SessionSecurity { flags, send, recv })
     }
 }
 
@@ -795,15 +802,17 @@ mod tests {
         let mut bad = blob.to_vec();
         bad[0] ^= 1;
         assert!(SessionSecurity::import(&bad).is_err());
+        // The position-based format (version 1) is no longer read.
         let mut bad = blob.to_vec();
-        bad[8] = 2;
+        bad[8] = 1;
         assert!(SessionSecurity::import(&bad).is_err());
         let mut bad = blob.to_vec();
         bad[9..13].copy_from_slice(&NEGOTIATE_SIGN.to_le_bytes());
         assert!(SessionSecurity::import(&bad).is_err());
+        // An RC4 state that is not a permutation.
         let mut bad = blob.to_vec();
-        let pos = 8 + 1 + 4 + 64;
-        bad[pos..pos + 8].copy_from_slice(&u64::MAX.to_le_bytes());
+        let perm = 8 + 1 + 4 + 16 + 16;
+        bad[perm] = bad[perm + 1];
         assert_eq!(
             SessionSecurity::import(&bad).map(|_| ()),
             Err(Error::InvalidParameter)
@@ -811,5 +820,76 @@ mod tests {
         for cut in 0..EXPORT_LEN {
             assert!(SessionSecurity::import(&blob[..cut]).is_err());
         }
+    }
+
+    #[test]
+    fn import_is_constant_time() {
+        // The old format carried a keystream position that import replayed:
+        // a blob claiming 2^32 bytes took 20 s of RC4 in a release build.
+        // Such a blob is refused at once now (it is not this version).
+        let mut v1 = Vec::new();
+        v1.extend_from_slice(&EXPORT_MAGIC);
+        v1.push(1);
+        v1.extend_from_slice(&KAT_FLAGS.to_le_bytes());
+        v1.extend_from_slice(&[7; 64]);
+        v1.extend_from_slice(&(1u64 << 32).to_le_bytes());
+        v1.extend_from_slice(&(1u64 << 32).to_le_bytes());
+        v1.extend_from_slice(&[0; 8]);
+        let start = std::time::Instant::now();
+        assert!(SessionSecurity::import(&v1).is_err());
+        assert!(start.elapsed() < std::time::Duration::from_millis(100));
+        // An honest export after 8 MiB of traffic imports as fast as a
+        // fresh one: the RC4 state travels, not its history.
+        let (mut c, mut s) = pair(&[9; 16], KAT_FLAGS);
+        let mut bulk = vec![0u8; 8 << 20];
+        let sig = c.seal(&mut [Part::Encrypt(&mut bulk)]).expect("seal");
+        s.unseal(&mut [Part::Encrypt(&mut bulk)], &sig)
+            .expect("unseal");
+        let blob = s.export().expect("export");
+        let start = std::time::Instant::now();
+        let mut s2 = SessionSecurity::import(&blob).expect("import");
+        assert!(start.elapsed() < std::time::Duration::from_millis(100));
+        let mut msg = *b"after 8 MiB";
+        let sig = c.seal(&mut [Part::Encrypt(&mut msg)]).expect("seal");
+        s2.unseal(&mut [Part::Encrypt(&mut msg)], &sig)
+            .expect("in step");
+        assert_eq!(&msg, b"after 8 MiB");
+    }
+
+    #[test]
+    fn a_message_that_does_not_verify_leaves_the_stream_in_step() {
+        let (mut c, mut s) = pair(&[3; 16], KAT_FLAGS);
+        // A tampered sealed message, then the genuine one.
+        let mut body = *b"sealed body";
+        let sig = c.seal(&mut [Part::Encrypt(&mut body)]).expect("seal");
+        let mut tampered = body;
+        tampered[0] ^= 1;
+        assert_eq!(
+            s.unseal(&mut [Part::Encrypt(&mut tampered)], &sig),
+            Err(Error::MessageAltered)
+        );
+        // The failed attempt enciphered the bytes back as they came.
+        let mut expected = body;
+        expected[0] ^= 1;
+        assert_eq!(tampered, expected);
+        s.unseal(&mut [Part::Encrypt(&mut body)], &sig)
+            .expect("genuine");
+        assert_eq!(&body, b"sealed body");
+        // A signed-only message (SECQOP_WRAP_NO_ENCRYPT) fails to unseal,
+        // intact, and then verifies.
+        let sig = c.sign(&[b"signed only"]);
+        let mut plain = *b"signed only";
+        assert_eq!(
+            s.unseal(&mut [Part::Encrypt(&mut plain)], &sig),
+            Err(Error::MessageAltered)
+        );
+        assert_eq!(&plain, b"signed only");
+        s.verify(&[&plain], &sig).expect("verifies");
+        // And a bad signature leaves the next one valid.
+        let sig = c.sign(&[b"next"]);
+        let mut forged = sig;
+        forged[5] ^= 1;
+        assert_eq!(s.verify(&[b"next"], &forged), Err(Error::MessageAltered));
+        s.verify(&[b"next"], &sig).expect("genuine");
     }
 }

@@ -78,11 +78,6 @@ impl<'a> Cursor<'a> {
         self.array::<4>().map(u32::from_le_bytes)
     }
 
-    /// The next little-endian `u64`.
-    pub fn u64(&mut self) -> Result<u64, Error> {
-        self.array::<8>().map(u64::from_le_bytes)
-    }
-
     /// How many bytes are left.
     pub fn remaining(&self) -> usize {
         self.buf.len().saturating_sub(self.pos)
