@@ -337,7 +337,8 @@ static void protection_both_ways(void) {
         CHECK(seal ? memcmp(m.data, "Hello, world!", 13) != 0 : memcmp(m.data, "Hello, world!", 13) == 0);
         replay = m;
         CHECK_STATUS(check(&s, &m, seal, &qop), SEC_E_OK);
-        CHECK(qop == 0 && memcmp(m.data, "Hello, world!", 13) == 0);
+        /* Windows' NTLM reports no quality of protection: pfQOP is left as it was. */
+        CHECK(qop == 0xdeadbeef && memcmp(m.data, "Hello, world!", 13) == 0);
         /* Replayed: valid signature, old sequence number. */
         qop = 0xdeadbeef;
         CHECK_STATUS(check(&s, &replay, seal, &qop), SEC_E_OUT_OF_SEQUENCE);
@@ -448,7 +449,7 @@ static void stream_buffers(void) {
         SecBuffer b[2] = {{16 + sizeof body - 1, SECBUFFER_STREAM, stream}, {0, SECBUFFER_DATA, NULL}};
         SecBufferDesc d = {SECBUFFER_VERSION, 2, b};
         CHECK_STATUS(T->DecryptMessage(&s, &d, 0, &qop), SEC_E_OK);
-        CHECK(qop == 0);
+        CHECK(qop == 7);
         CHECK(b[1].pvBuffer == stream + 16 && b[1].cbBuffer == sizeof body - 1);
         CHECK(memcmp(stream + 16, "streamed message", sizeof body - 1) == 0);
     }
@@ -532,10 +533,17 @@ static void readonly_buffers_signed_not_encrypted(void) {
     CHECK_STATUS(T->EncryptMessage(&c, 0, &d, 0), SEC_E_OK);
     CHECK_STATUS(T->DecryptMessage(&s, &d, 0, NULL), SEC_E_OK);
     CHECK(memcmp(body, "Hello, World!", 13) == 0);
-    /* SECQOP_WRAP_NO_ENCRYPT signs only; the peer verifies. */
-    CHECK_STATUS(T->EncryptMessage(&c, SECQOP_WRAP_NO_ENCRYPT, &d, 0), SEC_E_OK);
-    CHECK(memcmp(body, "Hello, World!", 13) == 0);
-    CHECK_STATUS(T->VerifySignature(&s, &d, 0, NULL), SEC_E_OK);
+    /* SECQOP_WRAP_NO_ENCRYPT still seals (NTLM cannot say otherwise on the
+     * wire, and Windows seals); the peer decrypts and leaves pfQOP alone. */
+    {
+        ULONG qop = 0xdeadbeef;
+        CHECK_STATUS(T->EncryptMessage(&c, SECQOP_WRAP_NO_ENCRYPT, &d, 0), SEC_E_OK);
+        CHECK(memcmp(body, "Hello, World!", 13) != 0);
+        CHECK_STATUS(T->DecryptMessage(&s, &d, 0, &qop), SEC_E_OK);
+        CHECK(memcmp(body, "Hello, World!", 13) == 0);
+        CHECK(qop == 0xdeadbeef);
+        CHECK_STATUS(T->EncryptMessage(&c, 2, &d, 0), SEC_E_QOP_NOT_SUPPORTED);
+    }
     T->DeleteSecurityContext(&c);
     T->DeleteSecurityContext(&s);
 }

@@ -43,7 +43,8 @@ unsafe fn protect<T>(
 }
 
 /// `protect` for an operation that verifies or decrypts: the quality of
-/// protection goes through the optional `qop` pointer on success only, and
+/// protection, when the package reports one, goes through the optional
+/// `qop` pointer on success only, and
 /// the call returns SEC_E_OK or the informational status the package gave.
 unsafe fn unprotect(
     ctx: *const SecHandle,
@@ -53,8 +54,10 @@ unsafe fn unprotect(
 ) -> SECURITY_STATUS {
     // SAFETY: forwarded contract.
     status(unsafe { protect(ctx, message, op) }.map(|u| {
-        // SAFETY: an optional out pointer, checked for NULL and alignment.
-        unsafe { boundary::write(qop, u.qop) };
+        if let Some(value) = u.qop {
+            // SAFETY: an optional out pointer, checked for NULL and alignment.
+            unsafe { boundary::write(qop, value) };
+        }
         u.status.status()
     }))
 }

@@ -37,16 +37,19 @@ impl MessageStatus {
 /// What VerifySignature and DecryptMessage report.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Unprotected {
-    /// The quality of protection (written to `pfQOP`).
-    pub qop: u32,
+    /// The quality of protection, written to `pfQOP` when the package
+    /// reports one. Windows' NTLM reports none: the caller's value is left
+    /// as it was.
+    pub qop: Option<u32>,
+    /// The status the call returns.
     pub status: MessageStatus,
 }
 
-/// Quality 0, SEC_E_OK.
+/// No quality reported, SEC_E_OK.
 impl Default for Unprotected {
     fn default() -> Self {
         Unprotected {
-            qop: 0,
+            qop: None,
             status: MessageStatus::Ok,
         }
     }

@@ -118,7 +118,10 @@ fn open_record(msg: &mut [SecBuf<'_>]) -> SecResult<Unprotected> {
         b"renegotiate" => MessageStatus::Renegotiate,
         _ => MessageStatus::Ok,
     };
-    Ok(Unprotected { qop: 0, status })
+    Ok(Unprotected {
+        qop: Some(0),
+        status,
+    })
 }
 
 fn output(status: Status, token: &[u8], ret_flags: u32) -> Progress {

@@ -8,8 +8,11 @@
 //!   encrypted; other buffer types are ignored;
 //! - connection-oriented NTLM keeps its own sequence numbers, so the
 //!   caller's MessageSeqNo is ignored;
-//! - EncryptMessage with SECQOP_WRAP_NO_ENCRYPT signs only (the peer checks
-//!   it with VerifySignature); DecryptMessage reports quality 0.
+//! - EncryptMessage seals even when asked for SECQOP_WRAP_NO_ENCRYPT: NTLM
+//!   has no way to tell the peer a message is not encrypted, and Windows
+//!   seals it (the peer's DecryptMessage returns the plaintext);
+//! - VerifySignature and DecryptMessage report no quality of protection:
+//!   the caller's `pfQOP` is left as it was, as on Windows.
 //!
 //! No heap allocation: the buffer views live on the stack.
 
@@ -74,10 +77,6 @@ pub fn make_signature(ctx: &mut NtlmContext, qop: u32, msg: &mut [SecBuf<'_>]) -
     if qop != 0 {
         return Err(SEC_E_QOP_NOT_SUPPORTED.into());
     }
-    sign_into_token(ctx, msg)
-}
-
-fn sign_into_token(ctx: &mut NtlmContext, msg: &mut [SecBuf<'_>]) -> SecResult<()> {
     let session = ctx.established_mut()?.session_mut();
     let tok = token_index(msg)?;
     check_room(&msg[tok])?;
@@ -85,7 +84,7 @@ fn sign_into_token(ctx: &mut NtlmContext, msg: &mut [SecBuf<'_>]) -> SecResult<(
     put_signature(&mut msg[tok], &sig)
 }
 
-/// VerifySignature: returns the quality of protection (0).
+/// VerifySignature (no quality of protection reported).
 pub fn verify_signature(ctx: &mut NtlmContext, msg: &mut [SecBuf<'_>]) -> SecResult<Unprotected> {
     let session = ctx.established_mut()?.session_mut();
     let sig = signature(&msg[token_index(msg)?])?;
@@ -113,10 +112,8 @@ fn seal_parts<'m, 'b>(msg: &'m mut [SecBuf<'b>], tok: usize) -> Parts<'m, Part<'
 
 /// EncryptMessage.
 pub fn encrypt(ctx: &mut NtlmContext, qop: u32, msg: &mut [SecBuf<'_>]) -> SecResult<()> {
-    match qop {
-        0 => {}
-        SECQOP_WRAP_NO_ENCRYPT => return sign_into_token(ctx, msg),
-        _ => return Err(SEC_E_QOP_NOT_SUPPORTED.into()),
+    if qop != 0 && qop != SECQOP_WRAP_NO_ENCRYPT {
+        return Err(SEC_E_QOP_NOT_SUPPORTED.into());
     }
     let session = ctx.established_mut()?.session_mut();
     if !session.has_integrity() {
@@ -131,7 +128,7 @@ pub fn encrypt(ctx: &mut NtlmContext, qop: u32, msg: &mut [SecBuf<'_>]) -> SecRe
     put_signature(&mut msg[tok], &sig)
 }
 
-/// DecryptMessage: returns the quality of protection (0).
+/// DecryptMessage (no quality of protection reported).
 pub fn decrypt(ctx: &mut NtlmContext, msg: &mut [SecBuf<'_>]) -> SecResult<Unprotected> {
     let session = ctx.established_mut()?.session_mut();
     if !session.has_integrity() {

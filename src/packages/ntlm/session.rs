@@ -320,9 +320,8 @@ impl SessionSecurity {
         let r = self.accept(version, &checksum, &expected);
         if r.is_err() {
             // The message is enciphered again and the stream steps back:
-            // the context stays in step, and a message sealed with
-            // SECQOP_WRAP_NO_ENCRYPT can still be checked with
-            // VerifySignature.
+            // the caller's buffers are as they were, and the context stays
+            // in step for the genuine message.
             self.close_checksum(&mut checksum);
             for part in parts.iter_mut().rev() {
                 if let Part::Encrypt(data) = part {
@@ -875,8 +874,7 @@ mod tests {
         s.unseal(&mut [Part::Encrypt(&mut body)], &sig)
             .expect("genuine");
         assert_eq!(&body, b"sealed body");
-        // A signed-only message (SECQOP_WRAP_NO_ENCRYPT) fails to unseal,
-        // intact, and then verifies.
+        // A signed-only message fails to unseal, intact, and then verifies.
         let sig = c.sign(&[b"signed only"]);
         let mut plain = *b"signed only";
         assert_eq!(
