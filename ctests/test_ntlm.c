@@ -290,6 +290,62 @@ static void wrong_password_and_tampering(void) {
     FreeCredentialsHandle(&stranger);
 }
 
+/* A man in the middle edits the CHALLENGE (`mutate`) so that the client
+ * leaves out its MIC or weakens the session; returns the server's status. */
+static SECURITY_STATUS mitm_challenge(void (*mutate)(struct wire *)) {
+    CtxtHandle c, s;
+    struct wire a, b;
+    ULONG attrs;
+    SECURITY_STATUS st;
+    isc(&client_cred, NULL, &c, ALL_PROTECTION, NULL, &a, &attrs);
+    asc(&server_cred, NULL, &s, 0, &a, &b, &attrs);
+    mutate(&b);
+    isc(&client_cred, &c, &c, ALL_PROTECTION, &b, &a, &attrs);
+    st = asc(&server_cred, &s, &s, 0, &a, &b, &attrs);
+    T->DeleteSecurityContext(&c);
+    T->DeleteSecurityContext(&s);
+    return st;
+}
+
+/* CHALLENGE fields (MS-NLMP 2.2.1.2): NegotiateFlags at 20, TargetInfo's
+ * length at 40 and offset at 44. Returns the TargetInfo offset of the
+ * MsvAvTimestamp (7) pair. */
+static unsigned timestamp_pair(const struct wire *w) {
+    unsigned start = u32at(w->data + 44), len = w->data[40] | w->data[41] << 8, at = 0;
+    while (at + 4 <= len) {
+        unsigned id = w->data[start + at] | w->data[start + at + 1] << 8;
+        if (id == 7) return start + at;
+        at += 4 + (w->data[start + at + 2] | w->data[start + at + 3] << 8);
+    }
+    CHECK(!"no timestamp in the CHALLENGE");
+    return start;
+}
+static void rename_timestamp(struct wire *w) { w->data[timestamp_pair(w) + 1] = 1; }
+static void cut_before_timestamp(struct wire *w) {
+    unsigned at = timestamp_pair(w), len = at - u32at(w->data + 44) + 4;
+    memset(w->data + at, 0, 4); /* MsvAvEOL */
+    w->data[40] = w->data[42] = len & 0xff;
+    w->data[41] = w->data[43] = len >> 8;
+}
+static void clear_flag(struct wire *w, ULONG flag) {
+    ULONG f = u32at(w->data + 20) & ~flag;
+    w->data[20] = f & 0xff;
+    w->data[21] = f >> 8 & 0xff;
+    w->data[22] = f >> 16 & 0xff;
+    w->data[23] = f >> 24 & 0xff;
+}
+static void clear_target_info(struct wire *w) { clear_flag(w, 0x00800000); }
+static void clear_seal(struct wire *w) { clear_flag(w, 0x20); }
+static void clear_key_exch(struct wire *w) { clear_flag(w, 0x40000000); }
+
+static void man_in_the_middle_edits_the_challenge(void) {
+    CHECK_STATUS(mitm_challenge(rename_timestamp), SEC_E_LOGON_DENIED);
+    CHECK_STATUS(mitm_challenge(cut_before_timestamp), SEC_E_LOGON_DENIED);
+    CHECK_STATUS(mitm_challenge(clear_target_info), SEC_E_LOGON_DENIED);
+    CHECK_STATUS(mitm_challenge(clear_seal), SEC_E_LOGON_DENIED);
+    CHECK_STATUS(mitm_challenge(clear_key_exch), SEC_E_LOGON_DENIED);
+}
+
 static void truncated_and_garbage_tokens(void) {
     CtxtHandle c, s;
     struct wire a, b, cut;
@@ -803,6 +859,7 @@ int main(void) {
     RUN(output_buffer_errors);
     RUN(aliasing_and_allocation_without_a_slot);
     RUN(wrong_password_and_tampering);
+    RUN(man_in_the_middle_edits_the_challenge);
     RUN(truncated_and_garbage_tokens);
     RUN(protection_both_ways);
     RUN(tamper_and_reorder);

@@ -9,6 +9,11 @@ of it (gss_get_mic, or MakeSignature) that the client checks. MIT's client
 asks for integrity but not confidentiality, so it seals with signing alone
 negotiated. A wrong password is refused on each side.
 
+gss-ntlmssp's initiator sends an NTLM MIC only when SPNEGO asks it to, so
+its raw NTLM AUTHENTICATE has none: our acceptor refuses it by default (it
+requires the MIC whenever the client returns the CHALLENGE's timestamp) and
+accepts it with OPENSSPI_NTLM_MIC=optional, Windows' lenient policy.
+
 gss-server checks passwords against NTLM_USER_FILE, as our default
 acceptor credential does; KRB5_CONFIG points at an empty file. The
 samples frame every token with a flags byte and a 4-byte big-endian
@@ -299,17 +304,32 @@ class TheirClientOurServer(unittest.TestCase):
         ctx = self.check_accepted(["-spnego"])
         self.assertEqual(ctx.negotiation_info(), ("NTLM", sspi.SECPKG_NEGOTIATION_COMPLETE))
 
+    def lenient(self):
+        """Accept clients without an NTLM MIC for the rest of the test."""
+        os.environ["OPENSSPI_NTLM_MIC"] = "optional"
+        self.addCleanup(os.environ.pop, "OPENSSPI_NTLM_MIC", None)
+
+    def test_raw_ntlm_without_mic_is_refused_by_default(self):
+        for package in ("NTLM", "Negotiate"):
+            with self.subTest(package=package):
+                error, status, output = self.exchange(["-mech", NTLM_MECH], package=package)
+                self.assertIsInstance(error, sspi.SspiError, output)
+                self.assertEqual(error.status, sspi.SEC_E_LOGON_DENIED)
+                self.assertNotEqual(status, 0, output)
+
     def test_raw_ntlm(self):
+        self.lenient()
         self.check_accepted(["-mech", NTLM_MECH])
 
     def test_their_default_credentials(self):
         # gss-ntlmssp's initiator takes its account from NTLM_USER_FILE too.
-        for args in (["-spnego"], ["-mech", NTLM_MECH]):
-            with self.subTest(args=args):
-                self.check_accepted(args, explicit=False)
+        self.check_accepted(["-spnego"], explicit=False)
+        self.lenient()
+        self.check_accepted(["-mech", NTLM_MECH], explicit=False)
 
     def test_raw_ntlm_to_our_negotiate(self):
         # Windows' Negotiate takes raw NTLM; so does ours.
+        self.lenient()
         ctx = self.check_accepted(["-mech", NTLM_MECH], package="Negotiate")
         self.assertEqual(ctx.negotiation_info(), ("NTLM", sspi.SECPKG_NEGOTIATION_COMPLETE))
 

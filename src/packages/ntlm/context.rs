@@ -93,12 +93,17 @@ fn netbios_name(env: &dyn Env) -> String {
     first.to_uppercase().chars().take(15).collect()
 }
 
+/// Set to `optional` to accept clients that return the CHALLENGE's
+/// timestamp without a MIC, as Windows does (the default is to refuse them).
+pub const MIC_POLICY_VAR: &str = "OPENSSPI_NTLM_MIC";
+
 /// The names this host announces as a server (a stand-alone machine's:
-/// its own name as both computer and domain).
+/// its own name as both computer and domain), and its MIC policy.
 fn server_config(env: &dyn Env) -> ServerConfig {
     let nb = netbios_name(env);
     let mut config = ServerConfig::new(&nb, &nb);
     config.dns_computer = env.host_name();
+    config.require_mic = env.var(MIC_POLICY_VAR).is_none_or(|v| v != "optional");
     config
 }
 

@@ -34,10 +34,16 @@ pub struct ServerConfig {
     pub channel_bindings: Option<[u8; 16]>,
     /// Whether anonymous logons are accepted.
     pub allow_anonymous: bool,
+    /// Whether a client that returns the CHALLENGE's timestamp must send a
+    /// MIC (strict, the default). Windows accepts such a client without
+    /// one, which lets a man in the middle strip the MIC by editing the
+    /// CHALLENGE; see `authenticate`.
+    pub require_mic: bool,
 }
 
 impl Default for ServerConfig {
-    /// Empty names, no channel bindings, anonymous logons accepted.
+    /// Empty names, no channel bindings, anonymous logons accepted, MIC
+    /// required.
     fn default() -> Self {
         ServerConfig {
             nb_computer: String::new(),
@@ -47,6 +53,7 @@ impl Default for ServerConfig {
             dns_tree: String::new(),
             channel_bindings: None,
             allow_anonymous: true,
+            require_mic: true,
         }
     }
 }
@@ -79,8 +86,9 @@ struct Pending {
     /// The NEGOTIATE token as received, and the length of the message in it.
     negotiate: Vec<u8>,
     negotiate_len: usize,
-    /// The CHALLENGE as sent.
+    /// The CHALLENGE as sent, and its TargetInfo.
     challenge: Vec<u8>,
+    target_info: Vec<u8>,
     server_challenge: [u8; 8],
     flags: u32,
 }
@@ -172,6 +180,7 @@ impl Server {
             negotiate: negotiate.to_vec(),
             negotiate_len: neg.len,
             challenge: challenge.clone(),
+            target_info,
             server_challenge,
             flags,
         }));
@@ -202,14 +211,24 @@ impl Server {
     /// unrelated bytes) and returns the established context. The server is
     /// finished afterwards, whether this succeeds or not.
     ///
-    /// Checks, in order: the NTProofStr over the blob exactly as received,
-    /// the MIC when MsvAvFlags announces one, then the channel bindings when
-    /// configured.
+    /// Checks, in order: the NTProofStr over the blob exactly as received;
+    /// that every AV pair of the CHALLENGE's TargetInfo comes back, unchanged,
+    /// in the blob (which the NTProofStr protects), in any order; the MIC,
+    /// which is required when the timestamp came back (unless
+    /// `require_mic` is off) and checked whenever MsvAvFlags announces one;
+    /// then the channel bindings when configured.
+    ///
+    /// A man in the middle who edits the CHALLENGE (renames or drops the
+    /// timestamp, shortens TargetInfo, clears NEGOTIATE_TARGET_INFO) to make
+    /// the client omit its MIC is caught by the missing pairs; one who edits
+    /// the flags (clears SEAL or KEY_EXCH) is caught by the MIC, which covers
+    /// the CHALLENGE as this server sent it.
     ///
     /// Errors: `InvalidState` if `challenge` was not called or this was;
     /// `InvalidToken` for a malformed message; `LogonDenied` for an LM or
-    /// NTLMv1 response, an unknown user, a wrong password, a bad or
-    /// missing MIC, or a refused anonymous logon; `BadBindings` for
+    /// NTLMv1 response, an unknown user, a wrong password, a TargetInfo pair
+    /// that did not come back, a bad or missing MIC, or a refused anonymous
+    /// logon; `BadBindings` for
     /// mismatched channel bindings; `Unsupported` if the client dropped
     /// extended session security or 128-bit keys.
     pub fn authenticate(
@@ -258,6 +277,12 @@ impl Server {
         };
 
         let mic = av.av_flags() & AV_FLAG_MIC_PRESENT != 0;
+        if !anonymous {
+            check_pairs_returned(&pending.target_info, &av)?;
+            if !mic && self.config.require_mic && av.timestamp().is_some() {
+                return Err(Error::LogonDenied);
+            }
+        }
         if mic {
             check_mic(&exported, &pending, msg, &auth)?;
         }
@@ -331,6 +356,19 @@ fn verify_ntlmv2<'a>(
     };
     let av = AvList::parse(av_bytes)?;
     Ok((base, av))
+}
+
+/// Checks that every AV pair the server sent in TargetInfo is in the
+/// client's NTLMv2 blob with the same value (clients may reorder the pairs
+/// and add their own: MIT's gss-ntlmssp re-encodes the list).
+fn check_pairs_returned(sent: &[u8], returned: &AvList<'_>) -> Result<(), Error> {
+    let sent = AvList::parse(sent)?;
+    for pair in sent.iter() {
+        if !returned.iter().any(|p| p == pair) {
+            return Err(Error::LogonDenied);
+        }
+    }
+    Ok(())
 }
 
 /// Checks the AUTHENTICATE's MIC. The MIC covers the messages as the client
@@ -601,13 +639,13 @@ mod tests {
             handshake(cfg, server_cfg.clone()).map(|_| ()),
             Err(Error::BadBindings)
         );
-        // And so is a client that sends no MsvAvChannelBindings at all.
+        // And so is a client that sends no MsvAvChannelBindings at all
+        // (which only a server that does not require the MIC gets to see).
         let mut cfg = user("User", "Domain", "Password");
         cfg.send_mic = false;
-        assert_eq!(
-            handshake(cfg, server_cfg).map(|_| ()),
-            Err(Error::BadBindings)
-        );
+        let mut lenient = server_cfg.clone();
+        lenient.require_mic = false;
+        assert_eq!(handshake(cfg, lenient).map(|_| ()), Err(Error::BadBindings));
 
         // A server without bindings accepts a client with some.
         let mut cfg = user("User", "Domain", "Password");
@@ -658,13 +696,33 @@ mod tests {
         /// KEY_EXCH and an EncryptedRandomSessionKey without signing or
         /// sealing (which MS-NLMP's server ignores).
         key_exch_unprotected: bool,
+        /// Copy the server's AV pairs in reverse order (as a client that
+        /// re-encodes the list, like gss-ntlmssp, may).
+        reorder_pairs: bool,
+    }
+
+    impl Default for Crafted {
+        /// A well-formed AUTHENTICATE with a MIC.
+        fn default() -> Self {
+            Crafted {
+                pad_blob: true,
+                with_mic: true,
+                nt_override: None,
+                key_exch_unprotected: false,
+                reorder_pairs: false,
+            }
+        }
     }
 
     fn crafted_authenticate(c: &Crafted, negotiate: &[u8], challenge: &[u8]) -> Vec<u8> {
         let chal = Challenge::parse(challenge).expect("challenge");
         let server_info = AvList::parse(chal.target_info).expect("target info");
         let mut list = AvListBuilder::new();
-        for pair in server_info.iter() {
+        let mut pairs: Vec<_> = server_info.iter().collect();
+        if c.reorder_pairs {
+            pairs.reverse();
+        }
+        for pair in pairs {
             list.push(pair.id, pair.value).expect("fits");
         }
         if c.with_mic {
@@ -711,19 +769,135 @@ mod tests {
     #[test]
     fn blob_without_trailing_padding_is_accepted() {
         for with_mic in [false, true] {
+            let mut lenient = server_config();
+            lenient.require_mic = false;
             let (_, mut server, negotiate, challenge) =
-                start(user("User", "Domain", "Password"), server_config());
+                start(user("User", "Domain", "Password"), lenient);
             let c = Crafted {
                 pad_blob: false,
                 with_mic,
                 nt_override: None,
                 key_exch_unprotected: false,
+                ..Crafted::default()
             };
             let auth = crafted_authenticate(&c, &negotiate, &challenge);
             let s = server.authenticate(&auth, &store()).expect("accepted");
             assert_eq!(s.workstation(), "samba");
             assert_eq!(s.flags() & NEGOTIATE_KEY_EXCH, 0);
         }
+    }
+
+    /// The edits a man in the middle makes to a CHALLENGE to have the client
+    /// leave out its MIC, or to weaken the session behind it.
+    type Edit = fn(&[u8]) -> Vec<u8>;
+
+    fn mitm_edits() -> Vec<(&'static str, Edit)> {
+        fn rebuild(challenge: &[u8], flags: impl Fn(u32) -> u32, info: Option<Vec<u8>>) -> Vec<u8> {
+            let c = Challenge::parse(challenge).expect("challenge");
+            let info = info.unwrap_or_else(|| c.target_info.to_vec());
+            Challenge::encode(flags(c.flags), c.target_name, &c.server_challenge, &info)
+                .expect("encodes")
+        }
+        fn pairs(challenge: &[u8], edit: impl Fn(u16) -> Option<u16>) -> Option<Vec<u8>> {
+            let c = Challenge::parse(challenge).expect("challenge");
+            let mut list = AvListBuilder::new();
+            for pair in AvList::parse(c.target_info).expect("pairs").iter() {
+                if let Some(id) = edit(pair.id) {
+                    list.push(id, pair.value).expect("fits");
+                }
+            }
+            Some(list.finish())
+        }
+        vec![
+            ("timestamp AvId changed", |c| {
+                let info = pairs(c, |id| {
+                    Some(if id == MSV_AV_TIMESTAMP { 0x0107 } else { id })
+                });
+                rebuild(c, |f| f, info)
+            }),
+            ("TargetInfo shortened", |c| {
+                let info = pairs(c, |id| (id != MSV_AV_TIMESTAMP).then_some(id));
+                rebuild(c, |f| f, info)
+            }),
+            ("TargetInfo emptied", |c| {
+                rebuild(c, |f| f, Some(Vec::new()))
+            }),
+            ("NEGOTIATE_TARGET_INFO cleared", |c| {
+                rebuild(c, |f| f & !NEGOTIATE_TARGET_INFO, None)
+            }),
+            ("SEAL cleared", |c| {
+                rebuild(c, |f| f & !NEGOTIATE_SEAL, None)
+            }),
+            ("KEY_EXCH cleared", |c| {
+                rebuild(c, |f| f & !NEGOTIATE_KEY_EXCH, None)
+            }),
+        ]
+    }
+
+    #[test]
+    fn a_man_in_the_middle_cannot_strip_the_mic_or_weaken_the_session() {
+        for require_mic in [true, false] {
+            for (edit, mitm) in mitm_edits() {
+                let mut cfg = server_config();
+                cfg.require_mic = require_mic;
+                let (mut client, mut server, negotiate, challenge) =
+                    start(user("User", "Domain", "Password"), cfg.clone());
+                let tampered = mitm(&challenge);
+                assert_ne!(tampered, challenge, "{edit}");
+                let env = FixedEnv::new(&[], TIME);
+                if let Ok((auth, _)) = client.authenticate(&tampered, &env) {
+                    assert_eq!(
+                        server.authenticate(&auth, &store()).map(|_| ()),
+                        Err(Error::LogonDenied),
+                        "our client, {edit}, require_mic {require_mic}"
+                    );
+                }
+                // A client that never sends a MIC: refused whatever the
+                // policy, since the pairs it returns are not the ones sent
+                // or, for the flag edits, since the MIC is required.
+                let (_, mut server, _, challenge) = start(user("User", "Domain", "Password"), cfg);
+                let tampered = mitm(&challenge);
+                let crafted = Crafted {
+                    with_mic: false,
+                    ..Crafted::default()
+                };
+                let auth = crafted_authenticate(&crafted, &negotiate, &tampered);
+                let r = server.authenticate(&auth, &store()).map(|_| ());
+                // (This client copies TargetInfo whatever the flags say.)
+                let flag_edit = edit.ends_with("cleared");
+                if require_mic || !flag_edit {
+                    assert_eq!(r, Err(Error::LogonDenied), "MIC-less client, {edit}");
+                } else {
+                    // Lenient, as Windows: a MIC-less client is not protected.
+                    assert_eq!(r, Ok(()), "MIC-less client, {edit}, lenient");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_mic_is_required_when_the_timestamp_comes_back() {
+        let crafted = |c: Crafted, require_mic: bool| {
+            let mut cfg = server_config();
+            cfg.require_mic = require_mic;
+            let (_, mut server, negotiate, challenge) =
+                start(user("User", "Domain", "Password"), cfg);
+            let auth = crafted_authenticate(&c, &negotiate, &challenge);
+            server.authenticate(&auth, &store()).map(|_| ())
+        };
+        let without_mic = || Crafted {
+            with_mic: false,
+            ..Crafted::default()
+        };
+        assert_eq!(crafted(Crafted::default(), true), Ok(()));
+        assert_eq!(crafted(without_mic(), true), Err(Error::LogonDenied));
+        assert_eq!(crafted(without_mic(), false), Ok(()));
+        // Pairs in another order, as a client that re-encodes them sends.
+        let reordered = Crafted {
+            reorder_pairs: true,
+            ..Crafted::default()
+        };
+        assert_eq!(crafted(reordered, true), Ok(()));
     }
 
     #[test]
@@ -737,6 +911,7 @@ mod tests {
             with_mic: true,
             nt_override: None,
             key_exch_unprotected: true,
+            ..Crafted::default()
         };
         let auth = crafted_authenticate(&c, &negotiate, &challenge);
         let s = server.authenticate(&auth, &store()).expect("accepted");
@@ -756,6 +931,7 @@ mod tests {
                 with_mic: false,
                 nt_override: Some(nt),
                 key_exch_unprotected: false,
+                ..Crafted::default()
             };
             let auth = crafted_authenticate(&c, &negotiate, &challenge);
             assert_eq!(
@@ -771,6 +947,7 @@ mod tests {
             with_mic: false,
             nt_override: Some(vec![0x5a; 30]),
             key_exch_unprotected: false,
+            ..Crafted::default()
         };
         let auth = crafted_authenticate(&c, &negotiate, &challenge);
         assert_eq!(
