@@ -2,6 +2,8 @@
  * codes and flags, every error path, message protection both ways, context
  * attributes, export/import. */
 #include <stdint.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include "pair.h"
 
 static CredHandle client_cred, server_cred;
@@ -288,6 +290,67 @@ static void wrong_password_and_tampering(void) {
     CHECK_STATUS(tampered(&client_cred, &server_cred, add_trailing), SEC_E_OK);
     FreeCredentialsHandle(&bad);
     FreeCredentialsHandle(&stranger);
+}
+
+/* An output buffer flagged SECBUFFER_READONLY (or READONLY_WITH_CHECKSUM)
+ * is never written, not even when it is the only TOKEN buffer: its memory
+ * here is mapped read-only, so a write would crash the test. */
+static void readonly_output_buffers_are_never_written(void) {
+    const ULONG flags[2] = {SECBUFFER_READONLY, SECBUFFER_READONLY_WITH_CHECKSUM};
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    unsigned char *ro = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    unsigned char writable[256];
+    CtxtHandle c, s, untouched = {0x1234, 0x5678};
+    struct wire a, b, auth;
+    SecBuffer outb[2], inb, msgb[2];
+    SecBufferDesc outd = {SECBUFFER_VERSION, 1, outb}, ind, msgd = {SECBUFFER_VERSION, 2, msgb};
+    ULONG attrs, i;
+    CHECK(ro != MAP_FAILED);
+    memset(ro, 0xAA, page);
+    CHECK(mprotect(ro, page, PROT_READ) == 0);
+    for (i = 0; i < 2; i++) {
+        ULONG type = SECBUFFER_TOKEN | flags[i];
+        /* The first ISC: no slot for NEGOTIATE, so too small, no context. */
+        outb[0] = (SecBuffer){(ULONG)page, type, ro};
+        outd.cBuffers = 1;
+        c = untouched;
+        CHECK_STATUS(T->InitializeSecurityContextW(&client_cred, NULL, NULL, ALL_PROTECTION, 0, 0, NULL, 0, &c, &outd, &attrs, NULL), SEC_E_BUFFER_TOO_SMALL);
+        CHECK(outb[0].BufferType == type && outb[0].cbBuffer == page && outb[0].pvBuffer == ro);
+        CHECK(c.dwLower == untouched.dwLower && c.dwUpper == untouched.dwUpper);
+        /* A writable TOKEN buffer after it takes the token. */
+        outb[1] = (SecBuffer){sizeof writable, SECBUFFER_TOKEN, writable};
+        outd.cBuffers = 2;
+        CHECK_STATUS(T->InitializeSecurityContextW(&client_cred, NULL, NULL, ALL_PROTECTION, 0, 0, NULL, 0, &c, &outd, &attrs, NULL), SEC_I_CONTINUE_NEEDED);
+        CHECK(outb[0].cbBuffer == page && outb[1].cbBuffer > 0 && memcmp(writable, "NTLMSSP", 8) == 0);
+        memcpy(a.data, writable, outb[1].cbBuffer);
+        a.len = outb[1].cbBuffer;
+        /* ASC with only a read-only slot for CHALLENGE: too small. */
+        desc1(&ind, &inb, SECBUFFER_TOKEN, a.data, a.len);
+        outd.cBuffers = 1;
+        s = untouched;
+        CHECK_STATUS(T->AcceptSecurityContext(&server_cred, NULL, &ind, 0, 0, &s, &outd, &attrs, NULL), SEC_E_BUFFER_TOO_SMALL);
+        CHECK(outb[0].cbBuffer == page && s.dwLower == untouched.dwLower);
+        CHECK_STATUS(asc(&server_cred, NULL, &s, 0, &a, &b, &attrs), SEC_I_CONTINUE_NEEDED);
+        CHECK_STATUS(isc(&client_cred, &c, &c, ALL_PROTECTION, &b, &auth, &attrs), SEC_E_OK);
+        CHECK_STATUS(asc(&server_cred, &s, &s, 0, &auth, &b, &attrs), SEC_E_OK);
+        /* MakeSignature and EncryptMessage into a read-only token: refused,
+         * and no sequence number spent (the next signature verifies). */
+        msgb[0] = (SecBuffer){16, type, ro};
+        msgb[1] = (SecBuffer){5, SECBUFFER_DATA, (void *)"hello"};
+        msgb[1].BufferType |= SECBUFFER_READONLY;
+        CHECK_STATUS(T->MakeSignature(&c, 0, &msgd, 0), SEC_E_INVALID_TOKEN);
+        CHECK_STATUS(T->EncryptMessage(&c, 0, &msgd, 0), SEC_E_INVALID_TOKEN);
+        msgb[0] = (SecBuffer){16, SECBUFFER_TOKEN, writable};
+        CHECK_STATUS(T->MakeSignature(&c, 0, &msgd, 0), SEC_E_OK);
+        CHECK_STATUS(T->VerifySignature(&s, &msgd, 0, NULL), SEC_E_OK);
+        T->DeleteSecurityContext(&c);
+        T->DeleteSecurityContext(&s);
+    }
+    for (i = 0; i < page; i++) {
+        if (ro[i] != 0xAA) break;
+    }
+    CHECK(i == page);
+    munmap(ro, page);
 }
 
 /* A man in the middle edits the CHALLENGE (`mutate`) so that the client
@@ -860,6 +923,7 @@ int main(void) {
     RUN(aliasing_and_allocation_without_a_slot);
     RUN(wrong_password_and_tampering);
     RUN(man_in_the_middle_edits_the_challenge);
+    RUN(readonly_output_buffers_are_never_written);
     RUN(truncated_and_garbage_tokens);
     RUN(protection_both_ways);
     RUN(tamper_and_reorder);

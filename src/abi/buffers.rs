@@ -6,7 +6,7 @@ use smallvec::SmallVec;
 use crate::abi::boundary;
 use crate::abi::memory;
 use crate::abi::types::{SecBuffer, SecBufferDesc};
-use crate::package::{Error, InBuf, SecBuf, SecResult, StepOutput};
+use crate::package::{is_read_only, Error, InBuf, SecBuf, SecResult, StepOutput};
 use crate::vocabulary::*;
 
 /// Most buffers a descriptor may hold; more is refused as a malformed message.
@@ -110,18 +110,18 @@ pub unsafe fn arrays_overlap(a: *const SecBufferDesc, b: *const SecBufferDesc) -
     )
 }
 
-/// A message's buffers as safe views. READONLY buffers are borrowed
+/// A message's buffers as safe views. Read-only buffers (SECBUFFER_READONLY
+/// or SECBUFFER_READONLY_WITH_CHECKSUM) are borrowed
 /// read-only; writable ones must not overlap (that would alias), and no
 /// buffer may cover the SecBuffer array itself (write-back rewrites it
 /// while the views live): both are refused as SEC_E_INVALID_TOKEN.
 ///
 /// # Safety
 /// Each buffer's `pvBuffer` must hold `cbBuffer` bytes, writable unless the
-/// buffer is marked READONLY, and untouched by anyone else during the call.
+/// buffer is marked read-only, and untouched by anyone else during the call.
 pub unsafe fn message<'a>(bufs: &[SecBuffer]) -> SecResult<MessageView<'a>> {
     let writable = |b: &SecBuffer| {
-        b.BufferType & SECBUFFER_READONLY == 0
-            && b.BufferType & !SECBUFFER_ATTRMASK != SECBUFFER_EMPTY
+        !is_read_only(b.BufferType) && b.BufferType & !SECBUFFER_ATTRMASK != SECBUFFER_EMPTY
     };
     let empty = |b: &SecBuffer| b.BufferType & !SECBUFFER_ATTRMASK == SECBUFFER_EMPTY;
     for (i, a) in bufs.iter().enumerate() {
@@ -209,8 +209,11 @@ pub fn mark_missing(bufs: &mut [SecBuffer], missing: usize) {
 }
 
 /// Where a handshake call's output goes: the first SECBUFFER_TOKEN buffer
-/// of pOutput, and its first SECBUFFER_ALERT buffer; in the caller's memory,
-/// or in new memory (freed by FreeContextBuffer) with ALLOCATE_MEMORY.
+/// of pOutput, and its first SECBUFFER_ALERT buffer, that are not flagged
+/// SECBUFFER_READONLY or SECBUFFER_READONLY_WITH_CHECKSUM; in the caller's
+/// memory, or in new memory (freed by FreeContextBuffer) with
+/// ALLOCATE_MEMORY. Without a slot, a token is SEC_E_BUFFER_TOO_SMALL, as
+/// Windows answers an output with no TOKEN buffer.
 pub struct OutputSlot<'a> {
     token: Option<&'a mut SecBuffer>,
     alert: Option<&'a mut SecBuffer>,
@@ -232,6 +235,10 @@ impl<'a> OutputSlot<'a> {
         let mut token = None;
         let mut alert = None;
         for b in output.into_iter().flatten() {
+            // A read-only buffer is never written: it is no slot.
+            if is_read_only(b.BufferType) {
+                continue;
+            }
             match b.BufferType & !SECBUFFER_ATTRMASK {
                 SECBUFFER_TOKEN if token.is_none() => token = Some(b),
                 SECBUFFER_ALERT if alert.is_none() => alert = Some(b),

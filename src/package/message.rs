@@ -34,6 +34,12 @@ impl MessageStatus {
     }
 }
 
+/// Whether a SecBuffer's type carries SECBUFFER_READONLY or
+/// SECBUFFER_READONLY_WITH_CHECKSUM: the package may read it, never write it.
+pub fn is_read_only(buffer_type: u32) -> bool {
+    buffer_type & (SECBUFFER_READONLY | SECBUFFER_READONLY_WITH_CHECKSUM) != 0
+}
+
 /// What VerifySignature and DecryptMessage report.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Unprotected {

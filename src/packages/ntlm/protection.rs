@@ -20,13 +20,11 @@ use smallvec::SmallVec;
 
 use super::context::{status_of, NtlmContext};
 use super::session::{has_integrity, Part, SessionSecurity, SIGNATURE_LEN};
-use crate::package::{MicPolicy, SecBuf, SecResult, Unprotected};
+use crate::package::{is_read_only, MicPolicy, SecBuf, SecResult, Unprotected};
 use crate::vocabulary::*;
 
 /// Slices of a message, on the stack for up to eight buffers.
 type Parts<'a, T> = SmallVec<[T; 8]>;
-
-const READONLY_ANY: u32 = SECBUFFER_READONLY | SECBUFFER_READONLY_WITH_CHECKSUM;
 
 /// The index of the first SECBUFFER_TOKEN buffer.
 fn token_index(msg: &[SecBuf<'_>]) -> SecResult<usize> {
@@ -63,13 +61,18 @@ fn signature(token: &SecBuf<'_>) -> SecResult<[u8; SIGNATURE_LEN]> {
         .ok_or(SEC_E_INVALID_TOKEN.into())
 }
 
-/// Checks before signing that the signature will fit, so that a too-small
-/// buffer consumes no sequence number.
-fn check_room(token: &SecBuf<'_>) -> SecResult<()> {
-    if token.data().len() < SIGNATURE_LEN {
+/// The index of the token buffer a signature is written to, checked before
+/// signing so that a failure consumes no sequence number: too small is
+/// SEC_E_BUFFER_TOO_SMALL, read-only SEC_E_INVALID_TOKEN (never written).
+fn output_token(msg: &mut [SecBuf<'_>]) -> SecResult<usize> {
+    let tok = token_index(msg)?;
+    if msg[tok].data().len() < SIGNATURE_LEN {
         return Err(SEC_E_BUFFER_TOO_SMALL.into());
     }
-    Ok(())
+    if msg[tok].data_mut().is_none() {
+        return Err(SEC_E_INVALID_TOKEN.into());
+    }
+    Ok(tok)
 }
 
 /// MakeSignature.
@@ -78,8 +81,7 @@ pub fn make_signature(ctx: &mut NtlmContext, qop: u32, msg: &mut [SecBuf<'_>]) -
         return Err(SEC_E_QOP_NOT_SUPPORTED.into());
     }
     let session = ctx.established_mut()?.session_mut();
-    let tok = token_index(msg)?;
-    check_room(&msg[tok])?;
+    let tok = output_token(msg)?;
     let sig = session.sign(&data_parts(msg));
     put_signature(&mut msg[tok], &sig)
 }
@@ -100,7 +102,7 @@ fn seal_parts<'m, 'b>(msg: &'m mut [SecBuf<'b>], tok: usize) -> Parts<'m, Part<'
         if i == tok || b.kind() != SECBUFFER_DATA {
             continue;
         }
-        if b.attrs() & READONLY_ANY != 0 {
+        if is_read_only(b.attrs()) {
             let b: &'m SecBuf<'b> = b;
             parts.push(Part::SignOnly(b.data()));
         } else if let Some(data) = b.data_mut() {
@@ -119,11 +121,7 @@ pub fn encrypt(ctx: &mut NtlmContext, qop: u32, msg: &mut [SecBuf<'_>]) -> SecRe
     if !session.has_integrity() {
         return Err(SEC_E_UNSUPPORTED_FUNCTION.into());
     }
-    let tok = token_index(msg)?;
-    check_room(&msg[tok])?;
-    if msg[tok].data_mut().is_none() {
-        return Err(SEC_E_INVALID_TOKEN.into());
-    }
+    let tok = output_token(msg)?;
     let sig = session.seal(&mut seal_parts(msg, tok)).map_err(status_of)?;
     put_signature(&mut msg[tok], &sig)
 }
