@@ -37,7 +37,11 @@
 //! it, as MIT's initiator waits for it, and is dropped otherwise (a NULL
 //! pOutput succeeds). A raw mechanism token where a NegTokenInit was
 //! expected (Windows' Negotiate takes raw NTLM) makes the context that
-//! mechanism's, with no SPNEGO wrapping either way.
+//! mechanism's, with no SPNEGO wrapping either way. An initiator takes a raw
+//! answer to its NegTokenInit only when it offered that mechanism alone
+//! (a server that speaks NTLM only); with several offered, a raw answer
+//! would bypass the mechListMIC that protects the choice, and is
+//! SEC_E_INVALID_TOKEN.
 //!
 //! A failed step leaves the context unusable; the acceptor then also
 //! returns a `reject` token for the initiator (`Error::Reject`), unless the
@@ -347,8 +351,14 @@ impl NegotiateContext {
             return self.begin_acceptor(cred, input, token);
         }
         match self.role {
-            Role::Initiator if self.phase == Phase::Proposed && self.mech.claims_raw(token) => {
-                // The acceptor answered with the mechanism's raw token.
+            Role::Initiator
+                if self.phase == Phase::Proposed
+                    && self.offered.len() == 1
+                    && self.mech.claims_raw(token) =>
+            {
+                // The acceptor answered with the mechanism's raw token. Taken
+                // only when that mechanism was the one offered: among several,
+                // it would skip the negotiation SPNEGO protects (a downgrade).
                 self.spnego = false;
                 self.raw_step(cred, input)
             }

@@ -704,6 +704,29 @@ fn a_raw_answer_switches_the_initiator_to_raw_ntlm() {
 }
 
 #[test]
+fn a_raw_answer_is_refused_when_several_mechanisms_were_offered() {
+    // Offering NTLM then another mechanism: a raw CHALLENGE would skip the
+    // negotiation (and its mechListMIC), so it is not taken.
+    let ccred = acquire(&NTLM_THEN_MOCK, SECPKG_CRED_OUTBOUND, "Passw0rd", None).unwrap();
+    let (mut p, init) = Pair::start(&NTLM_THEN_MOCK, ccred, server_cred());
+    let negotiate = token::bytes(token::decode_init(&init).unwrap().mech_token)
+        .unwrap()
+        .to_vec();
+    let ntlm_server = ntlm_credential(SECPKG_CRED_INBOUND);
+    let bufs = tok(&negotiate);
+    let (_, challenge) = accept(&Ntlm, &ntlm_server, &step_input(&bufs)).unwrap();
+    assert!(challenge.token.starts_with(b"NTLMSSP\0\x02"));
+    assert_eq!(
+        p.client_step(&challenge.token).unwrap_err(),
+        SEC_E_INVALID_TOKEN
+    );
+    assert_eq!(
+        p.client_step(&challenge.token).unwrap_err(),
+        SEC_E_INVALID_HANDLE
+    );
+}
+
+#[test]
 fn every_single_byte_corruption_is_refused() {
     // Each token of a good exchange with each byte flipped in turn: every
     // step returns (no panic), and none completes. The DER framing is
