@@ -167,6 +167,34 @@ static void bad_arguments(void) {
     CHECK_STATUS(AcquireCredentialsHandleA(NULL, (SEC_CHAR *)"NTLM", 0, NULL, &id, NULL, NULL, &h, NULL), SEC_E_UNKNOWN_CREDENTIALS);
     CHECK_STATUS(AcquireCredentialsHandleA(NULL, (SEC_CHAR *)"NTLM", SECPKG_CRED_OUTBOUND, NULL, &id, NULL, NULL, NULL, NULL), SEC_E_INVALID_HANDLE);
     CHECK(h.dwLower == 0x1234 && h.dwUpper == 0x5678);
+    /* fCredentialUse with bits beyond the documented ones. */
+    CHECK_STATUS(AcquireCredentialsHandleA(NULL, (SEC_CHAR *)"NTLM", 0xFFFFFFFFu, NULL, &id, NULL, NULL, &h, NULL), SEC_E_UNKNOWN_CREDENTIALS);
+    CHECK_STATUS(AcquireCredentialsHandleA(NULL, (SEC_CHAR *)"NTLM", SECPKG_CRED_RESERVED | SECPKG_CRED_OUTBOUND, NULL, &id, NULL, NULL, &h, NULL), SEC_E_UNKNOWN_CREDENTIALS);
+    CHECK_STATUS(AcquireCredentialsHandleA(NULL, (SEC_CHAR *)"NTLM", 0x100 | SECPKG_CRED_INBOUND, NULL, &id, NULL, NULL, &h, NULL), SEC_E_UNKNOWN_CREDENTIALS);
+    CHECK(h.dwLower == 0x1234 && h.dwUpper == 0x5678);
+    CHECK_STATUS(AcquireCredentialsHandleA(NULL, (SEC_CHAR *)"NTLM", SECPKG_CRED_OUTBOUND | SECPKG_CRED_AUTOLOGON_RESTRICTED, NULL, &id, NULL, NULL, &h, NULL), SEC_E_OK);
+    CHECK_STATUS(FreeCredentialsHandle(&h), SEC_E_OK);
+}
+
+/* Identity Flags must name exactly one encoding (Microsoft: "must be one of"
+ * ANSI or UNICODE): neither or both is SEC_E_INVALID_PARAMETER. */
+static void identity_flags_name_one_encoding(void) {
+    static const unsigned long bad[] = {0, SEC_WINNT_AUTH_IDENTITY_ANSI | SEC_WINNT_AUTH_IDENTITY_UNICODE};
+    CredHandle h = {0x1234, 0x5678};
+    SEC_WINNT_AUTH_IDENTITY_A a = {0};
+    SEC_WINNT_AUTH_IDENTITY_W w = {0};
+    size_t i;
+    a.User = (unsigned char *)"erin";
+    a.UserLength = 4;
+    w.User = wstr("erin");
+    w.UserLength = 4;
+    for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        a.Flags = w.Flags = bad[i];
+        CHECK_STATUS(AcquireCredentialsHandleA(NULL, (SEC_CHAR *)"NTLM", SECPKG_CRED_OUTBOUND, NULL, &a, NULL, NULL, &h, NULL), SEC_E_INVALID_PARAMETER);
+        CHECK_STATUS(AcquireCredentialsHandleW(NULL, wstr("NTLM"), SECPKG_CRED_OUTBOUND, NULL, &w, NULL, NULL, &h, NULL), SEC_E_INVALID_PARAMETER);
+        CHECK_STATUS(AcquireCredentialsHandleW(NULL, wstr("Negotiate"), SECPKG_CRED_OUTBOUND, NULL, &w, NULL, NULL, &h, NULL), SEC_E_INVALID_PARAMETER);
+        CHECK(h.dwLower == 0x1234 && h.dwUpper == 0x5678);
+    }
 }
 
 static void query_attributes_errors(void) {
@@ -216,6 +244,7 @@ int main(void) {
     RUN(domain_in_user_name);
     RUN(null_fields_and_null_auth_data);
     RUN(bad_arguments);
+    RUN(identity_flags_name_one_encoding);
     RUN(query_attributes_errors);
     RUN(through_the_tables);
     return check_summary();

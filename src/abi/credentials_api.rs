@@ -53,7 +53,13 @@ unsafe fn acquire<E: Encoding>(
     // SAFETY: `package` (`pszPackage`) is NULL or a NUL-terminated string by the caller's
     // contract; `package_named` reads it with `read_cstr`, which checks NULL and alignment.
     let package = unsafe { package_named::<E>(package) }?;
-    if usage & SECPKG_CRED_BOTH == 0 {
+    // The documented fCredentialUse bits; anything else (0xFFFFFFFF, the
+    // reserved high bits) is as unknown as a use with neither direction.
+    const KNOWN_USES: ULONG = SECPKG_CRED_BOTH
+        | SECPKG_CRED_DEFAULT
+        | SECPKG_CRED_AUTOLOGON_RESTRICTED
+        | SECPKG_CRED_PROCESS_POLICY_ONLY;
+    if usage & SECPKG_CRED_BOTH == 0 || usage & !KNOWN_USES != 0 {
         return Err(SEC_E_UNKNOWN_CREDENTIALS.into());
     }
     if out.is_null() || !out.is_aligned() {

@@ -3,8 +3,10 @@
 //! identity (NTLM, Negotiate, Kerberos).
 //!
 //! The structure's own Flags decide the string encoding (ANSI = UTF-8 bytes,
-//! UNICODE = UTF-16), whatever entry point it came through; with neither
-//! flag, the entry point's encoding is used. The EX form is recognised, as
+//! UNICODE = UTF-16), whatever entry point it came through. Exactly one of
+//! the two must be set, as Microsoft documents: Flags with neither or both
+//! are SEC_E_INVALID_PARAMETER (SspiZeroAuthIdentity, which cannot fail,
+//! then assumes its entry point's encoding). The EX form is recognised, as
 //! Windows does, by `Version == SEC_WINNT_AUTH_IDENTITY_VERSION` and a
 //! `Length` at least the EX size; longer structures that start with the EX
 //! fields (WinPR's `SEC_WINNT_AUTH_IDENTITY_WINPR`) are read by that
@@ -160,11 +162,16 @@ fn secret(bytes: Option<&[u8]>, wide: bool) -> SecResult<Option<Zeroizing<String
 
 /// Decodes the identity `auth` points at (an A or W, plain or EX
 /// structure). SEC_E_UNKNOWN_CREDENTIALS for the EX2 and marshalled forms,
-/// SEC_E_INVALID_PARAMETER for a malformed one.
+/// SEC_E_INVALID_PARAMETER for a malformed one, or one whose Flags do not
+/// name exactly one encoding.
 pub fn decode(auth: &AuthData<'_>) -> SecResult<AuthIdentity> {
     let raw = raw(auth)?;
     if raw.flags & SEC_WINNT_AUTH_IDENTITY_MARSHALLED != 0 {
         return Err(SEC_E_UNKNOWN_CREDENTIALS.into());
+    }
+    let encodings = SEC_WINNT_AUTH_IDENTITY_ANSI | SEC_WINNT_AUTH_IDENTITY_UNICODE;
+    if raw.flags & encodings == 0 || raw.flags & encodings == encodings {
+        return Err(SEC_E_INVALID_PARAMETER.into());
     }
     let wide = is_wide(raw.flags, auth.wide());
     let user = text(units(auth, raw.user, wide)?, wide)?;
