@@ -7,6 +7,7 @@
 //! `AcquireRequest::env`, and tests hand a `FixedEnv`.
 
 use std::ffi::OsString;
+use std::io::Read;
 use std::path::Path;
 use std::sync::OnceLock;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -32,10 +33,14 @@ pub trait Env {
     /// An environment variable (MIT's and gss-ntlmssp's conventions:
     /// `NTLM_USER_FILE`, `KRB5_CONFIG`, `KRB5CCNAME`, ...).
     fn var(&self, name: &str) -> Option<OsString>;
-    /// A whole file's bytes (credential files), `None` when unreadable. The
-    /// bytes are wiped when dropped.
+    /// A whole file's bytes (credential files), `None` when unreadable or
+    /// longer than `MAX_FILE`. The bytes are wiped when dropped.
     fn read_file(&self, path: &Path) -> Option<Zeroizing<Vec<u8>>>;
 }
+
+/// The longest file `Env::read_file` reads (1 MiB): a credential file is
+/// read on every logon, and a huge one must not stall each of them.
+pub const MAX_FILE: u64 = 1024 * 1024;
 
 /// The operating system's random generator, clock, host name, environment
 /// and files.
@@ -83,7 +88,14 @@ impl Env for SystemEnv {
     }
 
     fn read_file(&self, path: &Path) -> Option<Zeroizing<Vec<u8>>> {
-        std::fs::read(path).ok().map(Zeroizing::new)
+        let file = std::fs::File::open(path).ok()?;
+        // Room for the whole file up front, so that no secret is left behind
+        // in a buffer that growing would free without wiping.
+        let size = file.metadata().ok()?.len().min(MAX_FILE) + 1;
+        let mut bytes = Zeroizing::new(Vec::with_capacity(usize::try_from(size).ok()?));
+        // One byte more than the limit tells a file that is too long.
+        file.take(MAX_FILE + 1).read_to_end(&mut bytes).ok()?;
+        (bytes.len() as u64 <= MAX_FILE).then_some(bytes)
     }
 }
 
@@ -184,6 +196,20 @@ mod tests {
         assert!(env.now_filetime() > 132_223_104_000_000_000);
         assert!(!env.host_name().is_empty());
         assert_eq!(env.read_file(Path::new("/nonexistent/opensspi")), None);
+    }
+
+    #[test]
+    fn files_are_read_up_to_the_limit() {
+        let dir = std::env::temp_dir().join(format!("opensspi-env-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let at_limit = dir.join("at-limit");
+        let over = dir.join("over");
+        std::fs::write(&at_limit, vec![b'a'; MAX_FILE as usize]).expect("write");
+        std::fs::write(&over, vec![b'a'; MAX_FILE as usize + 1]).expect("write");
+        let read = SystemEnv.read_file(&at_limit).expect("read");
+        assert_eq!(read.len() as u64, MAX_FILE);
+        assert_eq!(SystemEnv.read_file(&over), None);
+        std::fs::remove_dir_all(&dir).expect("cleanup");
     }
 
     #[test]
