@@ -10,13 +10,8 @@ use std::ffi::OsString;
 use std::io::Read;
 use std::path::Path;
 use std::sync::OnceLock;
-use std::time::{SystemTime, UNIX_EPOCH};
 
-use ring::rand::{SecureRandom, SystemRandom};
 use zeroize::Zeroizing;
-
-/// FILETIME of the Unix epoch: 100-ns intervals from 1601-01-01 to 1970-01-01.
-pub const UNIX_EPOCH_FILETIME: u64 = 116_444_736_000_000_000;
 
 /// No random bytes could be had (the handshake then fails).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,22 +44,11 @@ pub struct SystemEnv;
 
 impl Env for SystemEnv {
     fn random(&self, buf: &mut [u8]) -> Result<(), NoRandomness> {
-        static RNG: OnceLock<SystemRandom> = OnceLock::new();
-        RNG.get_or_init(SystemRandom::new)
-            .fill(buf)
-            .map_err(|_| NoRandomness)
+        source::random(buf)
     }
 
     fn now_filetime(&self) -> u64 {
-        // A clock before 1970 is reported as 1970.
-        let since_epoch = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default();
-        let ticks = since_epoch
-            .as_secs()
-            .saturating_mul(10_000_000)
-            .saturating_add(u64::from(since_epoch.subsec_nanos() / 100));
-        UNIX_EPOCH_FILETIME.saturating_add(ticks)
+        source::now_filetime()
     }
 
     fn host_name(&self) -> String {
@@ -98,6 +82,69 @@ impl Env for SystemEnv {
         (bytes.len() as u64 <= MAX_FILE).then_some(bytes)
     }
 }
+
+/// The operating system's randomness and clock.
+#[cfg(not(feature = "fuzzing"))]
+mod source {
+    use super::{NoRandomness, OnceLock};
+    use ring::rand::{SecureRandom, SystemRandom};
+    use std::time::{SystemTime, UNIX_EPOCH};
+
+    /// FILETIME of the Unix epoch: 100-ns intervals from 1601-01-01 to 1970-01-01.
+    const UNIX_EPOCH_FILETIME: u64 = 116_444_736_000_000_000;
+
+    pub fn random(buf: &mut [u8]) -> Result<(), NoRandomness> {
+        static RNG: OnceLock<SystemRandom> = OnceLock::new();
+        RNG.get_or_init(SystemRandom::new)
+            .fill(buf)
+            .map_err(|_| NoRandomness)
+    }
+
+    pub fn now_filetime() -> u64 {
+        // A clock before 1970 is reported as 1970.
+        let since_epoch = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
+        let ticks = since_epoch
+            .as_secs()
+            .saturating_mul(10_000_000)
+            .saturating_add(u64::from(since_epoch.subsec_nanos() / 100));
+        UNIX_EPOCH_FILETIME.saturating_add(ticks)
+    }
+}
+
+/// Fuzzing only: predictable "randomness" (a counter that `reset` rewinds)
+/// and a fixed clock, so that a fuzz input replays exactly. Never in a
+/// shipped build.
+#[cfg(feature = "fuzzing")]
+pub mod deterministic {
+    use super::NoRandomness;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+
+    /// Starts the sequence again.
+    pub fn reset() {
+        NEXT.store(0, Ordering::Relaxed);
+    }
+
+    /// The next bytes of the sequence (a counter, mixed).
+    pub fn random(buf: &mut [u8]) -> Result<(), NoRandomness> {
+        for b in buf {
+            let n = NEXT.fetch_add(1, Ordering::Relaxed);
+            *b = (n.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56) as u8;
+        }
+        Ok(())
+    }
+
+    /// 2024-01-01 as a FILETIME.
+    pub fn now_filetime() -> u64 {
+        133_485_408_000_000_000
+    }
+}
+
+#[cfg(feature = "fuzzing")]
+use deterministic as source;
 
 extern "C" {
     fn gethostname(name: *mut std::ffi::c_char, len: usize) -> std::ffi::c_int;

@@ -22,6 +22,9 @@ mod credentials;
 mod driver;
 mod env;
 mod error;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod handles;
 mod package;
 mod packages;

@@ -13,6 +13,9 @@ mod credentials;
 mod mechs;
 mod token;
 
+#[cfg(feature = "fuzzing")]
+pub mod fuzz;
+
 #[cfg(test)]
 mod tests;
 

@@ -29,6 +29,9 @@ mod attributes;
 mod context;
 mod protection;
 
+#[cfg(feature = "fuzzing")]
+pub mod fuzz;
+
 use zeroize::Zeroizing;
 
 pub use account::NtlmCredentials;
