@@ -22,17 +22,16 @@ cd "$(dirname "$0")/.."
 export RUSTC_BOOTSTRAP=1
 command -v cargo-fuzz >/dev/null || cargo install --quiet --locked cargo-fuzz
 work="$PWD/build/fuzz"
-mkdir -p "$work/artifacts"
+mkdir -p "$work/artifacts" "$work/smoke"
 
 targets() { (cd fuzz && cargo fuzz list); }
 
 build() { (cd fuzz && cargo fuzz build -O --debug-assertions "$@" 2>&1 | grep -v '^\s*Compiling' || true); }
 
-# run TARGET SECONDS CORPUS...: one libFuzzer run; its last status line.
+# run TARGET SECONDS LOG CORPUS...: one libFuzzer run; its last status line.
 run() {
-  local target=$1 seconds=$2
-  shift 2
-  local log="$work/$target.log"
+  local target=$1 seconds=$2 log=$3
+  shift 3
   mkdir -p "$work/artifacts/$target"
   if ! (cd fuzz && cargo fuzz run -O --debug-assertions "$target" "$@" -- \
       -max_total_time="$seconds" -timeout=5 -rss_limit_mb=4096 -print_final_stats=1 \
@@ -42,8 +41,8 @@ run() {
     return 1
   fi
   local execs cov
-  execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo '?')
-  cov=$(grep -E '^#[0-9]+' "$log" | tail -1 | grep -o 'cov: [0-9]* ft: [0-9]*' || echo 'cov: ?')
+  execs=$(grep -ao 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo '?')
+  cov=$(grep -aE '^#[0-9]+' "$log" | tail -1 | grep -o 'cov: [0-9]* ft: [0-9]*' || echo 'cov: ?')
   printf '%-16s %10s execs in %5ss  %s\n' "$target" "$execs" "$seconds" "$cov"
 }
 
@@ -51,8 +50,8 @@ run() {
 replay() {
   local target=$1 dir="fuzz/regressions/$1"
   [ -d "$dir" ] && [ -n "$(ls -A "$dir")" ] || return 0
-  (cd fuzz && cargo fuzz run -O --debug-assertions "$target" "../$dir"/* -- -runs=1 >"$work/$target.replay.log" 2>&1) \
-    || { tail -40 "$work/$target.replay.log"; echo "REGRESSION in $target" >&2; return 1; }
+  (cd fuzz && cargo fuzz run -O --debug-assertions "$target" "../$dir"/* -- -runs=1 >"$work/smoke/$target.replay.log" 2>&1) \
+    || { tail -40 "$work/smoke/$target.replay.log"; echo "REGRESSION in $target" >&2; return 1; }
   echo "$target: $(ls "$dir" | wc -l) regression inputs pass"
 }
 
@@ -63,7 +62,7 @@ campaign() {
   mkdir -p "$work/$t"
   local corpora=("$work/$t")
   [ -d "fuzz/corpus/$t" ] && corpora+=("$PWD/fuzz/corpus/$t")
-  run "$t" "$seconds" "${corpora[@]}"
+  run "$t" "$seconds" "$work/$t.log" "${corpora[@]}"
 }
 
 case "${1:-smoke}" in
@@ -76,7 +75,7 @@ case "${1:-smoke}" in
       # A scratch copy: a smoke run does not grow the checked-in corpus.
       rm -rf "$work/smoke/$t" && mkdir -p "$work/smoke/$t"
       [ -d "fuzz/corpus/$t" ] && cp -r "fuzz/corpus/$t/." "$work/smoke/$t/"
-      run "$t" "$seconds" "$work/smoke/$t"
+      run "$t" "$seconds" "$work/smoke/$t.log" "$work/smoke/$t"
     done
     ;;
   seeds)

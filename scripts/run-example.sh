@@ -5,15 +5,26 @@
 # client/server sample): they authenticate with Negotiate (the default, as
 # on Windows), then exchange sealed messages; then the same with NTLM. The
 # server's accounts come from a temporary NTLM_USER_FILE.
+#
+# OPENSSPI_STAGE=<installed tree> runs the example against that tree
+# instead (nothing is built), and OPENSSPI_EXAMPLE_CFLAGS adds compiler
+# flags: scripts/asan.sh runs it against the AddressSanitizer build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh
 mkdir -p build
-scripts/build-install.sh >build/build.log 2>&1 || { cat build/build.log; exit 1; }
-flags=(-Wall -Wextra -Werror -std=c11 -D_POSIX_C_SOURCE=200809L -Ibuild/stage/include/opensspi
-       -Lbuild/stage/lib -Wl,-rpath,"$PWD/build/stage/lib")
-cc "${flags[@]}" examples/sspi_server.c -lopensspi -o build/sspi_server
-cc "${flags[@]}" examples/sspi_client.c -lopensspi -o build/sspi_client
+stage=${OPENSSPI_STAGE:-}
+if [ -z "$stage" ]; then
+  scripts/install-deps.sh
+  scripts/build-install.sh >build/build.log 2>&1 || { cat build/build.log; exit 1; }
+  stage=build/stage
+fi
+bin="build/examples/$(basename "$stage")"
+mkdir -p "$bin"
+# shellcheck disable=SC2206 # word splitting of the extra flags is intended
+flags=(-Wall -Wextra -Werror -std=c11 -D_POSIX_C_SOURCE=200809L -I"$stage/include/opensspi"
+       -L"$stage/lib" -Wl,-rpath,"$PWD/$stage/lib" ${OPENSSPI_EXAMPLE_CFLAGS:-})
+cc "${flags[@]}" examples/sspi_server.c -lopensspi -o "$bin/sspi_server"
+cc "${flags[@]}" examples/sspi_client.c -lopensspi -o "$bin/sspi_client"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -22,10 +33,10 @@ echo "EXAMPLE:alice:Passw0rd!" > "$work/users"
 # go to both programs.
 run() {
   rm -f "$work/port"
-  NTLM_USER_FILE="$work/users" build/sspi_server "$work/port" "$@" &
+  NTLM_USER_FILE="$work/users" "$bin/sspi_server" "$work/port" "$@" &
   local server=$!
   for _ in $(seq 100); do [ -s "$work/port" ] && break; sleep 0.05; done
-  build/sspi_client "$(cat "$work/port")" alice EXAMPLE 'Passw0rd!' "$@"
+  "$bin/sspi_client" "$(cat "$work/port")" alice EXAMPLE 'Passw0rd!' "$@"
   wait "$server"
 }
 echo "-- Negotiate (the default)"

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # The whole test suite: formatting and lints, Rust unit tests (known
-# answers, header freshness and constants), the C suite through ctest, and
-# the C suite again under AddressSanitizer and UndefinedBehaviorSanitizer,
-# and interop against independent implementations (pyspnego, MIT Kerberos'
-# GSS-API with gss-ntlmssp, sspilib).
+# answers, header freshness and constants), the C suite through ctest (with
+# the stress test and dlopen/dlclose cycles), the C suite again under
+# AddressSanitizer and UndefinedBehaviorSanitizer, then again against the
+# library itself built with AddressSanitizer (and the main example), a
+# short run of every fuzz target, and interop against independent
+# implementations (pyspnego, MIT Kerberos' GSS-API with gss-ntlmssp,
+# sspilib).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -11,6 +14,8 @@ scripts/install-deps.sh
 echo "== cargo fmt / clippy"
 cargo fmt --check
 cargo clippy --all-targets --quiet -- -D warnings
+cargo clippy --all-targets --quiet --features fuzzing -- -D warnings
+(cd fuzz && cargo fmt --check)
 
 echo "== Rust tests"
 cargo test --quiet
@@ -34,6 +39,12 @@ cmake --build build/ctests-asan
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --test-dir build/ctests-asan --output-on-failure
 echo "== main example (client and server over loopback TCP)"
 scripts/run-example.sh
+
+echo "== the library built with AddressSanitizer: C suite and example, leak checker on"
+OPENSSPI_FAULT_LIBRARY="$fault_lib" scripts/asan.sh
+
+echo "== fuzz smoke runs (every target, ${OPENSSPI_FUZZ_SECONDS:-10} s each)"
+scripts/fuzz.sh smoke "${OPENSSPI_FUZZ_SECONDS:-10}"
 
 echo "== interop (pyspnego, MIT gss-client/gss-server with gss-ntlmssp, sspilib)"
 scripts/interop.sh

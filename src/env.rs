@@ -9,7 +9,6 @@
 use std::ffi::OsString;
 use std::io::Read;
 use std::path::Path;
-use std::sync::OnceLock;
 
 use zeroize::Zeroizing;
 
@@ -52,19 +51,16 @@ impl Env for SystemEnv {
     }
 
     fn host_name(&self) -> String {
-        static NAME: OnceLock<String> = OnceLock::new();
-        NAME.get_or_init(|| {
-            let mut buf = [0u8; 256];
-            // SAFETY: `buf` is writable for its length; gethostname writes at
-            // most that many bytes.
-            let rc = unsafe { gethostname(buf.as_mut_ptr().cast(), buf.len()) };
-            let len = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
-            match (rc, std::str::from_utf8(&buf[..len])) {
-                (0, Ok(name)) if !name.is_empty() => name.to_owned(),
-                _ => "localhost".to_owned(),
-            }
-        })
-        .clone()
+        // Asked each time (a system call): no cache for unloading to free.
+        let mut buf = [0u8; 256];
+        // SAFETY: `buf` is writable for its length; gethostname writes at
+        // most that many bytes.
+        let rc = unsafe { gethostname(buf.as_mut_ptr().cast(), buf.len()) };
+        let len = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+        match (rc, std::str::from_utf8(&buf[..len])) {
+            (0, Ok(name)) if !name.is_empty() => name.to_owned(),
+            _ => "localhost".to_owned(),
+        }
     }
 
     fn var(&self, name: &str) -> Option<OsString> {
@@ -86,8 +82,9 @@ impl Env for SystemEnv {
 /// The operating system's randomness and clock.
 #[cfg(not(feature = "fuzzing"))]
 mod source {
-    use super::{NoRandomness, OnceLock};
+    use super::NoRandomness;
     use ring::rand::{SecureRandom, SystemRandom};
+    use std::sync::OnceLock;
     use std::time::{SystemTime, UNIX_EPOCH};
 
     /// FILETIME of the Unix epoch: 100-ns intervals from 1601-01-01 to 1970-01-01.

@@ -9,11 +9,14 @@
 //! Slots are spread over shards, each behind its own `RwLock`; a lookup takes
 //! one shard's read lock just long enough to clone an `Arc`, so threads
 //! working on different contexts never wait on one global lock.
+//!
+//! The shards live inline in the static (no heap until a handle is made), so
+//! that `clear` can give every byte back when the library is unloaded.
 
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, LazyLock};
+use std::sync::{Arc, OnceLock};
 
 use parking_lot::RwLock;
 
@@ -44,12 +47,22 @@ struct Shard<T> {
     free: Vec<u32>,
 }
 
+impl<T> Shard<T> {
+    const fn new() -> Self {
+        Shard {
+            slots: Vec::new(),
+            free: Vec::new(),
+        }
+    }
+}
+
 /// A thread-safe, generation-checked table of `Arc<T>`.
 pub struct Arena<T> {
     kind: HandleKind,
-    key: u32,
+    /// The per-process random key, drawn on first use.
+    key: OnceLock<u32>,
     next: AtomicUsize,
-    shards: Box<[RwLock<Shard<T>>]>,
+    shards: [RwLock<Shard<T>>; SHARDS],
 }
 
 fn process_key() -> u32 {
@@ -60,28 +73,38 @@ fn process_key() -> u32 {
 }
 
 impl<T> Arena<T> {
-    /// An empty arena for handles of `kind`.
-    pub fn new(kind: HandleKind) -> Self {
-        let shards = (0..SHARDS)
-            .map(|_| {
-                RwLock::new(Shard {
-                    slots: Vec::new(),
-                    free: Vec::new(),
-                })
-            })
-            .collect();
+    /// An empty arena for handles of `kind` (no allocation).
+    pub const fn new(kind: HandleKind) -> Self {
         Self {
             kind,
-            key: process_key(),
+            key: OnceLock::new(),
             next: AtomicUsize::new(0),
-            shards,
+            shards: [const { RwLock::new(Shard::new()) }; SHARDS],
+        }
+    }
+
+    fn key(&self) -> u32 {
+        *self.key.get_or_init(process_key)
+    }
+
+    /// Drops every handle and frees the arena's memory: for unloading. A
+    /// value still in use by a call elsewhere lives on until that call
+    /// ends (it holds an `Arc`); its handle is invalid from now on.
+    pub fn clear(&self) {
+        for shard in &self.shards {
+            let taken = {
+                let mut s = shard.write();
+                (std::mem::take(&mut s.slots), std::mem::take(&mut s.free))
+            };
+            // Values are dropped outside the lock.
+            drop(taken);
         }
     }
 
     fn encode(&self, shard: usize, local: u32, generation: u32) -> SecHandle {
         let index = u64::from(local) * SHARDS as u64 + shard as u64;
         let lower = (MAGIC << 48) | (u64::from(self.kind as u8) << 40) | u64::from(generation);
-        let upper = (u64::from(self.key) << 32) | index;
+        let upper = (u64::from(self.key()) << 32) | index;
         SecHandle {
             dwLower: lower as usize,
             dwUpper: upper as usize,
@@ -97,7 +120,7 @@ impl<T> Arena<T> {
         {
             return None;
         }
-        if (upper >> 32) as u32 != self.key {
+        if (upper >> 32) as u32 != self.key() {
             return None;
         }
         let index = (upper & 0xFFFF_FFFF) as usize;
@@ -164,9 +187,6 @@ impl<T> Arena<T> {
             .sum()
     }
 }
-
-/// A lazily created arena, for the two process-wide tables.
-pub type GlobalArena<T> = LazyLock<Arena<T>>;
 
 #[cfg(test)]
 mod tests {

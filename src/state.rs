@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use parking_lot::{Mutex, MutexGuard};
 
-use crate::handles::{Arena, GlobalArena, HandleKind};
+use crate::handles::{Arena, HandleKind};
 use crate::package::{
     AnyContext, AnyCredentials, CredentialUse, DynPackage, SecResult, StepOutput,
 };
@@ -147,10 +147,16 @@ impl Drop for StateGuard<'_> {
 }
 
 /// Every live credential handle.
-pub static CREDENTIALS: GlobalArena<Credential> =
-    GlobalArena::new(|| Arena::new(HandleKind::Credentials));
+pub static CREDENTIALS: Arena<Credential> = Arena::new(HandleKind::Credentials);
 /// Every live context handle.
-pub static CONTEXTS: GlobalArena<Context> = GlobalArena::new(|| Arena::new(HandleKind::Context));
+pub static CONTEXTS: Arena<Context> = Arena::new(HandleKind::Context);
+
+/// Frees every handle and every table, for the library's unloading: the
+/// caller's own handles are invalid afterwards.
+pub fn release_all() {
+    CONTEXTS.clear();
+    CREDENTIALS.clear();
+}
 
 #[cfg(test)]
 mod tests {

@@ -7,15 +7,23 @@
 //! pointer instead of corrupting the heap.
 
 use std::alloc::{self, Layout};
-use std::collections::HashMap;
-use std::sync::LazyLock;
+use std::collections::BTreeMap;
 
 use parking_lot::Mutex;
 
 /// Alignment of every returned block: enough for any SSPI structure.
 const ALIGN: usize = 16;
 
-static LIVE: LazyLock<Mutex<HashMap<usize, Layout>>> = LazyLock::new(|| Mutex::new(HashMap::new()));
+/// Every block handed out and not yet freed (a const-built map: no heap
+/// until the first block, and `forget_all` gives it all back).
+static LIVE: Mutex<BTreeMap<usize, Layout>> = Mutex::new(BTreeMap::new());
+
+/// Drops the record of outstanding blocks, for the library's unloading. The
+/// blocks themselves are the caller's (still unfreed: a leak of theirs).
+pub fn forget_all() {
+    let taken = std::mem::take(&mut *LIVE.lock());
+    drop(taken);
+}
 
 /// Allocates `size` zeroed bytes for the caller (at least one byte, so the
 /// pointer is unique). Returns NULL when memory is exhausted.

@@ -14,6 +14,7 @@ pub mod packages_api;
 pub mod strings;
 pub mod table;
 pub mod types;
+mod unload;
 
 #[cfg(test)]
 mod tests;
