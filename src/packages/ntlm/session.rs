@@ -825,7 +825,7 @@ mod tests {
     fn import_is_constant_time() {
         // The old format carried a keystream position that import replayed:
         // a blob claiming 2^32 bytes took 20 s of RC4 in a release build.
-        // Such a blob is refused at once now (it is not this version).
+        // Such a blob is refused now (it is not this version).
         let mut v1 = Vec::new();
         v1.extend_from_slice(&EXPORT_MAGIC);
         v1.push(1);
@@ -834,20 +834,20 @@ mod tests {
         v1.extend_from_slice(&(1u64 << 32).to_le_bytes());
         v1.extend_from_slice(&(1u64 << 32).to_le_bytes());
         v1.extend_from_slice(&[0; 8]);
-        let start = std::time::Instant::now();
         assert!(SessionSecurity::import(&v1).is_err());
-        assert!(start.elapsed() < std::time::Duration::from_millis(100));
-        // An honest export after 8 MiB of traffic imports as fast as a
-        // fresh one: the RC4 state travels, not its history.
+        // The RC4 state travels, not its history: an export after 8 MiB of
+        // traffic is the same fixed size as a fresh one (import reads a
+        // fixed-size state, with no loop over anything the blob counts),
+        // and continues the stream.
         let (mut c, mut s) = pair(&[9; 16], KAT_FLAGS);
+        let fresh = s.export().expect("export");
         let mut bulk = vec![0u8; 8 << 20];
         let sig = c.seal(&mut [Part::Encrypt(&mut bulk)]).expect("seal");
         s.unseal(&mut [Part::Encrypt(&mut bulk)], &sig)
             .expect("unseal");
         let blob = s.export().expect("export");
-        let start = std::time::Instant::now();
+        assert_eq!((fresh.len(), blob.len()), (EXPORT_LEN, EXPORT_LEN));
         let mut s2 = SessionSecurity::import(&blob).expect("import");
-        assert!(start.elapsed() < std::time::Duration::from_millis(100));
         let mut msg = *b"after 8 MiB";
         let sig = c.seal(&mut [Part::Encrypt(&mut msg)]).expect("seal");
         s2.unseal(&mut [Part::Encrypt(&mut msg)], &sig)
