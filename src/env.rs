@@ -51,14 +51,18 @@ impl Env for SystemEnv {
     }
 
     fn host_name(&self) -> String {
-        // Asked each time (a system call): no cache for unloading to free.
-        let mut buf = [0u8; 256];
-        // SAFETY: `buf` is writable for its length; gethostname writes at
-        // most that many bytes.
-        let rc = unsafe { gethostname(buf.as_mut_ptr().cast(), buf.len()) };
-        let len = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
-        match (rc, std::str::from_utf8(&buf[..len])) {
-            (0, Ok(name)) if !name.is_empty() => name.to_owned(),
+        // Cached inline (no heap, so unloading has nothing to free).
+        static NAME: std::sync::OnceLock<([u8; 256], usize)> = std::sync::OnceLock::new();
+        let (buf, len) = NAME.get_or_init(|| {
+            let mut buf = [0u8; 256];
+            // SAFETY: `buf` is writable for its length; gethostname writes
+            // at most that many bytes.
+            let rc = unsafe { gethostname(buf.as_mut_ptr().cast(), buf.len()) };
+            let len = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+            (buf, if rc == 0 { len } else { 0 })
+        });
+        match std::str::from_utf8(&buf[..*len]) {
+            Ok(name) if !name.is_empty() => name.to_owned(),
             _ => "localhost".to_owned(),
         }
     }
