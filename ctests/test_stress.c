@@ -23,7 +23,7 @@
 
 #define WORKERS 4
 #define ROUNDS 5
-#define PER_ROUND 100
+#define PER_ROUND 400
 #define RING 256
 #define ROOM 8192
 
