@@ -112,17 +112,18 @@ static SECURITY_STATUS credssp(const char *package, const char *password, const 
         /* pubKeyAuth: the client seals the server's public key, the server
          * unseals it and returns it sealed again. */
         SecPkgContext_Sizes sizes;
-        unsigned char key[32], trailer[64];
+        unsigned char key[32], plain[32], trailer[64];
         SecBuffer b[2];
         SecBufferDesc d = {SECBUFFER_VERSION, 2, b};
         ULONG i;
-        for (i = 0; i < sizeof key; i++) key[i] = (unsigned char)(i * 7);
+        for (i = 0; i < sizeof key; i++) key[i] = plain[i] = (unsigned char)(i * 7);
         CHECK_STATUS(TA->QueryContextAttributesA(&c, SECPKG_ATTR_SIZES, &sizes), SEC_E_OK);
         CHECK(sizes.cbSecurityTrailer == 16 && sizes.cbMaxSignature == 16);
         b[0].BufferType = SECBUFFER_TOKEN, b[0].cbBuffer = sizes.cbSecurityTrailer, b[0].pvBuffer = trailer;
         b[1].BufferType = SECBUFFER_DATA, b[1].cbBuffer = sizeof key, b[1].pvBuffer = key;
         CHECK_STATUS(TA->EncryptMessage(&c, 0, &d, 0), SEC_E_OK);
-        CHECK(key[1] != 7);
+        /* Sealed: the whole key differs (one byte may match by chance). */
+        CHECK(memcmp(key, plain, sizeof key) != 0);
         CHECK_STATUS(TA->DecryptMessage(&s, &d, 0, NULL), SEC_E_OK);
         CHECK(key[1] == 7 && key[31] == (unsigned char)(31 * 7));
         b[0].cbBuffer = sizes.cbSecurityTrailer;

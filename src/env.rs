@@ -7,10 +7,13 @@
 //! `AcquireRequest::env`, and tests hand a `FixedEnv`.
 
 use std::ffi::OsString;
+use std::fmt;
 use std::io::Read;
 use std::path::Path;
 
 use zeroize::Zeroizing;
+
+pub use crate::trace::Level;
 
 /// No random bytes could be had (the handshake then fails).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,6 +33,12 @@ pub trait Env {
     /// A whole file's bytes (credential files), `None` when unreadable or
     /// longer than `MAX_FILE`. The bytes are wiped when dropped.
     fn read_file(&self, path: &Path) -> Option<Zeroizing<Vec<u8>>>;
+    /// Whether trace lines of `level` about `package` are wanted: ask
+    /// before formatting one.
+    fn tracing(&self, level: Level, package: &str) -> bool;
+    /// Writes a trace line about `package`; at `Level::Errors`, the cause
+    /// of a failure, in words. Never pass a secret (see `crate::trace`).
+    fn trace(&self, level: Level, package: &str, line: fmt::Arguments<'_>);
 }
 
 /// The longest file `Env::read_file` reads (1 MiB): a credential file is
@@ -80,6 +89,14 @@ impl Env for SystemEnv {
         // One byte more than the limit tells a file that is too long.
         file.take(MAX_FILE + 1).read_to_end(&mut bytes).ok()?;
         (bytes.len() as u64 <= MAX_FILE).then_some(bytes)
+    }
+
+    fn tracing(&self, level: Level, package: &str) -> bool {
+        crate::trace::wants(level, package)
+    }
+
+    fn trace(&self, level: Level, package: &str, line: fmt::Arguments<'_>) {
+        crate::trace::line(level, package, line);
     }
 }
 
@@ -165,6 +182,8 @@ pub struct FixedEnv {
     pub vars: Vec<(String, OsString)>,
     /// The files, by path.
     pub files: Vec<(std::path::PathBuf, Vec<u8>)>,
+    /// Every trace line written, as `LEVEL PACKAGE text`.
+    pub traced: std::sync::Mutex<Vec<String>>,
 }
 
 #[cfg(test)]
@@ -182,6 +201,11 @@ impl FixedEnv {
     /// How many scripted bytes `random` has handed out.
     pub fn used(&self) -> usize {
         self.random.lock().map(|r| r.1).unwrap_or_default()
+    }
+
+    /// The trace lines written so far.
+    pub fn traced(&self) -> Vec<String> {
+        self.traced.lock().map(|l| l.clone()).unwrap_or_default()
     }
 }
 
@@ -225,6 +249,16 @@ impl Env for FixedEnv {
             .iter()
             .find(|(p, _)| p == path)
             .map(|(_, b)| Zeroizing::new(b.clone()))
+    }
+
+    fn tracing(&self, _: Level, _: &str) -> bool {
+        true
+    }
+
+    fn trace(&self, level: Level, package: &str, line: fmt::Arguments<'_>) {
+        if let Ok(mut lines) = self.traced.lock() {
+            lines.push(format!("{level:?} {package} {line}"));
+        }
     }
 }
 

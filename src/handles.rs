@@ -188,6 +188,24 @@ impl<T> Arena<T> {
     }
 }
 
+/// A handle as the trace shows it: `#INDEX.GENERATION` (the arena slot and
+/// its generation; never the per-process key, never a pointer), `NULL`, or
+/// `invalid` for one no arena could have made.
+pub struct Id(pub Option<SecHandle>);
+
+impl core::fmt::Display for Id {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let Some(h) = self.0 else {
+            return f.write_str("NULL");
+        };
+        let (lower, upper) = (h.dwLower as u64, h.dwUpper as u64);
+        if lower >> 48 != MAGIC || (lower >> 32) & 0xFF != 0 {
+            return f.write_str("invalid");
+        }
+        write!(f, "#{}.{}", upper & 0xFFFF_FFFF, lower as u32)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -237,6 +255,21 @@ mod tests {
         }
         let other: Arena<u32> = Arena::new(HandleKind::Context);
         assert!(other.get(h).is_none(), "wrong kind");
+    }
+
+    #[test]
+    fn ids_show_slot_and_generation_only() {
+        let a: Arena<u32> = Arena::new(HandleKind::Context);
+        let h = a.insert(Arc::new(1));
+        let shown = Id(Some(h)).to_string();
+        assert_eq!(shown, format!("#{}.1", h.dwUpper as u64 & 0xFFFF_FFFF));
+        assert!(!shown.contains(&format!("{:x}", h.dwUpper)));
+        assert_eq!(Id(None).to_string(), "NULL");
+        let forged = SecHandle {
+            dwLower: 7,
+            dwUpper: 7,
+        };
+        assert_eq!(Id(Some(forged)).to_string(), "invalid");
     }
 
     #[test]

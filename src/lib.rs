@@ -14,8 +14,10 @@
 //! - `packages`: one folder per package (`ntlm`, `negotiate`), each a
 //!   sans-IO core behind the trait, and the registry.
 //! - Shared by packages: `env` (randomness, time, host name, variables,
-//!   files), `credentials` (identity structures), `text` (the two string
-//!   encodings).
+//!   files, tracing), `credentials` (identity structures), `text` (the two
+//!   string encodings).
+//! - `trace`: the opt-in trace (`OPENSSPI_TRACE`), written by the ABI layer
+//!   and, through `env`, by the packages.
 
 pub mod abi;
 mod credentials;
@@ -30,4 +32,5 @@ mod package;
 mod packages;
 mod state;
 mod text;
+mod trace;
 pub mod vocabulary;

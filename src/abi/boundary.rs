@@ -10,12 +10,17 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use crate::abi::types::{SecHandle, SECURITY_STATUS};
 use crate::error::SecResult;
+use crate::trace;
 use crate::vocabulary::SEC_E_INTERNAL_ERROR;
 
-/// Runs an export's body; a panic becomes SEC_E_INTERNAL_ERROR instead of
-/// unwinding into C.
-pub fn guard(body: impl FnOnce() -> SECURITY_STATUS) -> SECURITY_STATUS {
-    catch_unwind(AssertUnwindSafe(body)).unwrap_or(SEC_E_INTERNAL_ERROR)
+/// Runs the body of the export `name`; a panic becomes SEC_E_INTERNAL_ERROR
+/// instead of unwinding into C. With tracing on, the call's line (and a
+/// failure's cause) is written when it returns.
+pub fn guard(name: &'static str, body: impl FnOnce() -> SECURITY_STATUS) -> SECURITY_STATUS {
+    let call = trace::Call::begin(name);
+    let status = catch_unwind(AssertUnwindSafe(body)).unwrap_or(SEC_E_INTERNAL_ERROR);
+    call.end(status);
+    status
 }
 
 /// What an export's helper returns: a status, or a result whose error maps
@@ -41,8 +46,8 @@ impl IntoStatus for SecResult<SECURITY_STATUS> {
 /// returning a status or a `SecResult` of one) inside the panic boundary.
 /// The export's signature stays written out, for cbindgen and the reader.
 macro_rules! ffi_boundary {
-    ($call:expr) => {
-        $crate::abi::boundary::guard(|| {
+    ($name:literal, $call:expr) => {
+        $crate::abi::boundary::guard($name, || {
             $crate::abi::boundary::IntoStatus::into_status(
                 // SAFETY: the export hands its caller's pointers, unchanged, to
                 // its helper, which checks each for NULL and alignment before
@@ -155,10 +160,10 @@ mod tests {
     fn guard_turns_panics_into_internal_error() {
         let prev = std::panic::take_hook();
         std::panic::set_hook(Box::new(|_| {}));
-        let s = guard(|| panic!("boom"));
+        let s = guard("Test", || panic!("boom"));
         std::panic::set_hook(prev);
         assert_eq!(s, SEC_E_INTERNAL_ERROR);
-        assert_eq!(guard(|| 5), 5);
+        assert_eq!(guard("Test", || 5), 5);
     }
 
     #[test]

@@ -208,6 +208,26 @@ pub fn mark_missing(bufs: &mut [SecBuffer], missing: usize) {
     }
 }
 
+/// A descriptor's buffers for the trace: `[TYPE:LENGTH, ...]`, never their
+/// contents.
+pub struct Shape<'a>(pub &'a [SecBuffer]);
+
+impl core::fmt::Display for Shape<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("[")?;
+        for (i, b) in self.0.iter().enumerate() {
+            let sep = if i == 0 { "" } else { ", " };
+            write!(
+                f,
+                "{sep}{}:{}",
+                crate::trace::names::buffer_type(b.BufferType),
+                b.cbBuffer
+            )?;
+        }
+        f.write_str("]")
+    }
+}
+
 /// Where a handshake call's output goes: the first SECBUFFER_TOKEN buffer
 /// of pOutput, and its first SECBUFFER_ALERT buffer, that are not flagged
 /// SECBUFFER_READONLY or SECBUFFER_READONLY_WITH_CHECKSUM; in the caller's

@@ -16,8 +16,10 @@ use crate::abi::strings::{read_cstr, Ansi, Encoding, Wide};
 use crate::abi::types::*;
 use crate::driver::{self, SystemNetwork};
 use crate::env::SystemEnv;
+use crate::handles::Id;
 use crate::package::{AnyContext, Error, Role, SecResult, StepInput, StepOutput};
 use crate::state::{Context, Credential, CONTEXTS};
+use crate::trace::{self, names};
 use crate::vocabulary::*;
 
 /// The live context a caller's handle names, or SEC_E_INVALID_HANDLE.
@@ -26,8 +28,13 @@ use crate::vocabulary::*;
 /// A non-NULL `h` must point at a readable SecHandle.
 pub unsafe fn context(h: *const SecHandle) -> SecResult<Arc<Context>> {
     // SAFETY: forwarded contract.
-    let h = unsafe { boundary::read_handle(h) }.ok_or(SEC_E_INVALID_HANDLE)?;
-    CONTEXTS.get(h).ok_or(SEC_E_INVALID_HANDLE.into())
+    let h = unsafe { boundary::read_handle(h) };
+    trace::note(format_args!(" ctx={}", Id(h)));
+    let ctx = CONTEXTS
+        .get(h.ok_or(SEC_E_INVALID_HANDLE)?)
+        .ok_or(SEC_E_INVALID_HANDLE)?;
+    trace::note_package(ctx.package.info().name);
+    Ok(ctx)
 }
 
 /// The pointers and values of one Initialize/AcceptSecurityContext call.
@@ -155,6 +162,17 @@ fn run(
 /// Every pointer of `h` is NULL or valid for its type, per the SSPI contract.
 unsafe fn handshake(h: Handshake<'_>) -> SecResult<SECURITY_STATUS> {
     let allocate = h.allocate();
+    let (req_names, ret_names) = match h.role {
+        Role::Initiator => ("ISC_REQ_", "ISC_RET_"),
+        Role::Acceptor => ("ASC_REQ_", "ASC_RET_"),
+    };
+    if let Some(target) = h.target {
+        trace::note(format_args!(" target={target:?}"));
+    }
+    trace::note(format_args!(
+        " req={}",
+        names::flags(req_names, h.req_flags)
+    ));
     // SAFETY: forwarded contract.
     let party = unsafe { h.party() }?;
     // SAFETY: forwarded contract.
@@ -163,6 +181,7 @@ unsafe fn handshake(h: Handshake<'_>) -> SecResult<SECURITY_STATUS> {
     // caller's contract; `inputs` refuses NULL with a length and buffers
     // over the array.
     let inputs = unsafe { buffers::inputs(bufs.input) }?;
+    trace::note(format_args!(" in={}", buffers::Shape(bufs.input)));
     let mut slot = OutputSlot::find(bufs.output, bufs.input, allocate)?;
     let step = StepInput {
         target: h.target,
@@ -210,6 +229,12 @@ unsafe fn handshake(h: Handshake<'_>) -> SecResult<SECURITY_STATUS> {
             Role::Acceptor => ASC_RET_ALLOCATED_MEMORY,
         };
     }
+    trace::note(format_args!(
+        " -> ctx={} out={}B attrs={}",
+        Id(Some(handle)),
+        out.token.len(),
+        names::flags(ret_names, flags)
+    ));
     // SAFETY: `phNewContext` (checked non-NULL and aligned for a new
     // context), `pfContextAttr` and `ptsExpiry` are NULL or writable for
     // their types; `write` and `write_expiry` skip NULL and misaligned ones.
@@ -277,18 +302,21 @@ pub unsafe extern "C" fn InitializeSecurityContextW(
     pfContextAttr: *mut ULONG,
     ptsExpiry: PTimeStamp,
 ) -> SECURITY_STATUS {
-    ffi_boundary!(initialize::<Wide>(
-        phCredential,
-        phContext,
-        pszTargetName,
-        fContextReq,
-        TargetDataRep,
-        pInput,
-        phNewContext,
-        pOutput,
-        pfContextAttr,
-        ptsExpiry,
-    ))
+    ffi_boundary!(
+        "InitializeSecurityContextW",
+        initialize::<Wide>(
+            phCredential,
+            phContext,
+            pszTargetName,
+            fContextReq,
+            TargetDataRep,
+            pInput,
+            phNewContext,
+            pOutput,
+            pfContextAttr,
+            ptsExpiry,
+        )
+    )
 }
 
 /// The UTF-8 form of InitializeSecurityContextW.
@@ -307,18 +335,21 @@ pub unsafe extern "C" fn InitializeSecurityContextA(
     pfContextAttr: *mut ULONG,
     ptsExpiry: PTimeStamp,
 ) -> SECURITY_STATUS {
-    ffi_boundary!(initialize::<Ansi>(
-        phCredential,
-        phContext,
-        pszTargetName.cast(),
-        fContextReq,
-        TargetDataRep,
-        pInput,
-        phNewContext,
-        pOutput,
-        pfContextAttr,
-        ptsExpiry,
-    ))
+    ffi_boundary!(
+        "InitializeSecurityContextA",
+        initialize::<Ansi>(
+            phCredential,
+            phContext,
+            pszTargetName.cast(),
+            fContextReq,
+            TargetDataRep,
+            pInput,
+            phNewContext,
+            pOutput,
+            pfContextAttr,
+            ptsExpiry,
+        )
+    )
 }
 
 /// Starts or continues the acceptor's side of a handshake; the mirror of
@@ -335,19 +366,22 @@ pub unsafe extern "C" fn AcceptSecurityContext(
     pfContextAttr: *mut ULONG,
     ptsExpiry: PTimeStamp,
 ) -> SECURITY_STATUS {
-    ffi_boundary!(handshake(Handshake {
-        role: Role::Acceptor,
-        cred: phCredential,
-        ctx: phContext,
-        target: None,
-        req_flags: fContextReq,
-        data_rep: TargetDataRep,
-        input: pInput,
-        new_ctx: phNewContext,
-        output: pOutput,
-        attrs: pfContextAttr,
-        expiry: ptsExpiry,
-    }))
+    ffi_boundary!(
+        "AcceptSecurityContext",
+        handshake(Handshake {
+            role: Role::Acceptor,
+            cred: phCredential,
+            ctx: phContext,
+            target: None,
+            req_flags: fContextReq,
+            data_rep: TargetDataRep,
+            input: pInput,
+            new_ctx: phNewContext,
+            output: pOutput,
+            attrs: pfContextAttr,
+            expiry: ptsExpiry,
+        })
+    )
 }
 
 /// CompleteAuthToken's body.
@@ -378,7 +412,7 @@ pub unsafe extern "C" fn CompleteAuthToken(
     phContext: PCtxtHandle,
     pToken: PSecBufferDesc,
 ) -> SECURITY_STATUS {
-    ffi_boundary!(complete_token(phContext, pToken))
+    ffi_boundary!("CompleteAuthToken", complete_token(phContext, pToken))
 }
 
 /// DeleteSecurityContext's body.
@@ -387,8 +421,13 @@ pub unsafe extern "C" fn CompleteAuthToken(
 /// `ctx` is NULL or points at a SecHandle.
 unsafe fn delete_context(ctx: *const SecHandle) -> SECURITY_STATUS {
     // SAFETY: forwarded contract; `read_handle` checks NULL and alignment.
-    match unsafe { boundary::read_handle(ctx) }.and_then(|h| CONTEXTS.remove(h)) {
-        Some(_) => SEC_E_OK,
+    let h = unsafe { boundary::read_handle(ctx) };
+    trace::note(format_args!(" ctx={}", Id(h)));
+    match h.and_then(|h| CONTEXTS.remove(h)) {
+        Some(ctx) => {
+            trace::note_package(ctx.package.info().name);
+            SEC_E_OK
+        }
         None => SEC_E_INVALID_HANDLE,
     }
 }
@@ -397,7 +436,7 @@ unsafe fn delete_context(ctx: *const SecHandle) -> SECURITY_STATUS {
 /// deleted handle: SEC_E_INVALID_HANDLE.
 #[no_mangle]
 pub unsafe extern "C" fn DeleteSecurityContext(phContext: PCtxtHandle) -> SECURITY_STATUS {
-    ffi_boundary!(delete_context(phContext))
+    ffi_boundary!("DeleteSecurityContext", delete_context(phContext))
 }
 
 /// ApplyControlToken's body.
@@ -426,7 +465,7 @@ pub unsafe extern "C" fn ApplyControlToken(
     phContext: PCtxtHandle,
     pInput: PSecBufferDesc,
 ) -> SECURITY_STATUS {
-    ffi_boundary!(apply_control(phContext, pInput))
+    ffi_boundary!("ApplyControlToken", apply_control(phContext, pInput))
 }
 
 unsafe fn query_context<E: Encoding>(
@@ -437,10 +476,21 @@ unsafe fn query_context<E: Encoding>(
 ) -> SecResult<SECURITY_STATUS> {
     // SAFETY: forwarded contract.
     let ctx = unsafe { context(h) }?;
+    trace::note(format_args!(
+        " attribute={}",
+        names::value("SECPKG_ATTR_", attribute)
+    ));
     if out.is_null()
         || (out as usize) % std::mem::align_of::<*mut c_void>() != 0
             && context_attribute_size(attribute).is_some_and(|s| s >= 8)
     {
+        trace::line(
+            trace::Level::Errors,
+            ctx.package.info().name,
+            format_args!(
+                "pBuffer is NULL or misaligned (Windows answers SEC_E_INTERNAL_ERROR too)"
+            ),
+        );
         return Err(SEC_E_INTERNAL_ERROR.into());
     }
     if let (Some(room), Some(size)) = (room, context_attribute_size(attribute)) {
@@ -466,7 +516,10 @@ pub unsafe extern "C" fn QueryContextAttributesW(
     ulAttribute: ULONG,
     pBuffer: *mut c_void,
 ) -> SECURITY_STATUS {
-    ffi_boundary!(query_context::<Wide>(phContext, ulAttribute, pBuffer, None))
+    ffi_boundary!(
+        "QueryContextAttributesW",
+        query_context::<Wide>(phContext, ulAttribute, pBuffer, None)
+    )
 }
 
 /// The UTF-8 form of QueryContextAttributesW.
@@ -476,7 +529,10 @@ pub unsafe extern "C" fn QueryContextAttributesA(
     ulAttribute: ULONG,
     pBuffer: *mut c_void,
 ) -> SECURITY_STATUS {
-    ffi_boundary!(query_context::<Ansi>(phContext, ulAttribute, pBuffer, None))
+    ffi_boundary!(
+        "QueryContextAttributesA",
+        query_context::<Ansi>(phContext, ulAttribute, pBuffer, None)
+    )
 }
 
 /// QueryContextAttributesW with the size of `pBuffer`: a buffer smaller than
@@ -488,12 +544,10 @@ pub unsafe extern "C" fn QueryContextAttributesExW(
     pBuffer: *mut c_void,
     cbBuffer: ULONG,
 ) -> SECURITY_STATUS {
-    ffi_boundary!(query_context::<Wide>(
-        phContext,
-        ulAttribute,
-        pBuffer,
-        Some(cbBuffer)
-    ))
+    ffi_boundary!(
+        "QueryContextAttributesExW",
+        query_context::<Wide>(phContext, ulAttribute, pBuffer, Some(cbBuffer))
+    )
 }
 
 /// The UTF-8 form of QueryContextAttributesExW.
@@ -504,12 +558,10 @@ pub unsafe extern "C" fn QueryContextAttributesExA(
     pBuffer: *mut c_void,
     cbBuffer: ULONG,
 ) -> SECURITY_STATUS {
-    ffi_boundary!(query_context::<Ansi>(
-        phContext,
-        ulAttribute,
-        pBuffer,
-        Some(cbBuffer)
-    ))
+    ffi_boundary!(
+        "QueryContextAttributesExA",
+        query_context::<Ansi>(phContext, ulAttribute, pBuffer, Some(cbBuffer))
+    )
 }
 
 unsafe fn set_context(
@@ -536,7 +588,10 @@ pub unsafe extern "C" fn SetContextAttributesW(
     pBuffer: *mut c_void,
     cbBuffer: ULONG,
 ) -> SECURITY_STATUS {
-    ffi_boundary!(set_context(phContext, ulAttribute, pBuffer, cbBuffer))
+    ffi_boundary!(
+        "SetContextAttributesW",
+        set_context(phContext, ulAttribute, pBuffer, cbBuffer)
+    )
 }
 
 /// The UTF-8 form of SetContextAttributesW.
@@ -547,7 +602,10 @@ pub unsafe extern "C" fn SetContextAttributesA(
     pBuffer: *mut c_void,
     cbBuffer: ULONG,
 ) -> SECURITY_STATUS {
-    ffi_boundary!(set_context(phContext, ulAttribute, pBuffer, cbBuffer))
+    ffi_boundary!(
+        "SetContextAttributesA",
+        set_context(phContext, ulAttribute, pBuffer, cbBuffer)
+    )
 }
 
 /// ExportSecurityContext's body.
@@ -600,7 +658,10 @@ pub unsafe extern "C" fn ExportSecurityContext(
     pPackedContext: PSecBuffer,
     pToken: *mut *mut c_void,
 ) -> SECURITY_STATUS {
-    ffi_boundary!(export(phContext, fFlags, pPackedContext, pToken))
+    ffi_boundary!(
+        "ExportSecurityContext",
+        export(phContext, fFlags, pPackedContext, pToken)
+    )
 }
 
 unsafe fn import<E: Encoding>(
@@ -622,6 +683,7 @@ unsafe fn import<E: Encoding>(
         return Err(SEC_E_INVALID_HANDLE.into());
     }
     let handle = CONTEXTS.insert(Arc::new(Context::import(package, data)?));
+    trace::note(format_args!(" -> ctx={}", Id(Some(handle))));
     // SAFETY: `out` (`phContext`) was checked non-NULL and aligned above, and is writable
     // for a SecHandle by the caller's contract.
     unsafe { boundary::write(out, handle) };
@@ -637,7 +699,10 @@ pub unsafe extern "C" fn ImportSecurityContextW(
     _Token: *mut c_void,
     phContext: PCtxtHandle,
 ) -> SECURITY_STATUS {
-    ffi_boundary!(import::<Wide>(pszPackage, pPackedContext, phContext))
+    ffi_boundary!(
+        "ImportSecurityContextW",
+        import::<Wide>(pszPackage, pPackedContext, phContext)
+    )
 }
 
 /// The UTF-8 form of ImportSecurityContextW.
@@ -648,7 +713,10 @@ pub unsafe extern "C" fn ImportSecurityContextA(
     _Token: *mut c_void,
     phContext: PCtxtHandle,
 ) -> SECURITY_STATUS {
-    ffi_boundary!(import::<Ansi>(pszPackage.cast(), pPackedContext, phContext))
+    ffi_boundary!(
+        "ImportSecurityContextA",
+        import::<Ansi>(pszPackage.cast(), pPackedContext, phContext)
+    )
 }
 
 /// `then` for a live context (QuerySecurityContextToken, Impersonate- and
@@ -673,21 +741,30 @@ pub unsafe extern "C" fn QuerySecurityContextToken(
     phContext: PCtxtHandle,
     _Token: *mut *mut c_void,
 ) -> SECURITY_STATUS {
-    ffi_boundary!(valid_context(phContext, Err(SEC_E_UNSUPPORTED_FUNCTION)))
+    ffi_boundary!(
+        "QuerySecurityContextToken",
+        valid_context(phContext, Err(SEC_E_UNSUPPORTED_FUNCTION))
+    )
 }
 
 /// Impersonation has no meaning on this platform: SEC_E_NO_IMPERSONATION for
 /// a valid context, SEC_E_INVALID_HANDLE otherwise.
 #[no_mangle]
 pub unsafe extern "C" fn ImpersonateSecurityContext(phContext: PCtxtHandle) -> SECURITY_STATUS {
-    ffi_boundary!(valid_context(phContext, Err(SEC_E_NO_IMPERSONATION)))
+    ffi_boundary!(
+        "ImpersonateSecurityContext",
+        valid_context(phContext, Err(SEC_E_NO_IMPERSONATION))
+    )
 }
 
 /// Nothing was impersonated, so there is nothing to revert: SEC_E_OK for a
 /// valid context (a harmless no-op), SEC_E_INVALID_HANDLE otherwise.
 #[no_mangle]
 pub unsafe extern "C" fn RevertSecurityContext(phContext: PCtxtHandle) -> SECURITY_STATUS {
-    ffi_boundary!(valid_context(phContext, Ok(SEC_E_OK)))
+    ffi_boundary!(
+        "RevertSecurityContext",
+        valid_context(phContext, Ok(SEC_E_OK))
+    )
 }
 
 unsafe fn change_password<E: Encoding>(package: *const E::Unit) -> SecResult<SECURITY_STATUS> {
@@ -709,7 +786,10 @@ pub unsafe extern "C" fn ChangeAccountPasswordW(
     _dwReserved: ULONG,
     _pOutput: PSecBufferDesc,
 ) -> SECURITY_STATUS {
-    ffi_boundary!(change_password::<Wide>(pszPackageName))
+    ffi_boundary!(
+        "ChangeAccountPasswordW",
+        change_password::<Wide>(pszPackageName)
+    )
 }
 
 /// The UTF-8 form of ChangeAccountPasswordW.
@@ -724,5 +804,8 @@ pub unsafe extern "C" fn ChangeAccountPasswordA(
     _dwReserved: ULONG,
     _pOutput: PSecBufferDesc,
 ) -> SECURITY_STATUS {
-    ffi_boundary!(change_password::<Ansi>(pszPackageName.cast()))
+    ffi_boundary!(
+        "ChangeAccountPasswordA",
+        change_password::<Ansi>(pszPackageName.cast())
+    )
 }

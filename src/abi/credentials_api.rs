@@ -13,9 +13,11 @@ use crate::abi::boundary::{self};
 use crate::abi::strings::{read_cstr, Ansi, Encoding, Wide};
 use crate::abi::types::*;
 use crate::env::SystemEnv;
+use crate::handles::Id;
 use crate::package::{AcquireRequest, AuthData, CredentialUse, DynPackage, SecResult};
 use crate::packages;
 use crate::state::{Credential, CREDENTIALS};
+use crate::trace::{self, names};
 use crate::vocabulary::*;
 
 /// Finds the package a caller names, or SEC_E_SECPKG_NOT_FOUND.
@@ -27,7 +29,16 @@ pub unsafe fn package_named<E: Encoding>(
 ) -> SecResult<&'static dyn DynPackage> {
     // SAFETY: forwarded contract.
     match unsafe { read_cstr::<E>(name) } {
-        Ok(Some(n)) => packages::find(&n).ok_or(SEC_E_SECPKG_NOT_FOUND.into()),
+        Ok(Some(n)) => match packages::find(&n) {
+            Some(p) => {
+                trace::note_package(p.info().name);
+                Ok(p)
+            }
+            None => {
+                trace::note(format_args!(" package={n:?}"));
+                Err(SEC_E_SECPKG_NOT_FOUND.into())
+            }
+        },
         _ => Err(SEC_E_SECPKG_NOT_FOUND.into()),
     }
 }
@@ -38,8 +49,13 @@ pub unsafe fn package_named<E: Encoding>(
 /// A non-NULL `h` must point at a readable SecHandle.
 pub unsafe fn credential(h: *const SecHandle) -> SecResult<Arc<Credential>> {
     // SAFETY: forwarded contract.
-    let h = unsafe { boundary::read_handle(h) }.ok_or(SEC_E_INVALID_HANDLE)?;
-    CREDENTIALS.get(h).ok_or(SEC_E_INVALID_HANDLE.into())
+    let h = unsafe { boundary::read_handle(h) };
+    trace::note(format_args!(" cred={}", Id(h)));
+    let cred = CREDENTIALS
+        .get(h.ok_or(SEC_E_INVALID_HANDLE)?)
+        .ok_or(SEC_E_INVALID_HANDLE)?;
+    trace::note_package(cred.package.info().name);
+    Ok(cred)
 }
 
 unsafe fn acquire<E: Encoding>(
@@ -73,6 +89,11 @@ unsafe fn acquire<E: Encoding>(
         // (an identity, for NTLM and Negotiate), valid for this call, by the caller's contract.
         unsafe { AuthData::new(p, E::WIDE) }
     });
+    trace::note(format_args!(
+        " use={} identity={}",
+        names::flags("SECPKG_CRED_", usage),
+        if auth.is_some() { "given" } else { "default" }
+    ));
     let usage = CredentialUse(usage & SECPKG_CRED_BOTH);
     let (state, expires) = package.acquire_credentials(AcquireRequest {
         principal,
@@ -85,6 +106,7 @@ unsafe fn acquire<E: Encoding>(
         usage,
         state,
     }));
+    trace::note(format_args!(" -> cred={}", Id(Some(handle))));
     // SAFETY: `out` (`phCredential`) was checked non-NULL and aligned above and is writable,
     // and `expiry` is NULL or a writable TimeStamp, by the caller's contract; `write_expiry`
     // skips NULL and misaligned pointers.
@@ -112,14 +134,17 @@ pub unsafe extern "C" fn AcquireCredentialsHandleW(
     phCredential: PCredHandle,
     ptsExpiry: PTimeStamp,
 ) -> SECURITY_STATUS {
-    ffi_boundary!(acquire::<Wide>(
-        pszPrincipal,
-        pszPackage,
-        fCredentialUse,
-        pAuthData,
-        phCredential,
-        ptsExpiry,
-    ))
+    ffi_boundary!(
+        "AcquireCredentialsHandleW",
+        acquire::<Wide>(
+            pszPrincipal,
+            pszPackage,
+            fCredentialUse,
+            pAuthData,
+            phCredential,
+            ptsExpiry,
+        )
+    )
 }
 
 /// The UTF-8 form of AcquireCredentialsHandleW.
@@ -135,14 +160,17 @@ pub unsafe extern "C" fn AcquireCredentialsHandleA(
     phCredential: PCredHandle,
     ptsExpiry: PTimeStamp,
 ) -> SECURITY_STATUS {
-    ffi_boundary!(acquire::<Ansi>(
-        pszPrincipal.cast(),
-        pszPackage.cast(),
-        fCredentialUse,
-        pAuthData,
-        phCredential,
-        ptsExpiry,
-    ))
+    ffi_boundary!(
+        "AcquireCredentialsHandleA",
+        acquire::<Ansi>(
+            pszPrincipal.cast(),
+            pszPackage.cast(),
+            fCredentialUse,
+            pAuthData,
+            phCredential,
+            ptsExpiry,
+        )
+    )
 }
 
 /// FreeCredentialsHandle's body.
@@ -151,8 +179,13 @@ pub unsafe extern "C" fn AcquireCredentialsHandleA(
 /// `h` is NULL or points at a SecHandle.
 unsafe fn free_credential(h: *const SecHandle) -> SECURITY_STATUS {
     // SAFETY: forwarded contract; `read_handle` checks NULL and alignment.
-    match unsafe { boundary::read_handle(h) }.and_then(|h| CREDENTIALS.remove(h)) {
-        Some(_) => SEC_E_OK,
+    let h = unsafe { boundary::read_handle(h) };
+    trace::note(format_args!(" cred={}", Id(h)));
+    match h.and_then(|h| CREDENTIALS.remove(h)) {
+        Some(cred) => {
+            trace::note_package(cred.package.info().name);
+            SEC_E_OK
+        }
         None => SEC_E_INVALID_HANDLE,
     }
 }
@@ -161,7 +194,7 @@ unsafe fn free_credential(h: *const SecHandle) -> SECURITY_STATUS {
 /// they are deleted. An invalid or already freed handle: SEC_E_INVALID_HANDLE.
 #[no_mangle]
 pub unsafe extern "C" fn FreeCredentialsHandle(phCredential: PCredHandle) -> SECURITY_STATUS {
-    ffi_boundary!(free_credential(phCredential))
+    ffi_boundary!("FreeCredentialsHandle", free_credential(phCredential))
 }
 
 unsafe fn query_credentials<E: Encoding>(
@@ -195,12 +228,10 @@ pub unsafe extern "C" fn QueryCredentialsAttributesW(
     ulAttribute: ULONG,
     pBuffer: *mut c_void,
 ) -> SECURITY_STATUS {
-    ffi_boundary!(query_credentials::<Wide>(
-        phCredential,
-        ulAttribute,
-        pBuffer,
-        None
-    ))
+    ffi_boundary!(
+        "QueryCredentialsAttributesW",
+        query_credentials::<Wide>(phCredential, ulAttribute, pBuffer, None)
+    )
 }
 
 /// The UTF-8 form of QueryCredentialsAttributesW.
@@ -210,12 +241,10 @@ pub unsafe extern "C" fn QueryCredentialsAttributesA(
     ulAttribute: ULONG,
     pBuffer: *mut c_void,
 ) -> SECURITY_STATUS {
-    ffi_boundary!(query_credentials::<Ansi>(
-        phCredential,
-        ulAttribute,
-        pBuffer,
-        None
-    ))
+    ffi_boundary!(
+        "QueryCredentialsAttributesA",
+        query_credentials::<Ansi>(phCredential, ulAttribute, pBuffer, None)
+    )
 }
 
 /// QueryCredentialsAttributesW with the size of `pBuffer`: a buffer smaller
@@ -227,12 +256,10 @@ pub unsafe extern "C" fn QueryCredentialsAttributesExW(
     pBuffer: *mut c_void,
     cbBuffer: ULONG,
 ) -> SECURITY_STATUS {
-    ffi_boundary!(query_credentials::<Wide>(
-        phCredential,
-        ulAttribute,
-        pBuffer,
-        Some(cbBuffer)
-    ))
+    ffi_boundary!(
+        "QueryCredentialsAttributesExW",
+        query_credentials::<Wide>(phCredential, ulAttribute, pBuffer, Some(cbBuffer))
+    )
 }
 
 /// The UTF-8 form of QueryCredentialsAttributesExW.
@@ -243,12 +270,10 @@ pub unsafe extern "C" fn QueryCredentialsAttributesExA(
     pBuffer: *mut c_void,
     cbBuffer: ULONG,
 ) -> SECURITY_STATUS {
-    ffi_boundary!(query_credentials::<Ansi>(
-        phCredential,
-        ulAttribute,
-        pBuffer,
-        Some(cbBuffer)
-    ))
+    ffi_boundary!(
+        "QueryCredentialsAttributesExA",
+        query_credentials::<Ansi>(phCredential, ulAttribute, pBuffer, Some(cbBuffer))
+    )
 }
 
 unsafe fn set_credentials(
@@ -275,12 +300,10 @@ pub unsafe extern "C" fn SetCredentialsAttributesW(
     pBuffer: *mut c_void,
     cbBuffer: ULONG,
 ) -> SECURITY_STATUS {
-    ffi_boundary!(set_credentials(
-        phCredential,
-        ulAttribute,
-        pBuffer,
-        cbBuffer
-    ))
+    ffi_boundary!(
+        "SetCredentialsAttributesW",
+        set_credentials(phCredential, ulAttribute, pBuffer, cbBuffer)
+    )
 }
 
 /// The UTF-8 form of SetCredentialsAttributesW.
@@ -291,12 +314,10 @@ pub unsafe extern "C" fn SetCredentialsAttributesA(
     pBuffer: *mut c_void,
     cbBuffer: ULONG,
 ) -> SECURITY_STATUS {
-    ffi_boundary!(set_credentials(
-        phCredential,
-        ulAttribute,
-        pBuffer,
-        cbBuffer
-    ))
+    ffi_boundary!(
+        "SetCredentialsAttributesA",
+        set_credentials(phCredential, ulAttribute, pBuffer, cbBuffer)
+    )
 }
 
 unsafe fn add_credentials<E: Encoding>(
@@ -323,7 +344,10 @@ pub unsafe extern "C" fn AddCredentialsW(
     _pvGetKeyArgument: *mut c_void,
     _ptsExpiry: PTimeStamp,
 ) -> SECURITY_STATUS {
-    ffi_boundary!(add_credentials::<Wide>(hCredentials, pszPackage))
+    ffi_boundary!(
+        "AddCredentialsW",
+        add_credentials::<Wide>(hCredentials, pszPackage)
+    )
 }
 
 /// The UTF-8 form of AddCredentialsW.
@@ -338,5 +362,8 @@ pub unsafe extern "C" fn AddCredentialsA(
     _pvGetKeyArgument: *mut c_void,
     _ptsExpiry: PTimeStamp,
 ) -> SECURITY_STATUS {
-    ffi_boundary!(add_credentials::<Ansi>(hCredentials, pszPackage.cast()))
+    ffi_boundary!(
+        "AddCredentialsA",
+        add_credentials::<Ansi>(hCredentials, pszPackage.cast())
+    )
 }

@@ -157,12 +157,15 @@ pub unsafe extern "C" fn SspiEncodeStringsAsAuthIdentity(
     pszPackedCredentialsString: *const SEC_WCHAR,
     ppAuthIdentity: *mut PSEC_WINNT_AUTH_IDENTITY_OPAQUE,
 ) -> SECURITY_STATUS {
-    ffi_boundary!(encode_strings(
-        pszUserName,
-        pszDomainName,
-        pszPackedCredentialsString,
-        ppAuthIdentity
-    ))
+    ffi_boundary!(
+        "SspiEncodeStringsAsAuthIdentity",
+        encode_strings(
+            pszUserName,
+            pszDomainName,
+            pszPackedCredentialsString,
+            ppAuthIdentity
+        )
+    )
 }
 
 /// The identity structure at `p`, decoded (strings in UTF-16 unless its
@@ -253,12 +256,15 @@ pub unsafe extern "C" fn SspiEncodeAuthIdentityAsStrings(
     ppszDomainName: *mut *const SEC_WCHAR,
     ppszPackedCredentialsString: *mut *const SEC_WCHAR,
 ) -> SECURITY_STATUS {
-    ffi_boundary!(encode_identity(
-        pAuthIdentity,
-        ppszUserName,
-        ppszDomainName,
-        ppszPackedCredentialsString
-    ))
+    ffi_boundary!(
+        "SspiEncodeAuthIdentityAsStrings",
+        encode_identity(
+            pAuthIdentity,
+            ppszUserName,
+            ppszDomainName,
+            ppszPackedCredentialsString
+        )
+    )
 }
 
 /// SspiCopyAuthIdentity's body.
@@ -282,7 +288,10 @@ pub unsafe extern "C" fn SspiCopyAuthIdentity(
     AuthData: PSEC_WINNT_AUTH_IDENTITY_OPAQUE,
     AuthDataCopy: *mut PSEC_WINNT_AUTH_IDENTITY_OPAQUE,
 ) -> SECURITY_STATUS {
-    ffi_boundary!(copy_identity(AuthData, AuthDataCopy))
+    ffi_boundary!(
+        "SspiCopyAuthIdentity",
+        copy_identity(AuthData, AuthDataCopy)
+    )
 }
 
 /// SspiFreeAuthIdentity's and SspiLocalFree's body: frees what opensspi
@@ -299,13 +308,13 @@ unsafe fn free_identity(p: *mut c_void) -> SECURITY_STATUS {
 /// it first. NULL, and pointers opensspi did not hand out, are ignored.
 #[no_mangle]
 pub unsafe extern "C" fn SspiFreeAuthIdentity(AuthData: PSEC_WINNT_AUTH_IDENTITY_OPAQUE) {
-    ffi_boundary!(free_identity(AuthData));
+    ffi_boundary!("SspiFreeAuthIdentity", free_identity(AuthData));
 }
 
 /// Frees memory an Sspi* helper returned (as SspiFreeAuthIdentity).
 #[no_mangle]
 pub unsafe extern "C" fn SspiLocalFree(DataBuffer: *mut c_void) {
-    ffi_boundary!(free_identity(DataBuffer));
+    ffi_boundary!("SspiLocalFree", free_identity(DataBuffer));
 }
 
 /// SspiZeroAuthIdentity's body.
@@ -326,7 +335,7 @@ unsafe fn zero_identity(identity: *mut c_void) -> SECURITY_STATUS {
 /// for a caller's own structure. NULL is ignored.
 #[no_mangle]
 pub unsafe extern "C" fn SspiZeroAuthIdentity(AuthData: PSEC_WINNT_AUTH_IDENTITY_OPAQUE) {
-    ffi_boundary!(zero_identity(AuthData));
+    ffi_boundary!("SspiZeroAuthIdentity", zero_identity(AuthData));
 }
 
 /// Whether an identity is encrypted (SspiEncryptAuthIdentity): never, for

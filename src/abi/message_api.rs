@@ -26,6 +26,7 @@ unsafe fn protect<T>(
     // SAFETY: `message` (`pMessage`) is NULL (refused by `descriptors`) or points at a
     // SecBufferDesc whose `pBuffers` holds `cBuffers` entries, by the caller's contract.
     let bufs = unsafe { buffers::descriptors(message) }.ok_or(SEC_E_INVALID_TOKEN)?;
+    crate::trace::note(format_args!(" buffers={}", buffers::Shape(bufs)));
     // SAFETY: each buffer of `pMessage` holds `cbBuffer` bytes, writable unless READONLY
     // and untouched by others during the call, by the caller's contract; `message`
     // refuses overlapping writable buffers and NULL with a length.
@@ -80,6 +81,9 @@ unsafe fn sign(
     seq: ULONG,
     op: Op,
 ) -> SecResult<SECURITY_STATUS> {
+    if qop != 0 {
+        crate::trace::note(format_args!(" qop={qop:#x}"));
+    }
     // SAFETY: forwarded contract.
     unsafe {
         protect(ctx, message, |p, c, m| match op {
@@ -99,7 +103,10 @@ pub unsafe extern "C" fn MakeSignature(
     pMessage: PSecBufferDesc,
     MessageSeqNo: ULONG,
 ) -> SECURITY_STATUS {
-    ffi_boundary!(sign(phContext, fQOP, pMessage, MessageSeqNo, Op::Sign))
+    ffi_boundary!(
+        "MakeSignature",
+        sign(phContext, fQOP, pMessage, MessageSeqNo, Op::Sign)
+    )
 }
 
 /// Verifies a signature made by the peer's MakeSignature. A mismatch is
@@ -112,9 +119,12 @@ pub unsafe extern "C" fn VerifySignature(
     MessageSeqNo: ULONG,
     pfQOP: *mut ULONG,
 ) -> SECURITY_STATUS {
-    ffi_boundary!(unprotect(phContext, pMessage, pfQOP, |p, c, m| {
-        p.verify_signature(c, m, MessageSeqNo)
-    }))
+    ffi_boundary!(
+        "VerifySignature",
+        unprotect(phContext, pMessage, pfQOP, |p, c, m| {
+            p.verify_signature(c, m, MessageSeqNo)
+        })
+    )
 }
 
 /// Encrypts the message's SECBUFFER_DATA buffers in place and writes the
@@ -127,7 +137,10 @@ pub unsafe extern "C" fn EncryptMessage(
     pMessage: PSecBufferDesc,
     MessageSeqNo: ULONG,
 ) -> SECURITY_STATUS {
-    ffi_boundary!(sign(phContext, fQOP, pMessage, MessageSeqNo, Op::Encrypt))
+    ffi_boundary!(
+        "EncryptMessage",
+        sign(phContext, fQOP, pMessage, MessageSeqNo, Op::Encrypt)
+    )
 }
 
 /// Decrypts a message made by the peer's EncryptMessage, in place.
@@ -139,7 +152,10 @@ pub unsafe extern "C" fn DecryptMessage(
     MessageSeqNo: ULONG,
     pfQOP: *mut ULONG,
 ) -> SECURITY_STATUS {
-    ffi_boundary!(unprotect(phContext, pMessage, pfQOP, |p, c, m| {
-        p.decrypt(c, m, MessageSeqNo)
-    }))
+    ffi_boundary!(
+        "DecryptMessage",
+        unprotect(phContext, pMessage, pfQOP, |p, c, m| {
+            p.decrypt(c, m, MessageSeqNo)
+        })
+    )
 }

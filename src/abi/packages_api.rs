@@ -39,7 +39,10 @@ pub unsafe extern "C" fn EnumerateSecurityPackagesW(
     pcPackages: *mut ULONG,
     ppPackageInfo: *mut PSecPkgInfoW,
 ) -> SECURITY_STATUS {
-    ffi_boundary!(enumerate::<Wide>(pcPackages, ppPackageInfo.cast()))
+    ffi_boundary!(
+        "EnumerateSecurityPackagesW",
+        enumerate::<Wide>(pcPackages, ppPackageInfo.cast())
+    )
 }
 
 /// The UTF-8 form of EnumerateSecurityPackagesW.
@@ -48,7 +51,10 @@ pub unsafe extern "C" fn EnumerateSecurityPackagesA(
     pcPackages: *mut ULONG,
     ppPackageInfo: *mut PSecPkgInfoA,
 ) -> SECURITY_STATUS {
-    ffi_boundary!(enumerate::<Ansi>(pcPackages, ppPackageInfo.cast()))
+    ffi_boundary!(
+        "EnumerateSecurityPackagesA",
+        enumerate::<Ansi>(pcPackages, ppPackageInfo.cast())
+    )
 }
 
 unsafe fn query_info<E: Encoding>(name: *const E::Unit, out: *mut *mut c_void) -> SECURITY_STATUS {
@@ -82,7 +88,10 @@ pub unsafe extern "C" fn QuerySecurityPackageInfoW(
     pszPackageName: *mut SEC_WCHAR,
     ppPackageInfo: *mut PSecPkgInfoW,
 ) -> SECURITY_STATUS {
-    ffi_boundary!(query_info::<Wide>(pszPackageName, ppPackageInfo.cast()))
+    ffi_boundary!(
+        "QuerySecurityPackageInfoW",
+        query_info::<Wide>(pszPackageName, ppPackageInfo.cast())
+    )
 }
 
 /// The UTF-8 form of QuerySecurityPackageInfoW.
@@ -91,10 +100,10 @@ pub unsafe extern "C" fn QuerySecurityPackageInfoA(
     pszPackageName: *mut SEC_CHAR,
     ppPackageInfo: *mut PSecPkgInfoA,
 ) -> SECURITY_STATUS {
-    ffi_boundary!(query_info::<Ansi>(
-        pszPackageName.cast(),
-        ppPackageInfo.cast()
-    ))
+    ffi_boundary!(
+        "QuerySecurityPackageInfoA",
+        query_info::<Ansi>(pszPackageName.cast(), ppPackageInfo.cast())
+    )
 }
 
 /// FreeContextBuffer's body.
@@ -115,5 +124,5 @@ unsafe fn free_buffer(p: *mut c_void) -> SECURITY_STATUS {
 /// is freed.
 #[no_mangle]
 pub unsafe extern "C" fn FreeContextBuffer(pvContextBuffer: *mut c_void) -> SECURITY_STATUS {
-    ffi_boundary!(free_buffer(pvContextBuffer))
+    ffi_boundary!("FreeContextBuffer", free_buffer(pvContextBuffer))
 }

@@ -13,6 +13,7 @@ extern "C" fn unload() {
     let _ = std::panic::catch_unwind(|| {
         crate::state::release_all();
         crate::abi::memory::forget_all();
+        crate::trace::shutdown();
     });
 }
 

@@ -53,8 +53,10 @@ use der::asn1::ObjectIdentifier;
 use zeroize::Zeroizing;
 
 use super::credentials::NegotiateCredentials;
+use super::describe;
 use super::mechs::Mech;
 use super::token::{self, NegState};
+use crate::env::{Env, Level};
 use crate::package::*;
 use crate::vocabulary::*;
 
@@ -109,6 +111,9 @@ pub struct NegotiateContext {
     /// ISC_RET_* / ASC_RET_* and expiry from the mechanism's last step.
     ret_flags: u32,
     expiry: i64,
+    /// Why the last step failed, in words, for the trace (none when the
+    /// mechanism failed and said why itself).
+    cause: Option<String>,
 }
 
 impl core::fmt::Debug for NegotiateContext {
@@ -186,6 +191,35 @@ fn run_mech(
     }
 }
 
+/// The package name on trace lines.
+const PACKAGE: &str = "Negotiate";
+const NOT_INIT: &str = "the initiator's first token is not a NegTokenInit";
+const NOT_RESP: &str = "the token is not a NegTokenResp (malformed DER, or not SPNEGO)";
+const PEER_REJECTED: &str =
+    "the peer rejected the exchange (negState reject): its mechanism refused our token, or it shares no mechanism with us";
+const NO_MECH_TOKEN: &str = "no mechanism token where one was due";
+const LATE_MECH_TOKEN: &str = "a mechanism token after the mechanism completed";
+const NO_MECHANISMS: &str =
+    "no mechanism to negotiate: the credential's PackageList leaves none this side can use";
+
+/// Traces an SPNEGO token received or sent, decoded.
+fn trace_token(env: &dyn Env, direction: &str, token: &[u8]) {
+    if env.tracing(Level::Tokens, PACKAGE) {
+        env.trace(
+            Level::Tokens,
+            PACKAGE,
+            format_args!("{direction} {}", describe::token(token)),
+        );
+    }
+}
+
+/// Traces why a step failed.
+fn trace_cause(env: &dyn Env, why: &str) {
+    if env.tracing(Level::Errors, PACKAGE) {
+        env.trace(Level::Errors, PACKAGE, format_args!("{why}"));
+    }
+}
+
 impl NegotiateContext {
     fn new(role: Role, mech: &'static Mech) -> Self {
         NegotiateContext {
@@ -201,6 +235,7 @@ impl NegotiateContext {
             mic: MicExchange::default(),
             ret_flags: 0,
             expiry: NEVER_EXPIRES,
+            cause: None,
         }
     }
 
@@ -232,6 +267,7 @@ impl NegotiateContext {
                     ctx.ret_flags = out.ret_flags;
                     ctx.expiry = out.expiry;
                     let out = ctx.output(SEC_I_CONTINUE_NEEDED, token);
+                    trace_token(input.env, "sent", &out.token);
                     return Ok((ctx, out));
                 }
                 Ok((None, _)) => return Err(SEC_E_INTERNAL_ERROR.into()),
@@ -239,6 +275,9 @@ impl NegotiateContext {
                     first_error.get_or_insert(e);
                 }
             }
+        }
+        if first_error.is_none() {
+            trace_cause(input.env, NO_MECHANISMS);
         }
         Err(first_error.unwrap_or(SEC_E_NO_CREDENTIALS.into()))
     }
@@ -253,19 +292,31 @@ impl NegotiateContext {
         cred: &NegotiateCredentials,
         input: &StepInput<'_>,
     ) -> SecResult<(Self, StepOutput)> {
-        let first = cred.first().ok_or(SEC_E_NO_CREDENTIALS)?;
+        let token = input.token().filter(|t| !t.is_empty());
+        if let Some(t) = token {
+            trace_token(input.env, "received", t);
+        }
+        let Some(first) = cred.first() else {
+            trace_cause(input.env, NO_MECHANISMS);
+            return Err(SEC_E_NO_CREDENTIALS.into());
+        };
         let mut ctx = Self::new(Role::Acceptor, first.mech);
-        let out = match input.token().filter(|t| !t.is_empty()) {
-            Some(token) => ctx.begin_acceptor(cred, input, token)?,
+        let r = match token {
+            Some(token) => ctx.begin_acceptor(cred, input, token),
             None => {
                 let oids: Vec<ObjectIdentifier> =
                     cred.mechs().iter().map(|m| m.mech.oid()).collect();
-                let token = token::encode_init2(&oids).map_err(|_| SEC_E_INTERNAL_ERROR)?;
-                ctx.phase = Phase::Hinted;
-                ctx.output(SEC_I_CONTINUE_NEEDED, token)
+                match token::encode_init2(&oids) {
+                    Ok(token) => {
+                        ctx.phase = Phase::Hinted;
+                        Ok(ctx.output(SEC_I_CONTINUE_NEEDED, token))
+                    }
+                    Err(_) => Err(SEC_E_INTERNAL_ERROR.into()),
+                }
             }
         };
-        Ok((ctx, out))
+        ctx.trace_outcome(input.env, &r);
+        r.map(|out| (ctx, out))
     }
 
     /// The acceptor's handling of the initiator's first token.
@@ -285,7 +336,10 @@ impl NegotiateContext {
                 return Ok(self.after_raw(out));
             }
         }
-        let init = token::decode_init(token).map_err(|_| SEC_E_INVALID_TOKEN)?;
+        let Ok(init) = token::decode_init(token) else {
+            self.cause = Some(format!("{NOT_INIT} (malformed DER, or not SPNEGO)"));
+            return Err(SEC_E_INVALID_TOKEN.into());
+        };
         let mech_types =
             token::encode_mech_types(&init.mech_types.0).map_err(|_| SEC_E_INVALID_TOKEN)?;
         // The first offered mechanism this side supports.
@@ -296,7 +350,16 @@ impl NegotiateContext {
                 .map(|m| (i, *oid, m.mech))
         });
         let Some((index, oid, mech)) = choice else {
-            return Err(self.reject(SEC_E_INVALID_TOKEN));
+            let offered: Vec<String> = init.mech_types.0.iter().map(describe::mech).collect();
+            let ours: Vec<&str> = cred.mechs().iter().map(|m| m.mech.name()).collect();
+            return Err(self.reject_because(
+                SEC_E_INVALID_TOKEN,
+                format!(
+                    "no mechanism in common: the initiator offers [{}], this side has [{}]",
+                    offered.join(", "),
+                    ours.join(", ")
+                ),
+            ));
         };
         self.mech_types = mech_types;
         self.mech = mech;
@@ -329,7 +392,59 @@ impl NegotiateContext {
         cred: Option<&NegotiateCredentials>,
         input: &StepInput<'_>,
     ) -> SecResult<StepOutput> {
+        if let Some(t) = input.token().filter(|t| !t.is_empty()) {
+            trace_token(input.env, "received", t);
+        }
+        let r = self.step_inner(cred, input);
+        self.trace_outcome(input.env, &r);
+        r
+    }
+
+    /// Traces a step's outcome: the token sent (a `reject` included), the
+    /// cause of a failure, and the negotiation's result once complete.
+    fn trace_outcome(&mut self, env: &dyn Env, r: &SecResult<StepOutput>) {
+        let cause = self.cause.take();
+        match r {
+            Ok(out) => {
+                if !out.token.is_empty() {
+                    trace_token(env, "sent", &out.token);
+                }
+                if out.status == SEC_E_OK && env.tracing(Level::Calls, PACKAGE) {
+                    env.trace(
+                        Level::Calls,
+                        PACKAGE,
+                        format_args!(
+                            "complete: {}{}, mechListMIC sent: {}, received: {}",
+                            self.mech.name(),
+                            if self.spnego { "" } else { " (raw, no SPNEGO)" },
+                            if self.mic.sent { "yes" } else { "no" },
+                            if self.mic.received {
+                                "yes (checked)"
+                            } else {
+                                "no"
+                            }
+                        ),
+                    );
+                }
+            }
+            Err(e) => {
+                if let Some(why) = cause {
+                    trace_cause(env, &why);
+                }
+                if let Error::Reject { token, .. } = e {
+                    trace_token(env, "sent", token);
+                }
+            }
+        }
+    }
+
+    fn step_inner(
+        &mut self,
+        cred: Option<&NegotiateCredentials>,
+        input: &StepInput<'_>,
+    ) -> SecResult<StepOutput> {
         if self.phase == Phase::Failed {
+            self.cause = Some("the context failed in an earlier step: delete it".into());
             return Err(SEC_E_INVALID_HANDLE.into());
         }
         if self.phase
@@ -337,12 +452,14 @@ impl NegotiateContext {
                 last_token_pending: false,
             })
         {
+            self.cause = Some("a handshake token after the exchange completed".into());
             return Err(SEC_E_OUT_OF_SEQUENCE.into());
         }
-        let token = input
-            .token()
-            .filter(|t| !t.is_empty())
-            .ok_or(SEC_E_INVALID_TOKEN)?;
+        let Some(token) = input.token().filter(|t| !t.is_empty()) else {
+            self.cause =
+                Some("no input token (a SECBUFFER_TOKEN buffer with the peer's reply)".into());
+            return Err(SEC_E_INVALID_TOKEN.into());
+        };
         if !self.spnego {
             return self.raw_step(cred, input);
         }
@@ -369,10 +486,10 @@ impl NegotiateContext {
             Role::Acceptor => {
                 let resp = match token::decode_resp(token) {
                     Ok(r) => r,
-                    Err(_) => return Err(self.fail(SEC_E_INVALID_TOKEN)),
+                    Err(_) => return Err(self.fail_because(SEC_E_INVALID_TOKEN, NOT_RESP)),
                 };
                 if resp.neg_state == Some(NegState::Reject) {
-                    return Err(self.fail(SEC_E_LOGON_DENIED));
+                    return Err(self.fail_because(SEC_E_LOGON_DENIED, PEER_REJECTED));
                 }
                 let mech_token = token::bytes(resp.response_token);
                 let peer_mic = token::bytes(resp.mech_list_mic);
@@ -385,6 +502,18 @@ impl NegotiateContext {
     fn fail(&mut self, e: impl Into<Error>) -> Error {
         self.phase = Phase::Failed;
         e.into()
+    }
+
+    /// `fail`, saying why for the trace.
+    fn fail_because(&mut self, e: impl Into<Error>, why: impl Into<String>) -> Error {
+        self.cause = Some(why.into());
+        self.fail(e)
+    }
+
+    /// `reject`, saying why for the trace.
+    fn reject_because(&mut self, e: impl Into<Error>, why: impl Into<String>) -> Error {
+        self.cause = Some(why.into());
+        self.reject(e)
     }
 
     /// Fails the context with `e`, giving the initiator a `reject`.
@@ -450,10 +579,10 @@ impl NegotiateContext {
         token: &[u8],
     ) -> SecResult<StepOutput> {
         let Ok(resp) = token::decode_resp(token) else {
-            return Err(self.fail(SEC_E_INVALID_TOKEN));
+            return Err(self.fail_because(SEC_E_INVALID_TOKEN, NOT_RESP));
         };
         if resp.neg_state == Some(NegState::Reject) {
-            return Err(self.fail(SEC_E_LOGON_DENIED));
+            return Err(self.fail_because(SEC_E_LOGON_DENIED, PEER_REJECTED));
         }
         // Decide before changing anything: a mechanism that finds no room
         // for its token must leave the context as it was.
@@ -470,7 +599,13 @@ impl NegotiateContext {
                     }
                 }
                 Some(chosen) if core::ptr::eq(chosen, mech) => {}
-                _ => return Err(self.fail(SEC_E_INVALID_TOKEN)),
+                _ => {
+                    let why = format!(
+                        "the acceptor chose {}, which this side did not offer (or changed its choice)",
+                        describe::mech(oid)
+                    );
+                    return Err(self.fail_because(SEC_E_INVALID_TOKEN, why));
+                }
             }
         }
         // request-mic counts in the acceptor's first reply only (RFC 4178
@@ -488,7 +623,7 @@ impl NegotiateContext {
         if !inner_complete {
             let current = if restart { None } else { self.inner.as_mut() };
             if current.is_some() && response.is_none() {
-                return Err(self.fail(SEC_E_INVALID_TOKEN));
+                return Err(self.fail_because(SEC_E_INVALID_TOKEN, NO_MECH_TOKEN));
             }
             let mech_input = if current.is_some() { response } else { None };
             match run_mech(Role::Initiator, mech, current, cred, input, mech_input) {
@@ -502,7 +637,7 @@ impl NegotiateContext {
                 Err(e) => return Err(self.fail(e)),
             }
         } else if response.is_some() {
-            return Err(self.fail(SEC_E_INVALID_TOKEN));
+            return Err(self.fail_because(SEC_E_INVALID_TOKEN, LATE_MECH_TOKEN));
         }
         // Commit.
         if let Some(c) = created {
@@ -525,7 +660,10 @@ impl NegotiateContext {
             if self.inner_complete && self.mic_policy() == MicPolicy::Placeholder {
                 complete = true;
             } else {
-                return Err(self.fail(SEC_E_INVALID_TOKEN));
+                return Err(self.fail_because(
+                    SEC_E_INVALID_TOKEN,
+                    "accept-completed without the mechListMIC this side requires",
+                ));
             }
         }
         let out_token = if mech_token.is_empty() && our_mic.is_none() {
@@ -543,7 +681,10 @@ impl NegotiateContext {
             SEC_E_OK
         } else if out_token.is_empty() {
             // The acceptor waits for something this side does not have.
-            return Err(self.fail(SEC_E_INVALID_TOKEN));
+            return Err(self.fail_because(
+                SEC_E_INVALID_TOKEN,
+                "the acceptor waits for a token this side has no reason to send",
+            ));
         } else {
             SEC_I_CONTINUE_NEEDED
         };
@@ -556,17 +697,24 @@ impl NegotiateContext {
     /// side to a MIC it did not owe, which is then the answer.
     fn initiator_last(&mut self, token: &[u8]) -> SecResult<StepOutput> {
         let Ok(resp) = token::decode_resp(token) else {
-            return Err(self.fail(SEC_E_INVALID_TOKEN));
+            return Err(self.fail_because(SEC_E_INVALID_TOKEN, NOT_RESP));
         };
         let peer_mic = token::bytes(resp.mech_list_mic);
         match resp.neg_state {
             None | Some(NegState::AcceptCompleted) => {}
             Some(NegState::AcceptIncomplete) if peer_mic.is_some() => {}
-            Some(NegState::Reject) => return Err(self.fail(SEC_E_LOGON_DENIED)),
-            Some(_) => return Err(self.fail(SEC_E_INVALID_TOKEN)),
+            Some(NegState::Reject) => {
+                return Err(self.fail_because(SEC_E_LOGON_DENIED, PEER_REJECTED))
+            }
+            Some(_) => {
+                return Err(self.fail_because(
+                    SEC_E_INVALID_TOKEN,
+                    "the acceptor's last token has a negState that does not end the exchange",
+                ))
+            }
         }
         if resp.response_token.is_some() {
-            return Err(self.fail(SEC_E_INVALID_TOKEN));
+            return Err(self.fail_because(SEC_E_INVALID_TOKEN, LATE_MECH_TOKEN));
         }
         let our_mic = match self.exchange_mics(peer_mic) {
             Ok(m) => m,
@@ -623,10 +771,10 @@ impl NegotiateContext {
                 }
                 // The initiator starts the chosen mechanism next.
                 None if first_reply => {}
-                None => return Err(self.reject(SEC_E_INVALID_TOKEN)),
+                None => return Err(self.reject_because(SEC_E_INVALID_TOKEN, NO_MECH_TOKEN)),
             }
         } else if mech_token.is_some() {
-            return Err(self.reject(SEC_E_INVALID_TOKEN));
+            return Err(self.reject_because(SEC_E_INVALID_TOKEN, LATE_MECH_TOKEN));
         }
         let our_mic = match self.exchange_mics(peer_mic) {
             Ok(m) => m,
@@ -686,7 +834,10 @@ impl NegotiateContext {
     fn exchange_mics(&mut self, peer_mic: Option<&[u8]>) -> SecResult<Option<Vec<u8>>> {
         if !self.inner_complete {
             return match peer_mic {
-                Some(_) => Err(SEC_E_INVALID_TOKEN.into()),
+                Some(_) => {
+                    self.cause = Some("a mechListMIC before the mechanism completed".into());
+                    Err(SEC_E_INVALID_TOKEN.into())
+                }
                 None => Ok(None),
             };
         }
@@ -695,7 +846,10 @@ impl NegotiateContext {
                 // RFC 4178 section 5: no MIC from a mechanism without one.
                 self.mic.required = false;
                 return match peer_mic {
-                    Some(_) => Err(SEC_E_INVALID_TOKEN.into()),
+                    Some(_) => {
+                        self.cause = Some("a mechListMIC from a mechanism that makes none".into());
+                        Err(SEC_E_INVALID_TOKEN.into())
+                    }
                     None => Ok(None),
                 };
             }
@@ -718,12 +872,21 @@ impl NegotiateContext {
     /// in return.
     fn verify_peer_mic(&mut self, peer_mic: &[u8]) -> SecResult<()> {
         if self.mic.received {
+            self.cause = Some("a second mechListMIC".into());
             return Err(SEC_E_INVALID_TOKEN.into());
         }
         let inner = self.inner.as_mut().ok_or(SEC_E_INTERNAL_ERROR)?;
-        self.mech
+        if let Err(e) = self
+            .mech
             .package
-            .verify_mech_list_mic(inner, &self.mech_types, peer_mic)?;
+            .verify_mech_list_mic(inner, &self.mech_types, peer_mic)
+        {
+            self.cause = Some(
+                "mechListMIC check failed: the mechanism list was altered in transit (a downgrade), or the two sides' keys differ"
+                    .into(),
+            );
+            return Err(e);
+        }
         self.mic.received = true;
         self.mic.required = true;
         Ok(())

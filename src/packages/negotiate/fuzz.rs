@@ -5,6 +5,7 @@ use super::token;
 
 /// The bytes as an initiator's NegTokenInit and as a NegTokenResp.
 pub fn tokens(data: &[u8]) {
+    assert!(!super::describe::token(data).is_empty());
     let _ = token::looks_framed(data);
     if let Ok(init) = token::decode_init(data) {
         let mech_token = token::bytes(init.mech_token);

@@ -10,6 +10,7 @@
 
 mod context;
 mod credentials;
+mod describe;
 mod mechs;
 mod token;
 

@@ -931,3 +931,115 @@ fn ntlm_behind_another_mechanism_without_flags_still_exchanges_mics() {
     let end = p.client_step(&done.token).unwrap();
     assert_eq!((end.status, end.token.len()), (SEC_E_OK, 0));
 }
+
+/// Trace lines: a handshake whose acceptor runs with a recording
+/// environment, the initiator using `password`, the initiator's second
+/// token passed through `edit`. Returns the acceptor's last status and
+/// its trace lines.
+fn traced_acceptor(password: &str, edit: impl Fn(Vec<u8>) -> Vec<u8>) -> (Status, Vec<String>) {
+    let env = crate::env::FixedEnv::new(&[], 133_485_408_000_000_000);
+    let ccred = acquire(&NEGOTIATE, SECPKG_CRED_OUTBOUND, password, None).unwrap();
+    let scred = server_cred();
+    let (mut client, init) = initialize(&NEGOTIATE, &ccred, &step_input(&[])).unwrap();
+    let traced_input = |bufs| StepInput {
+        env: &env,
+        ..step_input(bufs)
+    };
+    let bufs = tok(&init.token);
+    let (mut server, reply) = accept(&NEGOTIATE, &scred, &traced_input(&bufs)).unwrap();
+    let bufs = tok(&reply.token);
+    let second = step(&NEGOTIATE, Some(&ccred), &mut client, &step_input(&bufs)).unwrap();
+    let second = edit(second.token);
+    let bufs = tok(&second);
+    let status = match step(&NEGOTIATE, Some(&scred), &mut server, &traced_input(&bufs)) {
+        Ok(out) => out.status,
+        Err(e) => e.status(),
+    };
+    (status, env.traced())
+}
+
+fn has(lines: &[String], prefix: &str) -> bool {
+    lines.iter().any(|l| l.starts_with(prefix))
+}
+
+#[test]
+fn a_successful_logon_is_traced_token_by_token() {
+    let (status, lines) = traced_acceptor("Passw0rd", |t| t);
+    assert_eq!(status, SEC_E_OK);
+    let expect = [
+        "Tokens Negotiate received NegTokenInit (",
+        "Tokens NTLM received NEGOTIATE (",
+        "Tokens NTLM sent CHALLENGE (",
+        "Tokens Negotiate sent NegTokenResp (",
+        "Tokens Negotiate received NegTokenResp (",
+        "Tokens NTLM received AUTHENTICATE (",
+        "Calls NTLM AUTHENTICATE accepted: CONTOSO\\alice (flags=UNICODE|REQUEST_TARGET|SIGN|SEAL|",
+        "Tokens Negotiate sent NegTokenResp (29 bytes) negState=accept-completed supportedMech=none responseToken=none mechListMIC=16 bytes",
+        "Calls Negotiate complete: NTLM, mechListMIC sent: yes, received: yes (checked)",
+    ];
+    for (i, e) in expect.iter().enumerate() {
+        assert!(lines[i].starts_with(e), "line {i}: {} (want {e})", lines[i]);
+    }
+    assert!(lines[0].contains("mechTypes=[NTLM (1.3.6.1.4.1.311.2.2.10)]"));
+    assert!(lines[5].contains("user=\"alice\"") && lines[5].contains("mic=field"));
+    assert!(!lines.iter().any(|l| l.starts_with("Errors")));
+}
+
+#[test]
+fn a_wrong_password_is_traced_with_its_cause() {
+    let (status, lines) = traced_acceptor("wrong", |t| t);
+    assert_eq!(status, SEC_E_LOGON_DENIED);
+    assert!(
+        has(
+            &lines,
+            "Errors NTLM AUTHENTICATE refused: NTProofStr mismatch (wrong password or wrong user) [CONTOSO\\alice]"
+        ),
+        "{lines:#?}"
+    );
+    assert!(
+        lines
+            .last()
+            .is_some_and(|l| l.starts_with("Tokens Negotiate sent NegTokenResp (")
+                && l.contains("negState=reject")),
+        "{lines:#?}"
+    );
+}
+
+#[test]
+fn a_bad_mech_list_mic_is_traced() {
+    // The initiator's mechListMIC altered on the way.
+    let (status, lines) = traced_acceptor("Passw0rd", |t| {
+        let resp = token::decode_resp(&t).unwrap();
+        let mut mic = token::bytes(resp.mech_list_mic).unwrap().to_vec();
+        mic[6] ^= 1;
+        token::encode_resp(None, None, token::bytes(resp.response_token), Some(&mic)).unwrap()
+    });
+    assert_eq!(status, SEC_E_MESSAGE_ALTERED);
+    assert!(
+        has(
+            &lines,
+            "Errors Negotiate mechListMIC check failed: the mechanism list was altered in transit"
+        ),
+        "{lines:#?}"
+    );
+}
+
+#[test]
+fn no_common_mechanism_is_traced() {
+    let env = crate::env::FixedEnv::new(&[], 0);
+    let init = token::encode_init(&[ObjectIdentifier::new_unwrap("1.2.3.4")], Some(b"x")).unwrap();
+    let bufs = tok(&init);
+    let input = StepInput {
+        env: &env,
+        ..step_input(&bufs)
+    };
+    assert!(accept(&NEGOTIATE, &server_cred(), &input).is_err());
+    assert!(
+        has(
+            &env.traced(),
+            "Errors Negotiate no mechanism in common: the initiator offers [1.2.3.4], this side has [NTLM]"
+        ),
+        "{:#?}",
+        env.traced()
+    );
+}

@@ -14,12 +14,13 @@ use zeroize::Zeroizing;
 use super::account::NtlmCredentials;
 use super::bindings::channel_bindings_hash;
 use super::client::{Client, ClientConfig};
-use super::error::Error as CoreError;
+use super::describe;
+use super::error::{Denied, Error as CoreError};
 use super::established::Established;
 use super::flags::NEGOTIATE_SEAL;
 use super::server::{Server, ServerConfig};
 use super::session::has_integrity;
-use crate::env::Env;
+use crate::env::{Env, Level};
 use crate::package::{Error, Progress, Role, SecResult, StepInput, StepOutput, NEVER_EXPIRES};
 use crate::vocabulary::*;
 
@@ -49,11 +50,57 @@ pub struct NtlmContext {
     established_at: i64,
 }
 
+/// The package name on trace lines.
+const PACKAGE: &str = "NTLM";
+
+/// Traces a token this side received or sent, decoded.
+fn trace_token(env: &dyn Env, direction: &str, token: &[u8]) {
+    if env.tracing(Level::Tokens, PACKAGE) {
+        env.trace(
+            Level::Tokens,
+            PACKAGE,
+            format_args!("{direction} {}", describe::message(token)),
+        );
+    }
+}
+
+/// Traces why the message `kind` (`token`) was refused.
+fn trace_refusal(env: &dyn Env, kind: &str, token: &[u8], e: CoreError) {
+    if !env.tracing(Level::Errors, PACKAGE) {
+        return;
+    }
+    let cause = match e {
+        CoreError::InvalidToken => describe::why_malformed(kind, token),
+        CoreError::LogonDenied(why) => match (why, describe::account(token)) {
+            (Denied::UnknownUser, Some(account)) => format!("no account for {account}"),
+            (why, Some(account)) => format!("{why} [{account}]"),
+            (why, None) => why.to_string(),
+        },
+        CoreError::BadBindings => {
+            "channel bindings missing or different from the ones this server was given".to_owned()
+        }
+        CoreError::Unsupported => describe::unsupported(describe::flags_of(token)).to_owned(),
+        other => other.to_string(),
+    };
+    env.trace(
+        Level::Errors,
+        PACKAGE,
+        format_args!("{kind} refused: {cause}"),
+    );
+}
+
+/// Traces a failure found before any message, in words.
+fn trace_cause(env: &dyn Env, cause: &str) {
+    if env.tracing(Level::Errors, PACKAGE) {
+        env.trace(Level::Errors, PACKAGE, format_args!("{cause}"));
+    }
+}
+
 /// Maps a core error to the status Windows' NTLM returns.
 pub fn status_of(e: CoreError) -> Error {
     Error::Status(match e {
         CoreError::InvalidToken => SEC_E_INVALID_TOKEN,
-        CoreError::LogonDenied => SEC_E_LOGON_DENIED,
+        CoreError::LogonDenied(_) => SEC_E_LOGON_DENIED,
         CoreError::BadBindings => SEC_E_BAD_BINDINGS,
         CoreError::MessageAltered => SEC_E_MESSAGE_ALTERED,
         CoreError::OutOfSequence => SEC_E_OUT_OF_SEQUENCE,
@@ -115,11 +162,19 @@ impl NtlmContext {
     ) -> SecResult<(Self, Progress)> {
         let req = input.req_flags;
         if req & ISC_REQ_DATAGRAM != 0 {
+            trace_cause(
+                input.env,
+                "ISC_REQ_DATAGRAM: connectionless NTLM is not supported",
+            );
             return Err(SEC_E_UNSUPPORTED_FUNCTION.into());
         }
-        let identity = cred
-            .client_identity(req & ISC_REQ_NULL_SESSION != 0)
-            .ok_or(SEC_E_NO_CREDENTIALS)?;
+        let Some(identity) = cred.client_identity(req & ISC_REQ_NULL_SESSION != 0) else {
+            trace_cause(
+                input.env,
+                "no account to log on with: the credential has no identity, and NTLM_USER_FILE gave none",
+            );
+            return Err(SEC_E_NO_CREDENTIALS.into());
+        };
         let mut config = ClientConfig::new(identity);
         config.workstation = netbios_name(input.env);
         config.integrity = req & ISC_REQ_INTEGRITY != 0;
@@ -130,6 +185,7 @@ impl NtlmContext {
         config.channel_bindings = bindings(input)?;
         let mut client = Client::new(config);
         let token = client.negotiate().map_err(status_of)?;
+        trace_token(input.env, "sent", &token);
         let ctx = NtlmContext {
             role: Role::Initiator,
             phase: Phase::Client(Box::new(client)),
@@ -144,13 +200,25 @@ impl NtlmContext {
     /// The first AcceptSecurityContext call: NEGOTIATE in, CHALLENGE out.
     pub fn accept(input: &StepInput<'_>) -> SecResult<(Self, Progress)> {
         if input.req_flags & ASC_REQ_DATAGRAM != 0 {
+            trace_cause(
+                input.env,
+                "ASC_REQ_DATAGRAM: connectionless NTLM is not supported",
+            );
             return Err(SEC_E_UNSUPPORTED_FUNCTION.into());
         }
         let negotiate = token(input)?;
+        trace_token(input.env, "received", negotiate);
         let mut config = server_config(input.env);
         config.channel_bindings = bindings(input)?;
         let mut server = Server::new(config);
-        let token = server.challenge(negotiate, input.env).map_err(status_of)?;
+        let token = match server.challenge(negotiate, input.env) {
+            Ok(token) => token,
+            Err(e) => {
+                trace_refusal(input.env, "NEGOTIATE", negotiate, e);
+                return Err(status_of(e));
+            }
+        };
+        trace_token(input.env, "sent", &token);
         let ctx = NtlmContext {
             role: Role::Acceptor,
             phase: Phase::Server(Box::new(server)),
@@ -177,9 +245,16 @@ impl NtlmContext {
                 if let Some(spn) = input.target.filter(|t| !t.is_empty()) {
                     client.config_mut().target_spn = Some(spn.to_owned());
                 }
+                trace_token(input.env, "received", challenge);
                 match client.authenticate(challenge, input.env) {
-                    Ok((token, est)) => Ok(self.finish(est, token, input.env)),
-                    Err(e) => Err(self.fail(e)),
+                    Ok((token, est)) => {
+                        trace_token(input.env, "sent", &token);
+                        Ok(self.finish(est, token, input.env))
+                    }
+                    Err(e) => {
+                        trace_refusal(input.env, "CHALLENGE", challenge, e);
+                        Err(self.fail(e))
+                    }
                 }
             }
             Phase::Server(server) => {
@@ -194,10 +269,32 @@ impl NtlmContext {
                 if let Some(hash) = bindings(input)? {
                     server.config_mut().channel_bindings = Some(hash);
                 }
+                trace_token(input.env, "received", authenticate);
                 let store = cred.server_store(input.env);
                 match server.authenticate(authenticate, &*store) {
-                    Ok(est) => Ok(self.finish(est, Vec::new(), input.env)),
-                    Err(e) => Err(self.fail(e)),
+                    Ok(est) => {
+                        if input.env.tracing(Level::Calls, PACKAGE) {
+                            input.env.trace(
+                                Level::Calls,
+                                PACKAGE,
+                                format_args!(
+                                    "AUTHENTICATE accepted: {} (flags={}, MIC {})",
+                                    if est.is_anonymous() {
+                                        "anonymous".to_owned()
+                                    } else {
+                                        format!("{}\\{}", est.domain(), est.user())
+                                    },
+                                    describe::Flags(est.flags()),
+                                    if est.has_mic() { "checked" } else { "absent" }
+                                ),
+                            );
+                        }
+                        Ok(self.finish(est, Vec::new(), input.env))
+                    }
+                    Err(e) => {
+                        trace_refusal(input.env, "AUTHENTICATE", authenticate, e);
+                        Err(self.fail(e))
+                    }
                 }
             }
             Phase::Done(_) => Err(SEC_E_OUT_OF_SEQUENCE.into()),

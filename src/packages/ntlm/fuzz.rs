@@ -11,6 +11,8 @@ use super::user_file::UserFile;
 /// parses re-encodes to a message that parses to the same fields, and every
 /// extent stays within the input.
 pub fn messages(data: &[u8]) {
+    // The trace's summary of any bytes (never panics, never empty).
+    assert!(!super::describe::message(data).is_empty());
     if let Ok(n) = Negotiate::parse(data) {
         assert!(n.len <= data.len());
         let again = Negotiate::encode(n.flags, n.domain, n.workstation).expect("re-encodes");

@@ -13,6 +13,7 @@ mod bindings;
 mod client;
 mod credentials;
 mod crypto;
+mod describe;
 mod error;
 mod established;
 mod flags;

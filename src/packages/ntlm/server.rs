@@ -7,7 +7,7 @@ use zeroize::Zeroizing;
 use super::av_pairs::{AvList, AvListBuilder};
 use super::credentials::UserStore;
 use super::crypto::{ct_eq, mic, nt_proof_and_base_key, ntowf_v2, rc4k, BLOB_HEADER_LEN};
-use super::error::Error;
+use super::error::{Denied, Error};
 use super::established::{Established, TargetNames};
 use super::flags::*;
 use super::messages::{Authenticate, Challenge, Negotiate, MIC_LEN, MIC_OFFSET};
@@ -258,7 +258,7 @@ impl Server {
             && matches!(auth.fields.lm_response, [] | [0]);
         let (base_key, av) = if anonymous {
             if !self.config.allow_anonymous {
-                return Err(Error::LogonDenied);
+                return Err(Error::LogonDenied(Denied::Anonymous));
             }
             (Zeroizing::new([0u8; 16]), AvList::parse(&[])?)
         } else {
@@ -280,7 +280,7 @@ impl Server {
         if !anonymous {
             check_pairs_returned(&pending.target_info, &av)?;
             if !mic && self.config.require_mic && av.timestamp().is_some() {
-                return Err(Error::LogonDenied);
+                return Err(Error::LogonDenied(Denied::MicMissing));
             }
         }
         if mic {
@@ -321,8 +321,11 @@ fn verify_ntlmv2<'a>(
 ) -> Result<(Zeroizing<[u8; 16]>, AvList<'a>), Error> {
     let nt = auth.fields.nt_response;
     // 24 bytes is NTLMv1; an empty NT response with a user is LM only.
-    if nt.len() == 24 || nt.is_empty() {
-        return Err(Error::LogonDenied);
+    if nt.len() == 24 {
+        return Err(Error::LogonDenied(Denied::NtlmV1));
+    }
+    if nt.is_empty() {
+        return Err(Error::LogonDenied(Denied::LmOnly));
     }
     let (proof, blob) = nt.split_first_chunk::<16>().ok_or(Error::InvalidToken)?;
     let av_bytes = blob.get(BLOB_HEADER_LEN..).ok_or(Error::InvalidToken)?;
@@ -352,7 +355,8 @@ fn verify_ntlmv2<'a>(
     }
     let base = match (known, matched) {
         (Some(_), Some(base)) => base,
-        _ => return Err(Error::LogonDenied),
+        (None, _) => return Err(Error::LogonDenied(Denied::UnknownUser)),
+        (Some(_), None) => return Err(Error::LogonDenied(Denied::ProofMismatch)),
     };
     let av = AvList::parse(av_bytes)?;
     Ok((base, av))
@@ -365,7 +369,7 @@ fn check_pairs_returned(sent: &[u8], returned: &AvList<'_>) -> Result<(), Error>
     let sent = AvList::parse(sent)?;
     for pair in sent.iter() {
         if !returned.iter().any(|p| p == pair) {
-            return Err(Error::LogonDenied);
+            return Err(Error::LogonDenied(Denied::PairMissing));
         }
     }
     Ok(())
@@ -380,7 +384,7 @@ fn check_mic(
     msg: &[u8],
     auth: &Authenticate<'_>,
 ) -> Result<(), Error> {
-    let received = auth.mic.ok_or(Error::LogonDenied)?;
+    let received = auth.mic.ok_or(Error::LogonDenied(Denied::MicMissing))?;
     let negotiate_trimmed = pending
         .negotiate
         .get(..pending.negotiate_len)
@@ -397,7 +401,7 @@ fn check_mic(
         let mut zeroed = authenticate.to_vec();
         let slot = zeroed
             .get_mut(MIC_OFFSET..MIC_OFFSET + MIC_LEN)
-            .ok_or(Error::LogonDenied)?;
+            .ok_or(Error::LogonDenied(Denied::MicMissing))?;
         slot.fill(0);
         if ct_eq(
             &mic(exported, negotiate, &pending.challenge, &zeroed),
@@ -406,7 +410,7 @@ fn check_mic(
             return Ok(());
         }
     }
-    Err(Error::LogonDenied)
+    Err(Error::LogonDenied(Denied::MicMismatch))
 }
 
 #[cfg(test)]
@@ -549,7 +553,7 @@ mod tests {
         bad[MIC_OFFSET] ^= 1;
         assert_eq!(
             server.authenticate(&bad, &store()).map(|_| ()),
-            Err(Error::LogonDenied)
+            Err(Error::LogonDenied(Denied::MicMismatch))
         );
     }
 
@@ -571,7 +575,7 @@ mod tests {
         bad[ws_at] = b'X';
         assert_eq!(
             server.authenticate(&bad, &store()).map(|_| ()),
-            Err(Error::LogonDenied)
+            Err(Error::LogonDenied(Denied::MicMismatch))
         );
 
         // A flipped bit in the blob breaks the NTProofStr.
@@ -585,19 +589,22 @@ mod tests {
         bad[nt_offset + 16 + 8] ^= 1;
         assert_eq!(
             server.authenticate(&bad, &store()).map(|_| ()),
-            Err(Error::LogonDenied)
+            Err(Error::LogonDenied(Denied::ProofMismatch))
         );
     }
 
     #[test]
     fn wrong_password_and_unknown_user() {
         let r = handshake(user("User", "Domain", "wrong"), server_config());
-        assert_eq!(r.map(|_| ()), Err(Error::LogonDenied));
+        assert_eq!(
+            r.map(|_| ()),
+            Err(Error::LogonDenied(Denied::ProofMismatch))
+        );
         let r = handshake(user("Nobody", "Domain", "Password"), server_config());
-        assert_eq!(r.map(|_| ()), Err(Error::LogonDenied));
+        assert_eq!(r.map(|_| ()), Err(Error::LogonDenied(Denied::UnknownUser)));
         // The domain is part of NTOWFv2 and of the store lookup.
         let r = handshake(user("User", "Elsewhere", "Password"), server_config());
-        assert_eq!(r.map(|_| ()), Err(Error::LogonDenied));
+        assert_eq!(r.map(|_| ()), Err(Error::LogonDenied(Denied::UnknownUser)));
         // An entry with an empty domain matches any domain.
         let (_, s) =
             handshake(user("ANYONE", "whatever", "Secret1"), server_config()).expect("handshake");
@@ -684,7 +691,7 @@ mod tests {
             .expect("client");
         assert_eq!(
             server.authenticate(&auth, &store()).map(|_| ()),
-            Err(Error::LogonDenied)
+            Err(Error::LogonDenied(Denied::Anonymous))
         );
     }
 
@@ -845,10 +852,17 @@ mod tests {
                 let tampered = mitm(&challenge);
                 assert_ne!(tampered, challenge, "{edit}");
                 let env = FixedEnv::new(&[], TIME);
+                // Our client sends a MIC whenever it sees the timestamp: the
+                // flag edits break the MIC, the others lose an AV pair.
+                let why = if edit.starts_with("SEAL") || edit.starts_with("KEY_EXCH") {
+                    Denied::MicMismatch
+                } else {
+                    Denied::PairMissing
+                };
                 if let Ok((auth, _)) = client.authenticate(&tampered, &env) {
                     assert_eq!(
                         server.authenticate(&auth, &store()).map(|_| ()),
-                        Err(Error::LogonDenied),
+                        Err(Error::LogonDenied(why)),
                         "our client, {edit}, require_mic {require_mic}"
                     );
                 }
@@ -866,7 +880,12 @@ mod tests {
                 // (This client copies TargetInfo whatever the flags say.)
                 let flag_edit = edit.ends_with("cleared");
                 if require_mic || !flag_edit {
-                    assert_eq!(r, Err(Error::LogonDenied), "MIC-less client, {edit}");
+                    let why = if flag_edit {
+                        Denied::MicMissing
+                    } else {
+                        Denied::PairMissing
+                    };
+                    assert_eq!(r, Err(Error::LogonDenied(why)), "MIC-less client, {edit}");
                 } else {
                     // Lenient, as Windows: a MIC-less client is not protected.
                     assert_eq!(r, Ok(()), "MIC-less client, {edit}, lenient");
@@ -890,7 +909,10 @@ mod tests {
             ..Crafted::default()
         };
         assert_eq!(crafted(Crafted::default(), true), Ok(()));
-        assert_eq!(crafted(without_mic(), true), Err(Error::LogonDenied));
+        assert_eq!(
+            crafted(without_mic(), true),
+            Err(Error::LogonDenied(Denied::MicMissing))
+        );
         assert_eq!(crafted(without_mic(), false), Ok(()));
         // Pairs in another order, as a client that re-encodes them sends.
         let reordered = Crafted {
@@ -923,7 +945,7 @@ mod tests {
 
     #[test]
     fn ntlmv1_and_lm_are_refused() {
-        for nt in [vec![0x5a; 24], vec![]] {
+        for (nt, why) in [(vec![0x5a; 24], Denied::NtlmV1), (vec![], Denied::LmOnly)] {
             let (_, mut server, negotiate, challenge) =
                 start(user("User", "Domain", "Password"), server_config());
             let c = Crafted {
@@ -936,7 +958,7 @@ mod tests {
             let auth = crafted_authenticate(&c, &negotiate, &challenge);
             assert_eq!(
                 server.authenticate(&auth, &store()).map(|_| ()),
-                Err(Error::LogonDenied)
+                Err(Error::LogonDenied(why))
             );
         }
         // Too short to be NTLMv2.
