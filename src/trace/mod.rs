@@ -6,8 +6,10 @@
 //! `OPENSSPI_TRACE=DEST[:level=LEVEL][:packages=NAME,NAME...]`, read once,
 //! at the first traced call after loading:
 //! - `DEST`: `stderr`, or a file path, appended to (created with mode 0600);
-//! - `LEVEL`: `errors` (failed calls and their causes), `calls` (also every
-//!   exported call), `tokens` (also each token decoded; the default);
+//! - `LEVEL`: `errors` (each failed call, with its function, package and
+//!   status, and its cause in words; nearly free on the success path),
+//!   `calls` (also every call, with its handles, flags and buffers),
+//!   `tokens` (also each token decoded; the default);
 //! - `packages`: only lines about these packages (case-insensitive; lines
 //!   that name no package always pass).
 //!
@@ -138,6 +140,8 @@ struct Sink {
 static STATE: AtomicU8 = AtomicU8::new(0);
 const OFF: u8 = 255;
 static SINK: Mutex<Option<Sink>> = Mutex::new(None);
+/// Whether a package filter is set (checked without the lock first).
+static FILTERED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// The level tracing is on at, if it is: the fast path every call takes.
 #[inline]
@@ -187,6 +191,7 @@ fn init() -> Option<Level> {
             }
         },
     };
+    FILTERED.store(spec.packages.is_some(), Ordering::Relaxed);
     *sink = Some(Sink {
         file,
         packages: spec.packages,
@@ -242,7 +247,7 @@ pub fn wants(level: Level, package: &str) -> bool {
     if !on(level) {
         return false;
     }
-    if package.is_empty() {
+    if package.is_empty() || !FILTERED.load(Ordering::Relaxed) {
         return true;
     }
     match SINK.lock().as_ref().and_then(|s| s.packages.as_ref()) {
@@ -366,11 +371,12 @@ impl Call {
 
     #[cold]
     fn finish(self, status: i32) {
-        let (package, notes) = NOTES.with(|n| {
-            let n = n.borrow();
-            (n.package, n.text().to_owned())
-        });
         let failed = status < 0;
+        let package = NOTES.with(|n| n.borrow().package);
+        if !failed && !wants(Level::Calls, package) {
+            return;
+        }
+        let notes = NOTES.with(|n| n.borrow().text().to_owned());
         if failed && !CAUSED.with(Cell::get) {
             line(
                 Level::Errors,
@@ -389,10 +395,12 @@ impl Call {
     }
 }
 
-/// Adds a detail (` key=value`) to the current call's line.
+/// Adds a detail (` key=value`) to the current call's line (from the
+/// `calls` level up: at `errors`, a failed call's line names the function,
+/// package and status, and its cause follows).
 #[inline]
 pub fn note(detail: fmt::Arguments<'_>) {
-    if on(Level::Errors) {
+    if on(Level::Calls) {
         NOTES.with(|n| {
             let _ = n.borrow_mut().write_fmt(detail);
         });

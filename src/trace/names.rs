@@ -11,14 +11,14 @@ use crate::vocabulary::{self, *};
 fn lookup(ty: &str, prefix: &str, value: u32) -> Option<&'static str> {
     vocabulary::ALL
         .iter()
-        .find(|(t, n, v)| {
-            // SECPKG_CRED_ATTR_* are attributes, not SECPKG_CRED_* uses.
-            let other_family = n
-                .get(prefix.len()..)
-                .is_some_and(|rest| rest.starts_with("ATTR_"));
-            *t == ty && *v == value && n.starts_with(prefix) && !other_family
-        })
+        .find(|(t, n, v)| *v == value && *t == ty && in_family(n, prefix))
         .map(|(_, n, _)| *n)
+}
+
+/// Whether the constant `name` is one of the `prefix` family
+/// (SECPKG_CRED_ATTR_* are attributes, not SECPKG_CRED_* uses).
+fn in_family(name: &str, prefix: &str) -> bool {
+    name.starts_with(prefix) && !name[prefix.len()..].starts_with("ATTR_")
 }
 
 /// A status by name (`SEC_I_CONTINUE_NEEDED`), or in hex.
@@ -56,21 +56,21 @@ impl fmt::Display for Flags {
         if self.value == 0 {
             return f.write_str("0");
         }
-        let mut rest = self.value;
-        let mut first = true;
-        for bit in (0..32).map(|i| 1u32 << i) {
-            if self.value & bit == 0 {
-                continue;
-            }
-            if let Some(name) = lookup("ULONG", self.prefix, bit) {
-                f.write_str(if first { "" } else { "|" })?;
-                f.write_str(name)?;
-                rest &= !bit;
-                first = false;
+        // One pass over the table, in its order (each family is listed by
+        // bit): a named bit is written once.
+        let mut named = 0u32;
+        let mut sep = "";
+        for (ty, name, value) in vocabulary::ALL {
+            let single = value.is_power_of_two() && self.value & value != 0 && named & value == 0;
+            if single && *ty == "ULONG" && in_family(name, self.prefix) {
+                write!(f, "{sep}{name}")?;
+                named |= value;
+                sep = "|";
             }
         }
+        let rest = self.value & !named;
         if rest != 0 {
-            write!(f, "{}{rest:#x}", if first { "" } else { "|" })?;
+            write!(f, "{sep}{rest:#x}")?;
         }
         Ok(())
     }
