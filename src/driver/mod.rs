@@ -34,7 +34,7 @@ pub fn start(
         Role::Initiator => package.initialize(cred, input)?,
         Role::Acceptor => package.accept(cred, input)?,
     };
-    let out = finish(progress, network, |reply| {
+    let out = finish(package.info().name, progress, network, |reply| {
         package.resume(Some(cred), &mut ctx, input, reply)
     })?;
     Ok((ctx, out))
@@ -46,13 +46,15 @@ pub fn start(
 pub fn step(ctx: &Context, input: &StepInput<'_>, network: &dyn Network) -> SecResult<StepOutput> {
     let cred = ctx.credential.as_ref().map(|c| &c.state);
     let progress = ctx.package.step(cred, &mut *ctx.lock()?, input)?;
-    finish(progress, network, |reply| {
+    finish(ctx.package.info().name, progress, network, |reply| {
         ctx.package.resume(cred, &mut *ctx.lock()?, input, reply)
     })
 }
 
-/// Performs exchanges and resumes until the step is done.
+/// Performs exchanges and resumes until the step is done; each exchange
+/// is traced (servers, sizes, time; a failure as a cause).
 fn finish(
+    package: &str,
     mut progress: Progress,
     network: &dyn Network,
     mut resume: impl FnMut(crate::package::Reply) -> SecResult<Progress>,
@@ -60,12 +62,76 @@ fn finish(
     for _ in 0..MAX_EXCHANGES {
         match progress {
             Progress::Done(out) => return Ok(out),
-            Progress::Exchange(exchange) => progress = resume(network.exchange(&exchange))?,
+            Progress::Exchange(exchange) => {
+                let started = std::time::Instant::now();
+                let reply = network.exchange(&exchange);
+                trace_exchange(package, &exchange, &reply, started.elapsed());
+                progress = resume(reply)?
+            }
         }
     }
     match progress {
         Progress::Done(out) => Ok(out),
         Progress::Exchange(_) => Err(SEC_E_INTERNAL_ERROR.into()),
+    }
+}
+
+/// One exchange on the trace: to whom, how much, how long.
+fn trace_exchange(
+    package: &str,
+    exchange: &crate::package::Exchange,
+    reply: &crate::package::Reply,
+    took: std::time::Duration,
+) {
+    use crate::trace::{line, wants, Level};
+    let level = if reply.is_ok() {
+        Level::Calls
+    } else {
+        Level::Errors
+    };
+    if wants(level, package) {
+        line(
+            level,
+            package,
+            format_args!("{}", exchange_text(exchange, reply, took)),
+        );
+    }
+}
+
+/// The words of an exchange's trace line.
+fn exchange_text(
+    exchange: &crate::package::Exchange,
+    reply: &crate::package::Reply,
+    took: std::time::Duration,
+) -> String {
+    use crate::package::{IoError, Transport};
+    let servers: Vec<String> = exchange
+        .servers
+        .iter()
+        .map(|e| {
+            let transport = match e.transport {
+                Transport::Udp => "udp",
+                Transport::Tcp => "tcp",
+            };
+            format!("{}:{}/{transport}", e.host, e.port)
+        })
+        .collect();
+    let ms = took.as_secs_f64() * 1000.0;
+    let to = servers.join(", ");
+    match reply {
+        Ok(bytes) => format!(
+            "exchange with [{to}]: {} bytes sent, {} received in {ms:.1} ms",
+            exchange.message.len(),
+            bytes.len()
+        ),
+        Err(e) => format!(
+            "exchange with [{to}] failed after {ms:.1} ms: {}",
+            match e {
+                IoError::Unreachable => "no server could be reached",
+                IoError::TimedOut => "no answer in time",
+                IoError::BadReply => "a malformed reply",
+            }
+        ),
     }
 }
 
@@ -171,7 +237,7 @@ mod tests {
         });
         let network = Scripted(|_: &Exchange| Ok(vec![]));
         let resumed = AtomicUsize::new(0);
-        let r = finish(endless, &network, |_| {
+        let r = finish("Mock", endless, &network, |_| {
             resumed.fetch_add(1, Ordering::Relaxed);
             Ok(Progress::Exchange(Exchange {
                 servers: vec![kdc()],
@@ -180,5 +246,34 @@ mod tests {
         });
         assert_eq!(r.unwrap_err(), SEC_E_INTERNAL_ERROR);
         assert_eq!(resumed.load(Ordering::Relaxed), MAX_EXCHANGES);
+    }
+
+    #[test]
+    fn exchanges_are_described_for_the_trace() {
+        use crate::package::{Endpoint, Exchange, IoError, Transport};
+        let exchange = Exchange {
+            servers: vec![
+                Endpoint {
+                    host: "kdc1.example".into(),
+                    port: 88,
+                    transport: Transport::Udp,
+                },
+                Endpoint {
+                    host: "10.0.0.2".into(),
+                    port: 88,
+                    transport: Transport::Tcp,
+                },
+            ],
+            message: vec![0; 120],
+        };
+        let took = std::time::Duration::from_micros(12_345);
+        assert_eq!(
+            exchange_text(&exchange, &Ok(vec![0; 300]), took),
+            "exchange with [kdc1.example:88/udp, 10.0.0.2:88/tcp]: 120 bytes sent, 300 received in 12.3 ms"
+        );
+        assert_eq!(
+            exchange_text(&exchange, &Err(IoError::TimedOut), took),
+            "exchange with [kdc1.example:88/udp, 10.0.0.2:88/tcp] failed after 12.3 ms: no answer in time"
+        );
     }
 }
