@@ -167,7 +167,7 @@ unsafe fn handshake(h: Handshake<'_>) -> SecResult<SECURITY_STATUS> {
         Role::Acceptor => ("ASC_REQ_", "ASC_RET_"),
     };
     if let Some(target) = h.target {
-        trace::note(format_args!(" target={target:?}"));
+        trace::note(format_args!(" target={}", trace::Quoted(target)));
     }
     trace::note(format_args!(
         " req={}",

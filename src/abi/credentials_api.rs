@@ -35,7 +35,7 @@ pub unsafe fn package_named<E: Encoding>(
                 Ok(p)
             }
             None => {
-                trace::note(format_args!(" package={n:?}"));
+                trace::note(format_args!(" package={}", trace::Quoted(&n)));
                 Err(SEC_E_SECPKG_NOT_FOUND.into())
             }
         },

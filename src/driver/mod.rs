@@ -116,16 +116,18 @@ fn exchange_text(
             format!("{}:{}/{transport}", e.host, e.port)
         })
         .collect();
-    let ms = took.as_secs_f64() * 1000.0;
+    // Milliseconds with one decimal, in integers (no float formatting code).
+    let tenths = took.as_micros() / 100;
+    let ms = format!("{}.{}", tenths / 10, tenths % 10);
     let to = servers.join(", ");
     match reply {
         Ok(bytes) => format!(
-            "exchange with [{to}]: {} bytes sent, {} received in {ms:.1} ms",
+            "exchange with [{to}]: {} bytes sent, {} received in {ms} ms",
             exchange.message.len(),
             bytes.len()
         ),
         Err(e) => format!(
-            "exchange with [{to}] failed after {ms:.1} ms: {}",
+            "exchange with [{to}] failed after {ms} ms: {}",
             match e {
                 IoError::Unreachable => "no server could be reached",
                 IoError::TimedOut => "no answer in time",

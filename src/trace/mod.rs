@@ -301,6 +301,25 @@ fn emit(level: Level, package: &str, mark: &str, text: fmt::Arguments<'_>) {
     }
 }
 
+/// A name in double quotes, with `"`, `\\` and control characters escaped
+/// (lighter than `{:?}`, whose Unicode tables would weigh on the library).
+pub struct Quoted<'a>(pub &'a str);
+
+impl fmt::Display for Quoted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_char('"')?;
+        for c in self.0.chars() {
+            match c {
+                '"' => f.write_str("\\\"")?,
+                '\\' => f.write_str("\\\\")?,
+                c if c.is_control() => write!(f, "\\u{{{:x}}}", u32::from(c))?,
+                c => f.write_char(c)?,
+            }
+        }
+        f.write_char('"')
+    }
+}
+
 /// The details of the exported call in progress, gathered in fixed room.
 struct Notes {
     buf: [u8; 512],
@@ -442,6 +461,13 @@ mod tests {
         assert_eq!(spec.map(|s| s.level), Some(Level::Tokens));
         assert_eq!(warnings.len(), 2);
         assert_eq!(parse(":level=calls").0, None);
+    }
+
+    #[test]
+    fn names_are_quoted_and_escaped() {
+        assert_eq!(Quoted("CORP\\alice").to_string(), "\"CORP\\\\alice\"");
+        assert_eq!(Quoted("a\"b\n").to_string(), "\"a\\\"b\\u{a}\"");
+        assert_eq!(Quoted("José").to_string(), "\"José\"");
     }
 
     #[test]

@@ -12,6 +12,7 @@ use super::crypto::BLOB_HEADER_LEN;
 use super::flags::*;
 use super::messages::{Authenticate, Challenge, Negotiate, SIGNATURE};
 use super::text::decode;
+use crate::trace::Quoted;
 
 /// MS-NLMP 2.2.2.5's names of the negotiate flags.
 const FLAG_NAMES: [(u32, &str); 22] = [
@@ -108,7 +109,7 @@ fn av_pairs(out: &mut String, data: &[u8]) {
             MSV_AV_NB_COMPUTER_NAME..=MSV_AV_DNS_TREE_NAME | MSV_AV_TARGET_NAME => {
                 match decode(pair.value, true) {
                     Ok(name) => {
-                        let _ = write!(out, "={name:?}");
+                        let _ = write!(out, "={}", Quoted(&name));
                     }
                     Err(_) => out.push_str("=(not UTF-16)"),
                 }
@@ -150,7 +151,7 @@ fn av_pairs(out: &mut String, data: &[u8]) {
 /// A string field, decoded in the message's character set.
 fn name(bytes: &[u8], unicode: bool) -> String {
     match decode(bytes, unicode) {
-        Ok(s) => format!("{s:?}"),
+        Ok(s) => Quoted(&s).to_string(),
         Err(_) => "(not UTF-16)".to_owned(),
     }
 }
