@@ -21,6 +21,7 @@
 
 pub mod abi;
 mod credentials;
+mod crypto;
 mod driver;
 mod env;
 mod error;

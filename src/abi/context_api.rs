@@ -481,7 +481,7 @@ unsafe fn query_context<E: Encoding>(
         names::value("SECPKG_ATTR_", attribute)
     ));
     if out.is_null()
-        || (out as usize) % std::mem::align_of::<*mut c_void>() != 0
+        || !(out as usize).is_multiple_of(std::mem::align_of::<*mut c_void>())
             && context_attribute_size(attribute).is_some_and(|s| s >= 8)
     {
         trace::line(

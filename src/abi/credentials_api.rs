@@ -205,7 +205,7 @@ unsafe fn query_credentials<E: Encoding>(
 ) -> SecResult<SECURITY_STATUS> {
     // SAFETY: forwarded contract.
     let cred = unsafe { credential(h) }?;
-    if out.is_null() || (out as usize) % std::mem::align_of::<*mut c_void>() != 0 {
+    if out.is_null() || !(out as usize).is_multiple_of(std::mem::align_of::<*mut c_void>()) {
         return Err(SEC_E_INTERNAL_ERROR.into());
     }
     if attribute == SECPKG_CRED_ATTR_NAMES

@@ -71,7 +71,7 @@ impl<'a> AuthData<'a> {
         if len == 0 {
             return Some(&[]);
         }
-        if address == 0 || address % align.max(1) != 0 {
+        if address == 0 || !address.is_multiple_of(align.max(1)) {
             return None;
         }
         // SAFETY: `new`'s contract: an address the structure holds points at

@@ -3,6 +3,7 @@
 
 use crate::package::DynPackage;
 
+pub mod kerberos;
 #[cfg(any(test, feature = "fault-injection"))]
 pub mod mock;
 pub mod negotiate;

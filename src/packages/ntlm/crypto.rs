@@ -7,8 +7,8 @@ use md5::{Digest, Md5};
 use zeroize::Zeroizing;
 
 use super::flags::{NEGOTIATE_128, NEGOTIATE_56};
-use super::keystream::Keystream;
 use super::text::{upcase, utf16le};
+use crate::crypto::rc4::Keystream;
 
 type HmacMd5 = Hmac<Md5>;
 

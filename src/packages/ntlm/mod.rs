@@ -1,7 +1,7 @@
 //! NTLM (MS-NLMP), initiator and acceptor.
 //!
 //! The protocol is a sans-IO core: the messages (`messages`, `av_pairs`,
-//! `wire`, `text`), the keys (`crypto`, `keystream`, `bindings`), the two
+//! `wire`, `text`), the keys (`crypto`, `bindings`; RC4 is the crate's `crypto::rc4`), the two
 //! state machines (`client`, `server`), what an authenticated context holds
 //! (`established`) and its message protection (`session`), and the
 //! accounts (`credentials`, `user_file`). `account`, `context`,
@@ -17,7 +17,6 @@ mod describe;
 mod error;
 mod established;
 mod flags;
-mod keystream;
 mod messages;
 mod server;
 mod session;

@@ -16,8 +16,8 @@ use super::flags::{
     NEGOTIATE_128, NEGOTIATE_56, NEGOTIATE_DATAGRAM, NEGOTIATE_EXTENDED_SESSIONSECURITY,
     NEGOTIATE_KEY_EXCH, NEGOTIATE_SEAL, NEGOTIATE_SIGN,
 };
-use super::keystream::{self, Keystream};
 use super::wire::Cursor;
+use crate::crypto::rc4::{self as keystream, Keystream};
 
 /// Length of an NTLMSSP_MESSAGE_SIGNATURE.
 pub const SIGNATURE_LEN: usize = 16;
@@ -414,7 +414,7 @@ impl SessionSecurity {
         let mut channel = || -> Result<Channel, Error> {
             let sign_key = Zeroizing::new(c.array::<16>().map_err(bad)?);
             let state = Zeroizing::new(c.array::<{ keystream::EXPORT_LEN }>().map_err(bad)?);
-            let keystream = Keystream::import(&state)?;
+            let keystream = Keystream::import(&state).ok_or(Error::InvalidParameter)?;
             let seq = c.u32().map_err(bad)?;
             Ok(Channel {
                 mac: KeyedHmacMd5::new(&sign_key),

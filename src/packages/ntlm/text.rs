@@ -11,7 +11,7 @@ pub fn utf16le(s: &str) -> Vec<u8> {
 /// Decodes UTF-16LE bytes; an odd length or an unpaired surrogate is
 /// `InvalidToken`.
 pub fn from_utf16le(bytes: &[u8]) -> Result<String, Error> {
-    if bytes.len() % 2 != 0 {
+    if !bytes.len().is_multiple_of(2) {
         return Err(Error::InvalidToken);
     }
     let units = bytes.chunks_exact(2).map(|pair| match pair {

@@ -1,7 +1,8 @@
-//! NTLM's RC4 keystream for one direction of a connection, with its whole
-//! state (the permutation and the two indices) exportable, so that
-//! ImportSecurityContext rebuilds it in constant time, and rewindable, so
-//! that a message that fails to verify leaves the stream where it was.
+//! RC4 (NTLM's sealing; Kerberos' rc4-hmac), with its whole state (the
+//! permutation and the two indices) exportable, so that
+//! ImportSecurityContext rebuilds a stream in constant time, and
+//! rewindable, so that a message that fails to verify leaves the stream
+//! where it was.
 //!
 //! RustCrypto's `rc4` keeps its state private, which forced the previous
 //! export format to carry a keystream position that import regenerated:
@@ -9,8 +10,6 @@
 //! to hold here, checked against RFC 6229's known answers.
 
 use zeroize::Zeroizing;
-
-use super::error::Error;
 
 /// Bytes of an exported keystream: the key, the permutation, i, j, and
 /// whether any keystream has been used.
@@ -102,10 +101,10 @@ impl Keystream {
         out.extend_from_slice(&[self.i, self.j, u8::from(self.fresh)]);
     }
 
-    /// A state from `export_into`'s bytes. `InvalidParameter` unless the
-    /// permutation holds every byte value once and the fresh flag is 0 or
-    /// 1 (a forged state can then only produce a wrong keystream).
-    pub fn import(data: &[u8; EXPORT_LEN]) -> Result<Self, Error> {
+    /// A state from `export_into`'s bytes; `None` unless the permutation
+    /// holds every byte value once and the fresh flag is 0 or 1 (a forged
+    /// state can then only produce a wrong keystream).
+    pub fn import(data: &[u8; EXPORT_LEN]) -> Option<Self> {
         let mut key = Zeroizing::new([0u8; 16]);
         key.copy_from_slice(&data[..16]);
         let mut s = Zeroizing::new([0u8; 256]);
@@ -113,15 +112,15 @@ impl Keystream {
         let mut seen = [false; 256];
         for &v in s.iter() {
             if std::mem::replace(&mut seen[usize::from(v)], true) {
-                return Err(Error::InvalidParameter);
+                return None;
             }
         }
         let fresh = match data[274] {
             0 => false,
             1 => true,
-            _ => return Err(Error::InvalidParameter),
+            _ => return None,
         };
-        Ok(Keystream {
+        Some(Keystream {
             key,
             s,
             i: data[272],
@@ -188,10 +187,10 @@ mod tests {
         // A state that is not a permutation, or a bad flag, is refused.
         let mut bad = blob.clone();
         bad[16] = bad[17];
-        assert!(Keystream::import(bad.as_slice().try_into().unwrap()).is_err());
+        assert!(Keystream::import(bad.as_slice().try_into().unwrap()).is_none());
         let mut bad = blob;
         bad[274] = 2;
-        assert!(Keystream::import(bad.as_slice().try_into().unwrap()).is_err());
+        assert!(Keystream::import(bad.as_slice().try_into().unwrap()).is_none());
     }
 
     #[test]

@@ -1,0 +1,4 @@
+//! Cryptography the packages share and no maintained crate provides in the
+//! form they need: RC4 whose state can be exported (see `rc4`).
+
+pub mod rc4;
