@@ -36,7 +36,10 @@ static void enumerate_a(void) {
     CHECK(n >= 1 && pkgs != NULL);
     CHECK(strcmp(pkgs[0].Name, "Negotiate") == 0 &&
           strcmp(pkgs[0].Comment, "Microsoft Package Negotiator") == 0);
-    CHECK(strcmp(pkgs[1].Name, "NTLM") == 0 && strcmp(pkgs[1].Comment, "NTLM Security Package") == 0);
+    /* Then Kerberos and NTLM, as Windows lists them. */
+    CHECK(strcmp(pkgs[1].Name, "Kerberos") == 0 && strcmp(pkgs[1].Comment, "Microsoft Kerberos V1.0") == 0);
+    CHECK(pkgs[1].fCapabilities == 0xF3BBF && pkgs[1].wRPCID == 16 && pkgs[1].cbMaxToken == 48000);
+    CHECK(strcmp(pkgs[2].Name, "NTLM") == 0 && strcmp(pkgs[2].Comment, "NTLM Security Package") == 0);
     CHECK_STATUS(FreeContextBuffer(pkgs), SEC_E_OK);
     CHECK_STATUS(EnumerateSecurityPackagesA(NULL, &pkgs), SEC_E_INVALID_PARAMETER);
     CHECK_STATUS(EnumerateSecurityPackagesA(&n, NULL), SEC_E_INVALID_PARAMETER);

@@ -1256,8 +1256,6 @@ PSecurityFunctionTableW InitSecurityInterfaceW(void);
 // must not modify. The same pointer on every call.
 PSecurityFunctionTableA InitSecurityInterfaceA(void);
 
-extern int gethostname(char *name, uintptr_t len);
-
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus

@@ -22,12 +22,14 @@ SECPKG_CRED_INBOUND = 1
 SECPKG_CRED_OUTBOUND = 2
 SECBUFFER_DATA = 1
 SECBUFFER_TOKEN = 2
+SECBUFFER_STREAM = 10
 SECBUFFER_CHANNEL_BINDINGS = 14
 SECPKG_ATTR_NAMES = 1
 SECPKG_ATTR_SESSION_KEY = 9
 SECPKG_ATTR_NEGOTIATION_INFO = 12
 SECPKG_NEGOTIATION_COMPLETE = 0
 
+ISC_REQ_MUTUAL_AUTH = 0x2
 ISC_REQ_REPLAY_DETECT = 0x4
 ISC_REQ_SEQUENCE_DETECT = 0x8
 ISC_REQ_CONFIDENTIALITY = 0x10
@@ -228,21 +230,39 @@ class Context:
         self.complete = status == SEC_E_OK
         return out_space.raw[:out.cbBuffer]
 
-    def _message(self, data, token_first=True):
-        sig = ctypes.create_string_buffer(16)
+    def _message(self, data, sig_len=16):
+        sig = ctypes.create_string_buffer(sig_len)
         buf = ctypes.create_string_buffer(bytes(data), len(data))
-        tok = SecBuffer(16, SECBUFFER_TOKEN, ctypes.cast(sig, c_void_p))
+        tok = SecBuffer(sig_len, SECBUFFER_TOKEN, ctypes.cast(sig, c_void_p))
         dat = SecBuffer(len(data), SECBUFFER_DATA, ctypes.cast(buf, c_void_p))
         arr = (SecBuffer * 2)(tok, dat)
         return sig, buf, arr, SecBufferDesc(0, 2, arr)
 
+    def sizes(self):
+        """SECPKG_ATTR_SIZES: (cbMaxToken, cbMaxSignature, cbBlockSize, cbSecurityTrailer)."""
+        v = self._query(0, (c_uint32 * 4)())
+        return tuple(v)
+
     def wrap(self, data):
-        """EncryptMessage: signature + ciphertext, pyspnego's wrap format."""
-        sig, buf, arr, desc = self._message(data)
+        """EncryptMessage: the TOKEN buffer then the ciphertext (pyspnego's
+        wrap format for NTLM; the whole RFC 4121 Wrap token for Kerberos)."""
+        sig, buf, arr, desc = self._message(data, self.sizes()[3])
         status = self.t.EncryptMessage(byref(self.handle), 0, byref(desc), 0)
         if status != SEC_E_OK:
             raise SspiError("EncryptMessage", status)
         return sig.raw[:arr[0].cbBuffer] + buf.raw[:len(data)]
+
+    def unwrap_stream(self, wrapped):
+        """DecryptMessage over [STREAM, DATA]: the whole token in STREAM;
+        DATA comes back pointing at the plaintext."""
+        stream = ctypes.create_string_buffer(bytes(wrapped), len(wrapped))
+        arr = (SecBuffer * 2)(SecBuffer(len(wrapped), SECBUFFER_STREAM, ctypes.cast(stream, c_void_p)),
+                              SecBuffer(0, SECBUFFER_DATA, None))
+        desc = SecBufferDesc(0, 2, arr)
+        status = self.t.DecryptMessage(byref(self.handle), byref(desc), 0, None)
+        if status != SEC_E_OK:
+            raise SspiError("DecryptMessage", status)
+        return ctypes.string_at(arr[1].pvBuffer, arr[1].cbBuffer)
 
     def unwrap(self, wrapped):
         sig, buf, arr, desc = self._message(wrapped[16:])
@@ -253,15 +273,15 @@ class Context:
         return buf.raw[:len(wrapped) - 16]
 
     def sign(self, data):
-        sig, buf, arr, desc = self._message(data)
+        sig, buf, arr, desc = self._message(data, self.sizes()[1])
         status = self.t.MakeSignature(byref(self.handle), 0, byref(desc), 0)
         if status != SEC_E_OK:
             raise SspiError("MakeSignature", status)
         return sig.raw[:arr[0].cbBuffer]
 
     def verify(self, data, signature):
-        sig, buf, arr, desc = self._message(data)
-        ctypes.memmove(sig, signature, 16)
+        sig, buf, arr, desc = self._message(data, len(signature))
+        ctypes.memmove(sig, signature, len(signature))
         status = self.t.VerifySignature(byref(self.handle), byref(desc), 0, None)
         if status != SEC_E_OK:
             raise SspiError("VerifySignature", status)

@@ -97,8 +97,9 @@ def recv_token(sock):
 class Peer:
     """A sample program, stopped by PID when the test ends."""
 
-    def __init__(self, args):
-        self.proc = subprocess.Popen(args, env=peer_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    def __init__(self, args, env=None):
+        self.proc = subprocess.Popen(args, env=env or peer_env(), stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT)
         self.output = ""
 
     def finish(self):

@@ -43,13 +43,15 @@ def credential(protocol, usage, password=PASSWORD):
 
 class Loading(unittest.TestCase):
     def test_calls_reach_opensspi(self):
-        # opensspi lists exactly Negotiate then NTLM, with Windows' values.
+        # opensspi lists exactly Negotiate, Kerberos and NTLM, with Windows' values.
         packages = raw.enumerate_security_packages()
-        self.assertEqual([p.name for p in packages], ["Negotiate", "NTLM"])
+        self.assertEqual([p.name for p in packages], ["Negotiate", "Kerberos", "NTLM"])
         self.assertEqual(packages[0].comment, "Microsoft Package Negotiator")
         self.assertEqual((packages[0].rpcid, packages[0].max_token), (9, 48256))
-        self.assertEqual((packages[1].rpcid, packages[1].max_token), (10, 2888))
-        self.assertEqual(int(packages[1].capabilities), 0x82B37)
+        self.assertEqual((packages[1].rpcid, packages[1].max_token), (16, 48000))
+        self.assertEqual(packages[1].comment, "Microsoft Kerberos V1.0")
+        self.assertEqual((packages[2].rpcid, packages[2].max_token), (10, 2888))
+        self.assertEqual(int(packages[2].capabilities), 0x82B37)
 
     def test_mode(self):
         libs = mapped_libraries()

@@ -15,6 +15,11 @@ python3 -c "import venv, ensurepip" 2>/dev/null || need+=(python3-venv)
 # MIT's GSS-API.
 command -v gss-server >/dev/null && command -v gss-client >/dev/null || need+=(krb5-gss-samples)
 [ -e /etc/gss/mech.d/mech.ntlmssp.conf ] || need+=(gss-ntlmssp)
+# Kerberos: a throwaway MIT realm (scripts/krb5-realm.sh) and its clients.
+command -v krb5kdc >/dev/null || need+=(krb5-kdc)
+command -v kadmin.local >/dev/null || need+=(krb5-admin-server)
+command -v kinit >/dev/null && command -v klist >/dev/null || need+=(krb5-user)
+[ -e /usr/include/gssapi/gssapi_krb5.h ] || need+=(libkrb5-dev)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo=sudo

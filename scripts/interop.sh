@@ -2,7 +2,9 @@
 # Interop with independent implementations, against the installed library
 # in build/stage: pyspnego's pure-Python NTLM and SPNEGO as server and as
 # client; MIT Kerberos' GSS-API with gss-ntlmssp through MIT's gss-client and
-# gss-server (raw NTLM and SPNEGO, both roles); then sspilib (Python
+# gss-server (raw NTLM and SPNEGO, both roles); Kerberos against MIT's
+# gss-client and gss-server with tickets from a throwaway MIT KDC
+# (scripts/krb5-realm.sh); then sspilib (Python
 # bindings to the SSPI ABI, whose wheel bundles another provider) running on
 # opensspi, loaded two ways: LD_PRELOAD, and the bundled library file
 # replaced by opensspi in a copy of the package.
@@ -23,6 +25,9 @@ python="$PWD/$venv/bin/python"
 
 echo "-- MIT Kerberos' gss-client and gss-server with gss-ntlmssp"
 (cd interop && "$python" -m unittest -v test_mit_gss 2>&1)
+
+echo "-- Kerberos: MIT's gss-client and gss-server in a throwaway MIT realm"
+(cd interop && ../scripts/krb5-realm.sh "$python" -m unittest -v test_mit_krb5 2>&1)
 
 # sspilib: skipped, loudly, only when pip cannot fetch it.
 if ! "$python" -c "import sspilib" 2>/dev/null; then

@@ -27,6 +27,9 @@ pub trait Env {
     fn now_filetime(&self) -> u64;
     /// This machine's host name (`localhost` when it has none).
     fn host_name(&self) -> String;
+    /// The process's real user id (MIT's default credential cache is
+    /// `/tmp/krb5cc_<uid>`).
+    fn user_id(&self) -> u32;
     /// An environment variable (MIT's and gss-ntlmssp's conventions:
     /// `NTLM_USER_FILE`, `KRB5_CONFIG`, `KRB5CCNAME`, ...).
     fn var(&self, name: &str) -> Option<OsString>;
@@ -74,6 +77,11 @@ impl Env for SystemEnv {
             Ok(name) if !name.is_empty() => name.to_owned(),
             _ => "localhost".to_owned(),
         }
+    }
+
+    fn user_id(&self) -> u32 {
+        // SAFETY: getuid takes nothing and cannot fail.
+        unsafe { getuid() }
     }
 
     fn var(&self, name: &str) -> Option<OsString> {
@@ -166,6 +174,7 @@ use deterministic as source;
 
 extern "C" {
     fn gethostname(name: *mut std::ffi::c_char, len: usize) -> std::ffi::c_int;
+    fn getuid() -> u32;
 }
 
 /// A deterministic environment for tests: scripted random bytes (then a
@@ -235,6 +244,10 @@ impl Env for FixedEnv {
 
     fn host_name(&self) -> String {
         self.host.clone()
+    }
+
+    fn user_id(&self) -> u32 {
+        1000
     }
 
     fn var(&self, name: &str) -> Option<OsString> {

@@ -9,14 +9,19 @@ pub mod mock;
 pub mod negotiate;
 pub mod ntlm;
 
-/// Negotiate first, as Windows lists it.
+/// Negotiate first, then Kerberos and NTLM, as Windows lists them.
 #[cfg(not(any(test, feature = "fault-injection")))]
-static PACKAGES: &[&'static dyn DynPackage] = &[&negotiate::NEGOTIATE, &ntlm::Ntlm];
+static PACKAGES: &[&'static dyn DynPackage] =
+    &[&negotiate::NEGOTIATE, &kerberos::Kerberos, &ntlm::Ntlm];
 
 /// The crate's tests and the `fault-injection` build add the mock package.
 #[cfg(any(test, feature = "fault-injection"))]
-static PACKAGES: &[&'static dyn DynPackage] =
-    &[&negotiate::NEGOTIATE, &ntlm::Ntlm, &mock::MockPackage];
+static PACKAGES: &[&'static dyn DynPackage] = &[
+    &negotiate::NEGOTIATE,
+    &kerberos::Kerberos,
+    &ntlm::Ntlm,
+    &mock::MockPackage,
+];
 
 /// Every registered package.
 pub fn all() -> &'static [&'static dyn DynPackage] {

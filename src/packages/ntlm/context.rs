@@ -12,7 +12,6 @@
 use zeroize::Zeroizing;
 
 use super::account::NtlmCredentials;
-use super::bindings::channel_bindings_hash;
 use super::client::{Client, ClientConfig};
 use super::describe;
 use super::error::{Denied, Error as CoreError};
@@ -20,6 +19,7 @@ use super::established::Established;
 use super::flags::NEGOTIATE_SEAL;
 use super::server::{Server, ServerConfig};
 use super::session::has_integrity;
+use crate::crypto::bindings::channel_bindings_hash;
 use crate::env::{Env, Level};
 use crate::package::{Error, Progress, Role, SecResult, StepInput, StepOutput, NEVER_EXPIRES};
 use crate::vocabulary::*;

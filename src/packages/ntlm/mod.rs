@@ -1,7 +1,8 @@
 //! NTLM (MS-NLMP), initiator and acceptor.
 //!
 //! The protocol is a sans-IO core: the messages (`messages`, `av_pairs`,
-//! `wire`, `text`), the keys (`crypto`, `bindings`; RC4 is the crate's `crypto::rc4`), the two
+//! `wire`, `text`), the keys (`crypto`; RC4 and the channel-binding hash
+//! are the crate's `crypto::rc4` and `crypto::bindings`), the two
 //! state machines (`client`, `server`), what an authenticated context holds
 //! (`established`) and its message protection (`session`), and the
 //! accounts (`credentials`, `user_file`). `account`, `context`,
@@ -9,7 +10,6 @@
 //! Windows' SSPI semantics.
 
 mod av_pairs;
-mod bindings;
 mod client;
 mod credentials;
 mod crypto;

@@ -35,8 +35,6 @@ pub enum CryptoError {
     BadKey,
     /// string-to-key parameters that are malformed or ask for too much work.
     BadParameters,
-    /// An enctype this implementation does not support.
-    Unsupported,
 }
 
 /// The supported encryption types, by their RFC 3961 numbers.
@@ -112,6 +110,18 @@ impl Enctype {
             Enctype::Aes128CtsHmacSha256128 => rfc8009::AES128_SHA256.mac_len,
             Enctype::Aes256CtsHmacSha384192 => rfc8009::AES256_SHA384.mac_len,
             Enctype::Rc4Hmac => rc4hmac::MAC_LEN,
+        }
+    }
+
+    /// The number of its keyed checksum type (RFC 3961 section 8, RFC 8009
+    /// section 8, RFC 4757's HMAC-MD5 -138).
+    pub fn checksum_type(self) -> i32 {
+        match self {
+            Enctype::Aes128CtsHmacSha196 => 15,
+            Enctype::Aes256CtsHmacSha196 => 16,
+            Enctype::Aes128CtsHmacSha256128 => 19,
+            Enctype::Aes256CtsHmacSha384192 => 20,
+            Enctype::Rc4Hmac => -138,
         }
     }
 

@@ -1,9 +1,27 @@
-//! Channel bindings (MS-NLMP 3.1.5.1.2, RFC 2744 3.11): the 16-byte hash a
-//! client puts in MsvAvChannelBindings and a server compares.
+//! Channel bindings (RFC 2744 section 3.11): the 16-byte hash an NTLM
+//! client puts in MsvAvChannelBindings (MS-NLMP 3.1.5.1.2) and a Kerberos
+//! client in its GSS checksum (RFC 4121 section 4.1.1.2), which the server
+//! compares.
 
-use super::crypto::md5;
-use super::error::Error;
-use super::wire::{bytes, u32_at};
+use md5::{Digest, Md5};
+
+/// A SEC_CHANNEL_BINDINGS structure that is short, or whose offsets point
+/// outside it (the packages report SEC_E_INVALID_TOKEN).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BadBindings;
+
+fn md5(parts: &[&[u8]]) -> [u8; 16] {
+    let mut h = Md5::new();
+    for part in parts {
+        h.update(part);
+    }
+    h.finalize().into()
+}
+
+fn u32_at(buf: &[u8], at: usize) -> Result<u32, BadBindings> {
+    let b = buf.get(at..at + 4).ok_or(BadBindings)?;
+    Ok(u32::from_le_bytes(b.try_into().map_err(|_| BadBindings)?))
+}
 
 /// Size of the fixed part of SEC_CHANNEL_BINDINGS: eight 32-bit fields.
 #[cfg(test)]
@@ -19,11 +37,11 @@ pub fn channel_bindings_hash_from_parts(
     acceptor_addr_type: u32,
     acceptor_addr: &[u8],
     application_data: &[u8],
-) -> Result<[u8; 16], Error> {
-    let len = |data: &[u8]| -> Result<[u8; 4], Error> {
+) -> Result<[u8; 16], BadBindings> {
+    let len = |data: &[u8]| -> Result<[u8; 4], BadBindings> {
         u32::try_from(data.len())
             .map(u32::to_le_bytes)
-            .map_err(|_| Error::InvalidParameter)
+            .map_err(|_| BadBindings)
     };
     Ok(md5(&[
         &initiator_addr_type.to_le_bytes(),
@@ -42,16 +60,17 @@ pub fn channel_bindings_hash_from_parts(
 /// dwInitiatorOffset, dwAcceptorAddrType, cbAcceptorLength,
 /// dwAcceptorOffset, cbApplicationDataLength, dwApplicationDataOffset)
 /// followed by the data its offsets point to (offsets from the start of the
-/// structure). `InvalidToken` if the header is short or a range lies
+/// structure). `BadBindings` if the header is short or a range lies
 /// outside `raw`.
-pub fn channel_bindings_hash(raw: &[u8]) -> Result<[u8; 16], Error> {
-    let field = |len_at: usize| -> Result<&[u8], Error> {
-        let len = usize::try_from(u32_at(raw, len_at)?).map_err(|_| Error::InvalidToken)?;
-        let offset = usize::try_from(u32_at(raw, len_at + 4)?).map_err(|_| Error::InvalidToken)?;
+pub fn channel_bindings_hash(raw: &[u8]) -> Result<[u8; 16], BadBindings> {
+    let field = |len_at: usize| -> Result<&[u8], BadBindings> {
+        let len = usize::try_from(u32_at(raw, len_at)?).map_err(|_| BadBindings)?;
+        let offset = usize::try_from(u32_at(raw, len_at + 4)?).map_err(|_| BadBindings)?;
         if len == 0 {
             return Ok(&[]);
         }
-        bytes(raw, offset, len)
+        let end = offset.checked_add(len).ok_or(BadBindings)?;
+        raw.get(offset..end).ok_or(BadBindings)
     };
     let initiator_type = u32_at(raw, 0)?;
     let initiator = field(4)?;
@@ -110,12 +129,12 @@ mod tests {
 
     #[test]
     fn malformed_structures() {
-        assert_eq!(channel_bindings_hash(&[0; 31]), Err(Error::InvalidToken));
+        assert_eq!(channel_bindings_hash(&[0; 31]), Err(BadBindings));
         let mut raw = sec_channel_bindings(b"abc");
         raw[24..28].copy_from_slice(&4u32.to_le_bytes());
-        assert_eq!(channel_bindings_hash(&raw), Err(Error::InvalidToken));
+        assert_eq!(channel_bindings_hash(&raw), Err(BadBindings));
         raw[24..28].copy_from_slice(&3u32.to_le_bytes());
         raw[28..32].copy_from_slice(&u32::MAX.to_le_bytes());
-        assert_eq!(channel_bindings_hash(&raw), Err(Error::InvalidToken));
+        assert_eq!(channel_bindings_hash(&raw), Err(BadBindings));
     }
 }

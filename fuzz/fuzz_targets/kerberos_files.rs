@@ -1,0 +1,8 @@
+//! MIT keytabs and credential caches: any bytes, no panic.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    opensspi::fuzzing::kerberos_files(data);
+});

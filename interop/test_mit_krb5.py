@@ -1,0 +1,172 @@
+"""Kerberos interop with MIT: opensspi's "Kerberos" package against MIT's
+gss-server and gss-client (krb5-gss-samples), with tickets from a real MIT
+KDC. Run inside scripts/krb5-realm.sh, which makes the throwaway realm
+OPENSSPI.TEST (alice's password, the service keytab of host/localhost)
+and sets KRB5_CONFIG, KRB5_KTNAME and KRB5CCNAME.
+
+Each exchange authenticates with mutual authentication, then the client
+seals three messages (gss_wrap, or EncryptMessage) and the server answers
+each with a MIC of it (gss_get_mic, or MakeSignature) that the client
+checks. Every peer process is started here, on loopback, and killed by PID
+whatever the outcome.
+"""
+
+import os
+import socket
+import subprocess
+import unittest
+
+import sspi
+from test_mit_gss import (MESSAGES, TIMEOUT, TOKEN_CONTEXT, TOKEN_CONTEXT_NEXT, TOKEN_DATA, TOKEN_ENCRYPTED,
+                          TOKEN_MIC, TOKEN_NOOP, TOKEN_SEND_MIC, TOKEN_WRAPPED, Peer, connect, free_port,
+                          recv_token, send_token)
+
+REALM = "OPENSSPI.TEST"
+USER, PASSWORD = "alice", "Passw0rd!alice"
+PRINCIPAL = "alice@" + REALM
+FLAGS = (sspi.ISC_REQ_MUTUAL_AUTH | sspi.ISC_REQ_CONFIDENTIALITY | sspi.ISC_REQ_INTEGRITY
+         | sspi.ISC_REQ_REPLAY_DETECT | sspi.ISC_REQ_SEQUENCE_DETECT)
+# The enctypes forced in turn, by krb5.conf's names.
+ENCTYPES = ["aes256-cts-hmac-sha1-96", "aes128-cts-hmac-sha1-96", "aes128-cts-hmac-sha256-128",
+            "aes256-cts-hmac-sha384-192"]
+
+
+def setUpModule():
+    global LIB, DIR, KEYTAB
+    DIR = os.environ.get("OPENSSPI_REALM_DIR")
+    if not DIR:
+        raise RuntimeError("run inside scripts/krb5-realm.sh")
+    KEYTAB = os.path.join(DIR, "service.keytab")
+    LIB = sspi.Library()
+
+
+def peer_env(**extra):
+    env = dict(os.environ)
+    env.pop("LD_PRELOAD", None)
+    env.update(extra)
+    return env
+
+
+def kinit():
+    subprocess.run(["kinit", USER], input=PASSWORD.encode(), env=peer_env(), check=True,
+                   stdout=subprocess.DEVNULL, timeout=TIMEOUT)
+
+
+def forced_conf(enctype):
+    """A krb5.conf copy whose clients ask only for `enctype`."""
+    path = os.path.join(DIR, "krb5-%s.conf" % enctype)
+    with open(os.environ["KRB5_CONFIG"]) as f:
+        text = f.read()
+    text = text.replace("[libdefaults]", "[libdefaults]\n default_tkt_enctypes = %s\n default_tgs_enctypes = %s"
+                        % (enctype, enctype), 1)
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+class OurClientTheirServer(unittest.TestCase):
+    """opensspi's initiator against gss-server with the service keytab."""
+
+    def exchange(self, cred):
+        port = free_port()
+        peer = Peer(["gss-server", "-port", str(port), "-once", "-keytab", KEYTAB, "host@localhost"],
+                    env=peer_env())
+        self.addCleanup(peer.stop)
+        sock = connect(port, peer)
+        self.addCleanup(sock.close)
+        ctx = sspi.Context(cred, initiator=True, target="host/localhost", flags=FLAGS)
+        send_token(sock, TOKEN_NOOP | TOKEN_CONTEXT_NEXT, b"")
+        token = ctx.step()
+        self.assertEqual(token[:1], b"\x60")
+        send_token(sock, TOKEN_CONTEXT, token)
+        self.assertFalse(ctx.complete)
+        kind, token = recv_token(sock)
+        self.assertEqual(kind, TOKEN_CONTEXT)
+        self.assertEqual(ctx.step(token), b"")
+        self.assertTrue(ctx.complete)
+        for i in range(MESSAGES):
+            msg = b"sealed by opensspi for gss-server %d" % i
+            wrapped = ctx.wrap(msg)
+            self.assertNotIn(msg, wrapped)
+            send_token(sock, TOKEN_DATA | TOKEN_WRAPPED | TOKEN_ENCRYPTED | TOKEN_SEND_MIC, wrapped)
+            kind, mic = recv_token(sock)
+            self.assertEqual(kind, TOKEN_MIC)
+            ctx.verify(msg, mic)
+            with self.assertRaises(sspi.SspiError) as e:
+                ctx.verify(msg + b"!", mic)
+            self.assertEqual(e.exception.status, sspi.SEC_E_MESSAGE_ALTERED)
+        send_token(sock, TOKEN_NOOP, b"")
+        self.assertEqual(peer.finish(), 0, peer.output)
+        self.assertIn('Accepted connection: "%s"' % PRINCIPAL, peer.output)
+        self.assertIn("sealed by opensspi for gss-server 2", peer.output)
+        return ctx
+
+    def test_password(self):
+        cred = LIB.credentials("Kerberos", sspi.SECPKG_CRED_OUTBOUND, USER, REALM, PASSWORD)
+        ctx = self.exchange(cred)
+        self.assertEqual(ctx.user_name(), PRINCIPAL)
+
+    def test_kinit_then_null_credentials(self):
+        kinit()
+        cred = LIB.credentials("Kerberos", sspi.SECPKG_CRED_OUTBOUND)
+        self.exchange(cred)
+
+    def test_every_enctype(self):
+        for enctype in ENCTYPES:
+            with self.subTest(enctype=enctype):
+                os.environ["KRB5_CONFIG"], saved = forced_conf(enctype), os.environ["KRB5_CONFIG"]
+                try:
+                    cred = LIB.credentials("Kerberos", sspi.SECPKG_CRED_OUTBOUND, USER, REALM, PASSWORD)
+                    self.exchange(cred)
+                finally:
+                    os.environ["KRB5_CONFIG"] = saved
+
+
+class TheirClientOurServer(unittest.TestCase):
+    """gss-client (after kinit) against opensspi's acceptor, whose default
+    credentials are the keytab of KRB5_KTNAME."""
+
+    def exchange(self):
+        kinit()
+        listener = socket.socket()
+        self.addCleanup(listener.close)
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        listener.settimeout(TIMEOUT)
+        port = listener.getsockname()[1]
+        msg = b"sealed by gss-client for opensspi"
+        peer = Peer(["gss-client", "-port", str(port), "-mcount", str(MESSAGES), "127.0.0.1", "host@localhost",
+                     msg.decode()], env=peer_env())
+        self.addCleanup(peer.stop)
+        conn, _ = listener.accept()
+        self.addCleanup(conn.close)
+        conn.settimeout(TIMEOUT)
+        cred = LIB.credentials("Kerberos", sspi.SECPKG_CRED_INBOUND)
+        ctx = sspi.Context(cred, initiator=False, flags=0)
+        kind, _ = recv_token(conn)
+        self.assertEqual(kind, TOKEN_NOOP | TOKEN_CONTEXT_NEXT)
+        kind, token = recv_token(conn)
+        self.assertEqual(kind, TOKEN_CONTEXT)
+        answer = ctx.step(token)
+        self.assertTrue(ctx.complete)
+        self.assertTrue(answer.startswith(b"\x60"))
+        send_token(conn, TOKEN_CONTEXT, answer)
+        for _ in range(MESSAGES):
+            kind, wrapped = recv_token(conn)
+            self.assertEqual(kind, TOKEN_DATA | TOKEN_WRAPPED | TOKEN_ENCRYPTED | TOKEN_SEND_MIC)
+            self.assertNotIn(msg, wrapped)
+            self.assertEqual(ctx.unwrap_stream(wrapped), msg)
+            send_token(conn, TOKEN_MIC, ctx.sign(msg))
+        kind, _ = recv_token(conn)
+        self.assertEqual(kind, TOKEN_NOOP)
+        self.assertEqual(peer.finish(), 0, peer.output)
+        self.assertIn("Signature verified", peer.output)
+        return ctx
+
+    def test_gss_client(self):
+        ctx = self.exchange()
+        self.assertEqual(ctx.user_name(), PRINCIPAL)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

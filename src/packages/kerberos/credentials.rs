@@ -1,0 +1,282 @@
+//! Kerberos credentials as AcquireCredentialsHandle makes them.
+//!
+//! - Outbound, explicit identity: `user` and `domain` (the realm,
+//!   upper-cased), or `user@REALM` as a plain principal; the password makes
+//!   the keys once the KDC has named the salt.
+//! - Outbound, NULL auth data: MIT's credential cache (KRB5CCNAME, FILE:
+//!   caches, default `/tmp/krb5cc_<uid>`), else the client keytab
+//!   (KRB5_CLIENT_KTNAME); with neither, SEC_E_NO_CREDENTIALS.
+//! - Inbound: the keytab of KRB5_KTNAME (default `/etc/krb5.keytab`), all
+//!   of it or the principal the caller names.
+//!
+//! The credential keeps the tickets it gets (TGT and service tickets), so
+//! that a second context to the same service asks no KDC; and the
+//! acceptor's replay cache.
+
+use std::path::PathBuf;
+
+use parking_lot::Mutex;
+use zeroize::Zeroizing;
+
+use super::ap::ReplayCache;
+use super::config::{self, Config};
+use super::files::{self, CachedTicket, KeytabEntry, Principal};
+use super::messages::{name_type, KerberosString, PrincipalName};
+use crate::credentials::identity;
+use crate::env::Env;
+use crate::package::{AcquireRequest, SecResult};
+use crate::vocabulary::*;
+
+/// How the initiator proves who it is to the KDC.
+#[derive(Debug)]
+pub enum Secret {
+    /// A password: keys are made with the KDC's salt.
+    Password(Zeroizing<String>),
+    /// Keys from a client keytab.
+    Keytab(Vec<KeytabEntry>),
+    /// Only the tickets of a credential cache.
+    Tickets,
+}
+
+/// The initiator's side of a credential.
+#[derive(Debug)]
+pub struct Client {
+    pub principal: Principal,
+    pub secret: Secret,
+    /// The KDC's clock minus ours (a cache's record), in seconds.
+    pub time_offset: i64,
+}
+
+/// A Kerberos credential (what a CredHandle holds for this package).
+#[derive(Debug)]
+pub struct KerberosCredentials {
+    pub config: Config,
+    pub client: Option<Client>,
+    /// The acceptor's keys.
+    pub keytab: Vec<KeytabEntry>,
+    /// Tickets got or read so far.
+    pub tickets: Mutex<Vec<CachedTicket>>,
+    pub replay: Mutex<ReplayCache>,
+}
+
+/// A path from an MIT cache or keytab name: `FILE:path`, `WRFILE:path` or a
+/// bare path; other types (KEYRING:, KCM:, MEMORY:, DIR:) are not files.
+fn file_name(name: &str) -> Option<PathBuf> {
+    if let Some(rest) = name
+        .strip_prefix("FILE:")
+        .or_else(|| name.strip_prefix("WRFILE:"))
+    {
+        return Some(PathBuf::from(rest));
+    }
+    match name.split_once(':') {
+        Some((kind, _)) if !kind.contains('/') => None,
+        _ => Some(PathBuf::from(name)),
+    }
+}
+
+/// The krb5.conf of KRB5_CONFIG (the first of a colon-separated list that
+/// can be read), else `/etc/krb5.conf`; the defaults when none is readable.
+pub fn load_config(env: &dyn Env) -> Config {
+    let names = env
+        .var("KRB5_CONFIG")
+        .and_then(|v| v.into_string().ok())
+        .unwrap_or_else(|| "/etc/krb5.conf".to_owned());
+    for name in names.split(':').filter(|n| !n.is_empty()) {
+        if let Some(bytes) = env.read_file(std::path::Path::new(name)) {
+            return config::parse(&String::from_utf8_lossy(&bytes));
+        }
+    }
+    Config::default()
+}
+
+/// The keytab named by `var` (or `default`), parsed.
+fn keytab(env: &dyn Env, var: &str, default: Option<&str>) -> Option<Vec<KeytabEntry>> {
+    let name = env
+        .var(var)
+        .and_then(|v| v.into_string().ok())
+        .or_else(|| default.map(str::to_owned))?;
+    let bytes = env.read_file(&file_name(&name)?)?;
+    files::parse_keytab(&bytes).ok()
+}
+
+/// A principal from `user@REALM` or `user` and `domain`; the realm is
+/// upper-cased (Windows takes the domain's NetBIOS or DNS name).
+pub fn principal(user: &str, domain: Option<&str>, config: &Config) -> Option<Principal> {
+    let (name, realm) = match user.rsplit_once('@') {
+        Some((n, r)) if !r.is_empty() => (n, Some(r.to_owned())),
+        _ => (user, None),
+    };
+    let realm = realm
+        .or_else(|| domain.filter(|d| !d.is_empty()).map(str::to_owned))
+        .or_else(|| config.default_realm.clone())?
+        .to_ascii_uppercase();
+    if name.is_empty() {
+        return None;
+    }
+    Some(Principal {
+        realm,
+        name: PrincipalName {
+            name_type: name_type::PRINCIPAL,
+            name_string: name.split('/').map(KerberosString::from).collect(),
+        },
+    })
+}
+
+impl KerberosCredentials {
+    /// AcquireCredentialsHandle for Kerberos.
+    pub fn acquire(request: AcquireRequest<'_>) -> SecResult<Self> {
+        let env = request.env;
+        let config = load_config(env);
+        let identity = request.auth.as_ref().map(identity::decode).transpose()?;
+        let mut client = None;
+        let mut tickets = Vec::new();
+        if request.usage.outbound() {
+            match identity.as_ref().filter(|i| i.user.is_some()) {
+                Some(id) => {
+                    let user = id.user.as_deref().unwrap_or_default();
+                    let principal = principal(user, id.domain.as_deref(), &config)
+                        .ok_or(SEC_E_NO_CREDENTIALS)?;
+                    let password = id.password.clone().ok_or(SEC_E_NO_CREDENTIALS)?;
+                    client = Some(Client {
+                        principal,
+                        secret: Secret::Password(password),
+                        time_offset: 0,
+                    });
+                }
+                None => {
+                    client = default_client(env, &mut tickets);
+                }
+            }
+        }
+        let mut keytab_entries = Vec::new();
+        if request.usage.inbound() {
+            keytab_entries =
+                keytab(env, "KRB5_KTNAME", Some("/etc/krb5.keytab")).unwrap_or_default();
+            if let Some(name) = request.principal.as_deref() {
+                keytab_entries.retain(|e| {
+                    e.principal.text().eq_ignore_ascii_case(name)
+                        || e.principal.name.text().eq_ignore_ascii_case(name)
+                });
+            }
+        }
+        let outbound_ok = !request.usage.outbound() || client.is_some();
+        let inbound_ok = !request.usage.inbound() || !keytab_entries.is_empty();
+        if !outbound_ok || !inbound_ok {
+            return Err(SEC_E_NO_CREDENTIALS.into());
+        }
+        Ok(KerberosCredentials {
+            config,
+            client,
+            keytab: keytab_entries,
+            tickets: Mutex::new(tickets),
+            replay: Mutex::new(ReplayCache::default()),
+        })
+    }
+
+    /// The credential's principal as `user@REALM` (QueryCredentialsAttributes).
+    pub fn display_name(&self) -> String {
+        match (&self.client, self.keytab.first()) {
+            (Some(c), _) => c.principal.text(),
+            (None, Some(e)) => e.principal.text(),
+            (None, None) => String::new(),
+        }
+    }
+
+    /// A valid cached ticket for `server`, at `now` (Unix seconds).
+    pub fn cached(&self, server: &Principal, now: u64) -> Option<CachedTicket> {
+        self.tickets
+            .lock()
+            .iter()
+            .find(|t| {
+                t.server.realm == server.realm
+                    && t.server.name.same(&server.name)
+                    && u64::from(t.endtime) > now + 60
+            })
+            .cloned()
+    }
+
+    /// Keeps a ticket for later contexts (replacing an older one for the
+    /// same server).
+    pub fn keep(&self, ticket: CachedTicket) {
+        let mut all = self.tickets.lock();
+        all.retain(|t| {
+            !(t.server.realm == ticket.server.realm && t.server.name.same(&ticket.server.name))
+        });
+        all.push(ticket);
+    }
+}
+
+/// The initiator of NULL auth data: the credential cache's principal and
+/// tickets, else the client keytab's first principal.
+fn default_client(env: &dyn Env, tickets: &mut Vec<CachedTicket>) -> Option<Client> {
+    let cache_name = env
+        .var("KRB5CCNAME")
+        .and_then(|v| v.into_string().ok())
+        .unwrap_or_else(|| format!("FILE:/tmp/krb5cc_{}", env.user_id()));
+    if let Some(cache) = file_name(&cache_name)
+        .and_then(|p| env.read_file(&p))
+        .and_then(|b| files::parse_ccache(&b).ok())
+    {
+        tickets.extend(cache.tickets);
+        return Some(Client {
+            principal: cache.principal,
+            secret: Secret::Tickets,
+            time_offset: cache.time_offset.unwrap_or(0),
+        });
+    }
+    let entries = keytab(env, "KRB5_CLIENT_KTNAME", None)?;
+    let principal = entries.first()?.principal.clone();
+    let own: Vec<KeytabEntry> = entries
+        .into_iter()
+        .filter(|e| e.principal == principal)
+        .collect();
+    Some(Client {
+        principal,
+        secret: Secret::Keytab(own),
+        time_offset: 0,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn principals_from_identities() {
+        let mut c = Config::default();
+        assert_eq!(principal("alice", None, &c), None);
+        c.default_realm = Some("EXAMPLE.ORG".into());
+        assert_eq!(
+            principal("alice", None, &c).unwrap().text(),
+            "alice@EXAMPLE.ORG"
+        );
+        assert_eq!(
+            principal("alice", Some("corp.example"), &c).unwrap().text(),
+            "alice@CORP.EXAMPLE"
+        );
+        assert_eq!(
+            principal("alice@other.org", Some("x"), &c).unwrap().text(),
+            "alice@OTHER.ORG"
+        );
+        assert_eq!(
+            principal("host/web@R", None, &c)
+                .unwrap()
+                .name
+                .name_string
+                .len(),
+            2
+        );
+        assert_eq!(principal("", None, &c), None);
+    }
+
+    #[test]
+    fn cache_and_keytab_names() {
+        assert_eq!(file_name("FILE:/tmp/x"), Some(PathBuf::from("/tmp/x")));
+        assert_eq!(file_name("/tmp/x"), Some(PathBuf::from("/tmp/x")));
+        assert_eq!(file_name("KEYRING:persistent:1000"), None);
+        assert_eq!(
+            file_name("WRFILE:/etc/krb5.keytab"),
+            Some(PathBuf::from("/etc/krb5.keytab"))
+        );
+    }
+}

@@ -1,0 +1,186 @@
+//! MakeSignature, VerifySignature, EncryptMessage and DecryptMessage for a
+//! Kerberos context, in SSPI's buffer layouts over RFC 4121's tokens:
+//!
+//! - signatures: the MIC token of the DATA buffers, in the TOKEN buffer;
+//! - EncryptMessage over [TOKEN, DATA..., PADDING]: the Wrap token's
+//!   header, rotated trailer and confounder in TOKEN (cbSecurityTrailer),
+//!   the data's ciphertext in place, PADDING left empty (EC is 0);
+//!   SECQOP_WRAP_NO_ENCRYPT (KERB_WRAP_NO_ENCRYPT) for integrity only;
+//! - DecryptMessage over [TOKEN, DATA...] (the token is TOKEN then DATA), or
+//!   [STREAM, DATA] (the whole token in STREAM; DATA is pointed at the
+//!   plaintext inside it).
+
+use super::context::KerberosContext;
+use super::session::TokenError;
+use crate::package::{is_read_only, MessageStatus, SecBuf, SecResult, Unprotected};
+use crate::vocabulary::*;
+
+fn status(e: TokenError) -> i32 {
+    match e {
+        TokenError::Malformed => SEC_E_INVALID_TOKEN,
+        TokenError::Altered => SEC_E_MESSAGE_ALTERED,
+        TokenError::Sequence => SEC_E_OUT_OF_SEQUENCE,
+        TokenError::Unsupported => SEC_E_UNSUPPORTED_FUNCTION,
+    }
+}
+
+fn token_index(msg: &[SecBuf<'_>]) -> SecResult<usize> {
+    msg.iter()
+        .position(|b| b.kind() == SECBUFFER_TOKEN)
+        .ok_or_else(|| SEC_E_INVALID_TOKEN.into())
+}
+
+/// MakeSignature: the MIC of every DATA buffer, into the TOKEN buffer.
+pub fn make_signature(
+    ctx: &mut KerberosContext,
+    qop: u32,
+    msg: &mut [SecBuf<'_>],
+) -> SecResult<()> {
+    if qop != 0 {
+        return Err(SEC_E_QOP_NOT_SUPPORTED.into());
+    }
+    let est = ctx.established_mut()?;
+    let t = token_index(msg)?;
+    let need = est.session.mic_len();
+    if is_read_only(msg[t].attrs()) || msg[t].data().len() < need {
+        return Err(SEC_E_BUFFER_TOO_SMALL.into());
+    }
+    let parts: Vec<&[u8]> = msg
+        .iter()
+        .filter(|b| b.kind() == SECBUFFER_DATA)
+        .map(|b| &b.data()[..b.len()])
+        .collect();
+    let mic = est
+        .session
+        .mic(&parts)
+        .map_err(|e| crate::package::Error::from(status(e)))?;
+    let out = msg[t].data_mut().ok_or(SEC_E_BUFFER_TOO_SMALL)?;
+    out[..mic.len()].copy_from_slice(&mic);
+    msg[t].set_len(mic.len());
+    Ok(())
+}
+
+/// VerifySignature.
+pub fn verify_signature(
+    ctx: &mut KerberosContext,
+    msg: &mut [SecBuf<'_>],
+) -> SecResult<Unprotected> {
+    let est = ctx.established_mut()?;
+    let t = token_index(msg)?;
+    let parts: Vec<&[u8]> = msg
+        .iter()
+        .filter(|b| b.kind() == SECBUFFER_DATA)
+        .map(|b| &b.data()[..b.len()])
+        .collect();
+    let token = &msg[t].data()[..msg[t].len()];
+    est.session
+        .verify_mic(&parts, token)
+        .map_err(|e| crate::package::Error::from(status(e)))?;
+    Ok(Unprotected {
+        qop: Some(0),
+        status: MessageStatus::Ok,
+    })
+}
+
+/// EncryptMessage.
+pub fn encrypt(
+    ctx: &mut KerberosContext,
+    qop: u32,
+    msg: &mut [SecBuf<'_>],
+    confounder: &[u8],
+) -> SecResult<()> {
+    let sealed = match qop {
+        0 => true,
+        SECQOP_WRAP_NO_ENCRYPT => false,
+        _ => return Err(SEC_E_QOP_NOT_SUPPORTED.into()),
+    };
+    let est = ctx.established_mut()?;
+    let t = token_index(msg)?;
+    let trailer = est.session.wrap_trailer_len(sealed);
+    if is_read_only(msg[t].attrs()) || msg[t].data().len() < trailer {
+        return Err(SEC_E_BUFFER_TOO_SMALL.into());
+    }
+    if msg
+        .iter()
+        .any(|b| b.kind() == SECBUFFER_DATA && is_read_only(b.attrs()))
+    {
+        // Sign-only DATA buffers (DCE RPC's) are not supported yet.
+        return Err(SEC_E_UNSUPPORTED_FUNCTION.into());
+    }
+    let mut plain = zeroize::Zeroizing::new(Vec::new());
+    for b in msg.iter().filter(|b| b.kind() == SECBUFFER_DATA) {
+        plain.extend_from_slice(&b.data()[..b.len()]);
+    }
+    let token = est
+        .session
+        .wrap(&plain, sealed, confounder)
+        .map_err(|e| crate::package::Error::from(status(e)))?;
+    let (head, body) = token.split_at(trailer);
+    let out = msg[t].data_mut().ok_or(SEC_E_BUFFER_TOO_SMALL)?;
+    out[..trailer].copy_from_slice(head);
+    msg[t].set_len(trailer);
+    let mut at = 0;
+    for b in msg.iter_mut().filter(|b| b.kind() == SECBUFFER_DATA) {
+        let n = b.len();
+        let dst = b.data_mut().ok_or(SEC_E_INTERNAL_ERROR)?;
+        dst[..n].copy_from_slice(&body[at..at + n]);
+        at += n;
+    }
+    for b in msg.iter_mut().filter(|b| b.kind() == SECBUFFER_PADDING) {
+        b.set_len(0);
+    }
+    Ok(())
+}
+
+/// DecryptMessage.
+pub fn decrypt(ctx: &mut KerberosContext, msg: &mut [SecBuf<'_>]) -> SecResult<Unprotected> {
+    let est = ctx.established_mut()?;
+    let qop = |sealed: bool| if sealed { 0 } else { SECQOP_WRAP_NO_ENCRYPT };
+    if let Some(s) = msg.iter().position(|b| b.kind() == SECBUFFER_STREAM) {
+        let d = msg
+            .iter()
+            .position(|b| b.kind() == SECBUFFER_DATA)
+            .ok_or(SEC_E_INVALID_TOKEN)?;
+        let token = &msg[s].data()[..msg[s].len()];
+        let (plain, sealed) = est
+            .session
+            .unwrap(token)
+            .map_err(|e| crate::package::Error::from(status(e)))?;
+        let stream_len = msg[s].len();
+        let at = stream_len - plain.len();
+        let out = msg[s].data_mut().ok_or(SEC_E_INVALID_TOKEN)?;
+        out[at..stream_len].copy_from_slice(&plain);
+        msg[d].point_into(s, at, plain.len());
+        return Ok(Unprotected {
+            qop: Some(qop(sealed)),
+            status: MessageStatus::Ok,
+        });
+    }
+    let t = token_index(msg)?;
+    let mut token = Vec::with_capacity(msg[t].len());
+    token.extend_from_slice(&msg[t].data()[..msg[t].len()]);
+    for b in msg.iter().filter(|b| b.kind() == SECBUFFER_DATA) {
+        token.extend_from_slice(&b.data()[..b.len()]);
+    }
+    let (plain, sealed) = est
+        .session
+        .unwrap(&token)
+        .map_err(|e| crate::package::Error::from(status(e)))?;
+    // The plaintext goes back into the DATA buffers in order; the last one
+    // written reports the length it received.
+    let mut at = 0;
+    for b in msg.iter_mut().filter(|b| b.kind() == SECBUFFER_DATA) {
+        let n = b.len().min(plain.len() - at);
+        let dst = b.data_mut().ok_or(SEC_E_INVALID_TOKEN)?;
+        dst[..n].copy_from_slice(&plain[at..at + n]);
+        b.set_len(n);
+        at += n;
+    }
+    if at != plain.len() {
+        return Err(SEC_E_INVALID_TOKEN.into());
+    }
+    Ok(Unprotected {
+        qop: Some(qop(sealed)),
+        status: MessageStatus::Ok,
+    })
+}
