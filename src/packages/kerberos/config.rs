@@ -111,11 +111,16 @@ fn duration(value: &str) -> Option<u64> {
             .split(':')
             .map(|p| p.parse().ok())
             .collect::<Option<_>>()?;
-        return match parts[..] {
-            [h, m] => Some(h * 3600 + m * 60),
-            [h, m, s] => Some(h * 3600 + m * 60 + s),
-            _ => None,
+        let (h, m, s) = match parts[..] {
+            [h, m] => (h, m, 0),
+            [h, m, s] => (h, m, s),
+            _ => return None,
         };
+        // An absurd value is no value (checked: it comes from a file).
+        return h
+            .checked_mul(3600)?
+            .checked_add(m.checked_mul(60)?)?
+            .checked_add(s);
     }
     let mut total = 0u64;
     let mut number = String::new();
@@ -126,13 +131,14 @@ fn duration(value: &str) -> Option<u64> {
         }
         let n: u64 = number.parse().ok()?;
         number.clear();
-        total += n * match c {
+        let unit = match c {
             'd' => 86400,
             'h' => 3600,
             'm' => 60,
             's' => 1,
             _ => return None,
         };
+        total = total.checked_add(n.checked_mul(unit)?)?;
     }
     number.is_empty().then_some(total)
 }
@@ -349,5 +355,10 @@ mod tests {
         assert_eq!(duration("1d2h"), Some(93600));
         assert_eq!(duration("1:30"), Some(5400));
         assert_eq!(duration("h"), None);
+        // Values whose seconds overflow are refused, never wrapped (a fuzz
+        // finding: fuzz/regressions/krb5_conf).
+        assert_eq!(duration("99999999999999999d"), None);
+        assert_eq!(duration("99999999999999999:0"), None);
+        assert_eq!(duration("18446744073709551615:59:59"), None);
     }
 }
