@@ -5,7 +5,7 @@
 use der::asn1::ObjectIdentifier;
 use der::Decode;
 
-use super::crypto::{Enctype, Key};
+use super::crypto::Key;
 use super::files::{CachedTicket, KeytabEntry, Principal};
 use super::kdc::Now;
 use super::messages::*;
@@ -251,10 +251,7 @@ pub fn check_ap_rep(
     }
     let subkey = part
         .subkey
-        .map(|k| {
-            let enctype = Enctype::from_number(k.keytype).ok_or(ApError::Malformed("enctype"))?;
-            Key::new(enctype, k.keyvalue.as_bytes()).map_err(|_| ApError::Malformed("subkey"))
-        })
+        .map(|k| k.key().ok_or(ApError::Malformed("subkey")))
         .transpose()?;
     Ok(ApRepInfo {
         subkey,
@@ -363,11 +360,8 @@ pub fn accept_ap_req(
         None if any_key => return Err(ApError::BadTicket),
         None => return Err(ApError::NoKey),
     };
-    let key_enctype =
-        Enctype::from_number(part.key.keytype).ok_or(ApError::Malformed("session enctype"))?;
-    let session_key = Key::new(key_enctype, part.key.keyvalue.as_bytes())
-        .map_err(|_| ApError::Malformed("session key"))?;
-    if req.authenticator.etype != key_enctype.number() {
+    let session_key = part.key.key().ok_or(ApError::Malformed("session key"))?;
+    if req.authenticator.etype != session_key.enctype.number() {
         return Err(ApError::Malformed("authenticator enctype"));
     }
     let plain = session_key
@@ -431,10 +425,7 @@ pub fn accept_ap_req(
     let initiator_subkey = auth
         .subkey
         .as_ref()
-        .map(|k| {
-            let t = Enctype::from_number(k.keytype).ok_or(ApError::Malformed("subkey enctype"))?;
-            Key::new(t, k.keyvalue.as_bytes()).map_err(|_| ApError::Malformed("subkey"))
-        })
+        .map(|k| k.key().ok_or(ApError::Malformed("subkey")))
         .transpose()?;
     let mutual = req.ap_options.bit(ap_options::MUTUAL_REQUIRED) || flags & gss_flags::MUTUAL != 0;
     Ok(Accepted {

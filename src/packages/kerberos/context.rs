@@ -344,11 +344,8 @@ impl KerberosContext {
             .map_err(|_| Error::from(SEC_E_INTERNAL_ERROR))?;
             (msg, KdcStep::As { nonce, key: None })
         };
-        let kdc_realm = match &step {
-            KdcStep::As { .. } => realm,
-            KdcStep::Tgs { .. } => realm,
-        };
-        let exchange = exchange(env, cred, &kdc_realm, message, false)?;
+        // Both exchanges go to the client's realm (no referrals yet).
+        let exchange = exchange(env, cred, &realm, message, false)?;
         self.phase = Phase::Kdc(Box::new(KdcWait {
             target,
             step,

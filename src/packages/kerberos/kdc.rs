@@ -89,7 +89,7 @@ pub fn as_req(
     let mut all = padata;
     all.push(PaData {
         padata_type: pa_type::PAC_REQUEST,
-        padata_value: octets(PaPacRequest { include_pac: true }.to_der_vec()?),
+        padata_value: octets(der_of(&PaPacRequest { include_pac: true })?),
     });
     let req = KdcReq {
         pvno: PVNO,
@@ -113,16 +113,11 @@ pub fn as_req(
     Ok(encode_app::<10, _>(&req)?)
 }
 
-/// DER of a value, for the callers above.
-trait ToDerVec {
-    fn to_der_vec(&self) -> Result<Vec<u8>, KdcError>;
-}
-
-impl<T: der::Encode> ToDerVec for T {
-    fn to_der_vec(&self) -> Result<Vec<u8>, KdcError> {
-        self.to_der()
-            .map_err(|_| KdcError::Malformed("not encodable"))
-    }
+/// The DER of `value`.
+fn der_of<T: der::Encode>(value: &T) -> Result<Vec<u8>, KdcError> {
+    value
+        .to_der()
+        .map_err(|_| KdcError::Malformed("not encodable"))
 }
 
 /// PA-ENC-TIMESTAMP with `key` (RFC 4120 section 5.2.7.2).
@@ -132,7 +127,7 @@ pub fn enc_timestamp(key: &Key, now: Now, confounder: &[u8]) -> Result<PaData, K
         pausec: Some(now.usec as i32),
     };
     let cipher = key
-        .encrypt(USAGE_PA_ENC_TIMESTAMP, confounder, &ts.to_der_vec()?)
+        .encrypt(USAGE_PA_ENC_TIMESTAMP, confounder, &der_of(&ts)?)
         .map_err(|_| KdcError::Unsupported("timestamp encryption"))?;
     let data = EncryptedData {
         etype: key.enctype.number(),
@@ -141,7 +136,7 @@ pub fn enc_timestamp(key: &Key, now: Now, confounder: &[u8]) -> Result<PaData, K
     };
     Ok(PaData {
         padata_type: pa_type::ENC_TIMESTAMP,
-        padata_value: octets(data.to_der_vec()?),
+        padata_value: octets(der_of(&data)?),
     })
 }
 
@@ -282,7 +277,7 @@ pub fn tgs_req(
         enc_authorization_data: None,
         additional_tickets: None,
     };
-    let body_der = body.to_der_vec()?;
+    let body_der = der_of(&body)?;
     let cksum = tgt
         .key
         .checksum(USAGE_TGS_REQ_CKSUM, &body_der)

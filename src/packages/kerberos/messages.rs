@@ -7,6 +7,8 @@
 //! one, and stores and re-sends it unchanged.
 
 use der::asn1::{GeneralizedTime, OctetString};
+
+use super::crypto::{Enctype, Key};
 use der::{
     Decode, DecodeValue, Encode, EncodeValue, FixedTag, Header, Length, Reader, Sequence, Tag,
     TagNumber, Writer,
@@ -270,6 +272,17 @@ pub struct EncryptionKey {
     pub keytype: i32,
     #[asn1(context_specific = "1")]
     pub keyvalue: OctetString,
+}
+
+impl EncryptionKey {
+    /// The key, when its enctype is supported and its length right.
+    pub fn key(&self) -> Option<Key> {
+        Key::new(
+            Enctype::from_number(self.keytype)?,
+            self.keyvalue.as_bytes(),
+        )
+        .ok()
+    }
 }
 
 /// Checksum.

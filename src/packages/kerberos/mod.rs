@@ -28,6 +28,7 @@ mod tests;
 pub use context::KerberosContext;
 pub use credentials::KerberosCredentials;
 
+use crate::env::Env as _;
 use crate::package::*;
 use crate::vocabulary::*;
 
@@ -152,5 +153,3 @@ impl Package for Kerberos {
         protection::decrypt(ctx, msg)
     }
 }
-
-use crate::env::Env as _;

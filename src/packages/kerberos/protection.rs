@@ -24,6 +24,14 @@ fn status(e: TokenError) -> i32 {
     }
 }
 
+/// The DATA buffers' contents, in order: what a MIC covers.
+fn data_parts<'m>(msg: &'m [SecBuf<'_>]) -> Vec<&'m [u8]> {
+    msg.iter()
+        .filter(|b| b.kind() == SECBUFFER_DATA)
+        .map(|b| &b.data()[..b.len()])
+        .collect()
+}
+
 fn token_index(msg: &[SecBuf<'_>]) -> SecResult<usize> {
     msg.iter()
         .position(|b| b.kind() == SECBUFFER_TOKEN)
@@ -45,11 +53,7 @@ pub fn make_signature(
     if is_read_only(msg[t].attrs()) || msg[t].data().len() < need {
         return Err(SEC_E_BUFFER_TOO_SMALL.into());
     }
-    let parts: Vec<&[u8]> = msg
-        .iter()
-        .filter(|b| b.kind() == SECBUFFER_DATA)
-        .map(|b| &b.data()[..b.len()])
-        .collect();
+    let parts = data_parts(msg);
     let mic = est
         .session
         .mic(&parts)
@@ -67,11 +71,7 @@ pub fn verify_signature(
 ) -> SecResult<Unprotected> {
     let est = ctx.established_mut()?;
     let t = token_index(msg)?;
-    let parts: Vec<&[u8]> = msg
-        .iter()
-        .filter(|b| b.kind() == SECBUFFER_DATA)
-        .map(|b| &b.data()[..b.len()])
-        .collect();
+    let parts = data_parts(msg);
     let token = &msg[t].data()[..msg[t].len()];
     est.session
         .verify_mic(&parts, token)
