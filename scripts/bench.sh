@@ -4,8 +4,9 @@
 # `openssl speed` (the throughput ceilings), and measures opensspi beside
 # another provider of the SSPI ABI: the library given as $1, by default the
 # provider bundled in the sspilib wheel (downloaded with pip into
-# build/reference; nothing is built). BENCH_SECONDS sets the time spent on
-# each figure (default 1).
+# build/reference; nothing is built). Then Kerberos beside MIT Kerberos'
+# GSS-API in a throwaway realm (bench/run-kerberos-bench.sh). BENCH_SECONDS
+# sets the time spent on each figure (default 1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -40,3 +41,6 @@ md5=$(rate -evp md5)
 rc4=$(rate -provider legacy -provider default -evp rc4)
 echo "machine: $(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -n1), $(nproc) cores, $(. /etc/os-release 2>/dev/null && echo "$PRETTY_NAME")"
 build/sspi_bench "${md5:-0}" "${rc4:-0}" "$ours" ${other:+"$other"}
+
+# Kerberos, beside MIT's GSS-API, in a throwaway realm.
+bench/run-kerberos-bench.sh "$ours"

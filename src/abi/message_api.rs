@@ -8,6 +8,7 @@ use crate::abi::boundary::{self, status};
 use crate::abi::buffers::{self, MessageView};
 use crate::abi::context_api::context;
 use crate::abi::types::*;
+use crate::env::SystemEnv;
 use crate::package::{AnyContext, DynPackage, Error, SecBuf, SecResult, Unprotected};
 use crate::vocabulary::*;
 
@@ -88,7 +89,7 @@ unsafe fn sign(
     unsafe {
         protect(ctx, message, |p, c, m| match op {
             Op::Sign => p.make_signature(c, qop, m, seq),
-            Op::Encrypt => p.encrypt(c, qop, m, seq),
+            Op::Encrypt => p.encrypt(c, qop, m, seq, &SystemEnv),
         })
     }?;
     Ok(SEC_E_OK)

@@ -17,6 +17,8 @@ mod step;
 
 use std::any::Any;
 
+use crate::env::Env;
+
 use zeroize::Zeroizing;
 
 pub use attributes::*;
@@ -146,13 +148,15 @@ pub trait Package: Send + Sync + 'static {
         Err(SEC_E_UNSUPPORTED_FUNCTION.into())
     }
 
-    /// EncryptMessage, in place.
+    /// EncryptMessage, in place; `env` gives the randomness a message
+    /// may need (a confounder).
     fn encrypt(
         &self,
         _ctx: &mut Self::Context,
         _qop: u32,
         _msg: &mut [SecBuf<'_>],
         _seq: u32,
+        _env: &dyn Env,
     ) -> SecResult<()> {
         Err(SEC_E_UNSUPPORTED_FUNCTION.into())
     }
@@ -246,6 +250,7 @@ pub trait DynPackage: Send + Sync {
         qop: u32,
         msg: &mut [SecBuf<'_>],
         seq: u32,
+        env: &dyn Env,
     ) -> SecResult<()>;
     fn decrypt(
         &self,
@@ -365,8 +370,9 @@ impl<P: Package> DynPackage for P {
         qop: u32,
         msg: &mut [SecBuf<'_>],
         seq: u32,
+        env: &dyn Env,
     ) -> SecResult<()> {
-        Package::encrypt(self, ctx_mut::<P>(ctx)?, qop, msg, seq)
+        Package::encrypt(self, ctx_mut::<P>(ctx)?, qop, msg, seq, env)
     }
     fn decrypt(
         &self,

@@ -609,27 +609,20 @@ impl KerberosContext {
                 .map_err(|_| Error::from(SEC_E_INTERNAL_ERROR))?;
             (
                 token,
-                Session {
-                    key: subkey,
-                    initiator: false,
-                    acceptor_subkey: true,
-                    send_seq: u64::from(seq),
-                    recv,
-                },
+                Session::new(subkey, false, true, u64::from(seq), recv),
             )
         } else {
             (
                 Vec::new(),
-                Session {
-                    key: a
-                        .initiator_subkey
+                Session::new(
+                    a.initiator_subkey
                         .clone()
                         .unwrap_or_else(|| a.session_key.clone()),
-                    initiator: false,
-                    acceptor_subkey: false,
-                    send_seq: u64::from(a.initiator_seq),
+                    false,
+                    false,
+                    u64::from(a.initiator_seq),
                     recv,
-                },
+                ),
             )
         };
         let ret_flags = asc_ret(a.flags, a.mutual, self.req_flags);
@@ -693,13 +686,13 @@ impl KerberosContext {
         let ret_flags = isc_ret(self.req_flags);
         let expiry = filetime(u64::from(ticket.endtime));
         self.phase = Phase::Done(Box::new(Established {
-            session: Session {
+            session: Session::new(
                 key,
-                initiator: true,
+                true,
                 acceptor_subkey,
-                send_seq: u64::from(sent.seq),
-                recv: SequenceWindow::new(u64::from(peer_seq), replay, sequence),
-            },
+                u64::from(sent.seq),
+                SequenceWindow::new(u64::from(peer_seq), replay, sequence),
+            ),
             client: ticket.client.clone(),
             server: ticket.server.clone(),
             start: filetime(u64::from(ticket.starttime.max(ticket.authtime))),

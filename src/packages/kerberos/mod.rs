@@ -28,7 +28,7 @@ mod tests;
 pub use context::KerberosContext;
 pub use credentials::KerberosCredentials;
 
-use crate::env::Env as _;
+use crate::env::Env;
 use crate::package::*;
 use crate::vocabulary::*;
 
@@ -136,10 +136,10 @@ impl Package for Kerberos {
         qop: u32,
         msg: &mut [SecBuf<'_>],
         _seq: u32,
+        env: &dyn Env,
     ) -> SecResult<()> {
         let mut confounder = [0u8; crypto::CONFOUNDER_LEN];
-        crate::env::SystemEnv
-            .random(&mut confounder)
+        env.random(&mut confounder)
             .map_err(|_| Error::from(SEC_E_INTERNAL_ERROR))?;
         protection::encrypt(ctx, qop, msg, &confounder)
     }

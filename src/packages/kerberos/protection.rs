@@ -107,13 +107,9 @@ pub fn encrypt(
         // Sign-only DATA buffers (DCE RPC's) are not supported yet.
         return Err(SEC_E_UNSUPPORTED_FUNCTION.into());
     }
-    let mut plain = zeroize::Zeroizing::new(Vec::new());
-    for b in msg.iter().filter(|b| b.kind() == SECBUFFER_DATA) {
-        plain.extend_from_slice(&b.data()[..b.len()]);
-    }
     let token = est
         .session
-        .wrap(&plain, sealed, confounder)
+        .wrap(&data_parts(msg), sealed, confounder)
         .map_err(|e| crate::package::Error::from(status(e)))?;
     let (head, body) = token.split_at(trailer);
     let out = msg[t].data_mut().ok_or(SEC_E_BUFFER_TOO_SMALL)?;
@@ -136,20 +132,20 @@ pub fn encrypt(
 pub fn decrypt(ctx: &mut KerberosContext, msg: &mut [SecBuf<'_>]) -> SecResult<Unprotected> {
     let est = ctx.established_mut()?;
     let qop = |sealed: bool| if sealed { 0 } else { SECQOP_WRAP_NO_ENCRYPT };
+    let status = |e| crate::package::Error::from(status(e));
     if let Some(s) = msg.iter().position(|b| b.kind() == SECBUFFER_STREAM) {
         let d = msg
             .iter()
             .position(|b| b.kind() == SECBUFFER_DATA)
             .ok_or(SEC_E_INVALID_TOKEN)?;
-        let token = &msg[s].data()[..msg[s].len()];
+        let stream_len = msg[s].len();
         let (plain, sealed) = est
             .session
-            .unwrap(token)
-            .map_err(|e| crate::package::Error::from(status(e)))?;
-        let stream_len = msg[s].len();
+            .unwrap(&[&msg[s].data()[..stream_len]])
+            .map_err(status)?;
         let at = stream_len - plain.len();
         let out = msg[s].data_mut().ok_or(SEC_E_INVALID_TOKEN)?;
-        out[at..stream_len].copy_from_slice(&plain);
+        out[at..stream_len].copy_from_slice(plain);
         msg[d].point_into(s, at, plain.len());
         return Ok(Unprotected {
             qop: Some(qop(sealed)),
@@ -157,15 +153,9 @@ pub fn decrypt(ctx: &mut KerberosContext, msg: &mut [SecBuf<'_>]) -> SecResult<U
         });
     }
     let t = token_index(msg)?;
-    let mut token = Vec::with_capacity(msg[t].len());
-    token.extend_from_slice(&msg[t].data()[..msg[t].len()]);
-    for b in msg.iter().filter(|b| b.kind() == SECBUFFER_DATA) {
-        token.extend_from_slice(&b.data()[..b.len()]);
-    }
-    let (plain, sealed) = est
-        .session
-        .unwrap(&token)
-        .map_err(|e| crate::package::Error::from(status(e)))?;
+    let mut parts = data_parts(msg);
+    parts.insert(0, &msg[t].data()[..msg[t].len()]);
+    let (plain, sealed) = est.session.unwrap(&parts).map_err(status)?;
     // The plaintext goes back into the DATA buffers in order; the last one
     // written reports the length it received.
     let mut at = 0;

@@ -12,7 +12,7 @@
 
 use zeroize::Zeroizing;
 
-use super::crypto::{Enctype, Key, CONFOUNDER_LEN};
+use super::crypto::{Enctype, Key, UsageKey, CONFOUNDER_LEN, MAX_CHECKSUM_LEN};
 
 /// Key usages (RFC 4121 section 2).
 const ACCEPTOR_SEAL: u32 = 22;
@@ -101,7 +101,7 @@ impl SequenceWindow {
 }
 
 /// One side's per-message state.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Session {
     pub key: Key,
     /// This side initiated the context.
@@ -111,6 +111,55 @@ pub struct Session {
     /// The next sequence number to send.
     pub send_seq: u64,
     pub recv: SequenceWindow,
+    /// The derived keys of usages 22 to 25, each made on first use.
+    derived: [Option<UsageKey>; 4],
+    /// Where tokens are built and opened, reused from message to message.
+    scratch: Scratch,
+}
+
+impl core::fmt::Debug for Session {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Session")
+            .field("key", &self.key)
+            .field("initiator", &self.initiator)
+            .field("acceptor_subkey", &self.acceptor_subkey)
+            .field("send_seq", &self.send_seq)
+            .field("recv", &self.recv)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A buffer that grows to the largest message of a session: a message's
+/// plaintext passes through it, so it is wiped when it is replaced by a
+/// larger one and when the session is dropped.
+#[derive(Clone, Default)]
+struct Scratch(Zeroizing<Vec<u8>>);
+
+impl Scratch {
+    /// `len` bytes of it, with unspecified contents.
+    fn take(&mut self, len: usize) -> &mut [u8] {
+        if self.0.len() < len {
+            // The old buffer is wiped as it drops.
+            self.0 = Zeroizing::new(vec![0; len.max(2 * self.0.len())]);
+        }
+        &mut self.0[..len]
+    }
+}
+
+/// The derived keys of `usage` (22 to 25), made on first use.
+fn derived<'k>(
+    slots: &'k mut [Option<UsageKey>; 4],
+    key: &Key,
+    usage: u32,
+) -> Result<&'k UsageKey, TokenError> {
+    let slot = usage
+        .checked_sub(ACCEPTOR_SEAL)
+        .and_then(|i| slots.get_mut(i as usize))
+        .ok_or(TokenError::Malformed)?;
+    if slot.is_none() {
+        *slot = Some(key.usage(usage).map_err(|_| TokenError::Malformed)?);
+    }
+    slot.as_ref().ok_or(TokenError::Malformed)
 }
 
 /// The parts of a token header.
@@ -121,7 +170,48 @@ struct Header {
     seq: u64,
 }
 
+/// A Wrap token header.
+fn wrap_header(flags: u8, ec: u16, rrc: u16, seq: u64) -> [u8; HEADER_LEN] {
+    let mut h = [0u8; HEADER_LEN];
+    h[..2].copy_from_slice(&[0x05, 0x04]);
+    h[2] = flags;
+    h[3] = 0xff;
+    h[4..6].copy_from_slice(&ec.to_be_bytes());
+    h[6..8].copy_from_slice(&rrc.to_be_bytes());
+    h[8..].copy_from_slice(&seq.to_be_bytes());
+    h
+}
+
+/// Copies `parts` one after the other into `out`, which is exactly as long.
+fn gather(parts: &[&[u8]], out: &mut [u8]) {
+    let mut at = 0;
+    for p in parts {
+        out[at..at + p.len()].copy_from_slice(p);
+        at += p.len();
+    }
+}
+
 impl Session {
+    /// A session keyed with `key`, sending from `send_seq` and expecting
+    /// what `recv` accepts.
+    pub fn new(
+        key: Key,
+        initiator: bool,
+        acceptor_subkey: bool,
+        send_seq: u64,
+        recv: SequenceWindow,
+    ) -> Session {
+        Session {
+            key,
+            initiator,
+            acceptor_subkey,
+            send_seq,
+            recv,
+            derived: Default::default(),
+            scratch: Scratch::default(),
+        }
+    }
+
     fn sign_usage(&self, sending: bool) -> u32 {
         if self.initiator == sending {
             INITIATOR_SIGN
@@ -169,9 +259,10 @@ impl Session {
         HEADER_LEN + self.key.enctype.checksum_len()
     }
 
-    /// The TOKEN buffer's length for a sealed Wrap token: the header, the
-    /// rotated trailer (encrypted header copy and checksum) and the
-    /// confounder's ciphertext.
+    /// The TOKEN buffer's length for a Wrap token: for a sealed one, the
+    /// header, the rotated trailer (encrypted header copy and checksum) and
+    /// the confounder's ciphertext; for an integrity-only one, the header
+    /// and the checksum.
     pub fn wrap_trailer_len(&self, sealed: bool) -> usize {
         let c = self.key.enctype.checksum_len();
         if sealed {
@@ -189,18 +280,15 @@ impl Session {
         header[2] = self.send_flags();
         header[3..8].fill(0xff);
         header[8..].copy_from_slice(&self.send_seq.to_be_bytes());
-        let mut signed = Vec::with_capacity(parts.iter().map(|p| p.len()).sum::<usize>() + 16);
-        for p in parts {
-            signed.extend_from_slice(p);
-        }
-        signed.extend_from_slice(&header);
-        let cksum = self
-            .key
-            .checksum(self.sign_usage(true), &signed)
-            .map_err(|_| TokenError::Malformed)?;
+        let usage = self.sign_usage(true);
+        let key = derived(&mut self.derived, &self.key, usage)?;
+        let mut token = vec![0u8; HEADER_LEN + key.enctype.checksum_len()];
+        let (h, cksum) = token.split_at_mut(HEADER_LEN);
+        h.copy_from_slice(&header);
+        let mut signed = parts.to_vec();
+        signed.push(&header);
+        key.checksum(&signed, cksum);
         self.send_seq = self.send_seq.wrapping_add(1);
-        let mut token = header.to_vec();
-        token.extend_from_slice(&cksum);
         Ok(token)
     }
 
@@ -216,81 +304,81 @@ impl Session {
             return Err(TokenError::Malformed);
         }
         let seq = u64::from_be_bytes(token[8..16].try_into().map_err(|_| TokenError::Malformed)?);
-        let mut signed = Vec::new();
-        for p in parts {
-            signed.extend_from_slice(p);
-        }
-        signed.extend_from_slice(&token[..HEADER_LEN]);
-        if !self
-            .key
-            .verify_checksum(self.sign_usage(false), &signed, &token[HEADER_LEN..])
-        {
+        let usage = self.sign_usage(false);
+        let key = derived(&mut self.derived, &self.key, usage)?;
+        let mut signed = parts.to_vec();
+        signed.push(&token[..HEADER_LEN]);
+        if !key.verify_checksum(&signed, &token[HEADER_LEN..]) {
             return Err(TokenError::Altered);
         }
         self.recv.check(seq)
     }
 
-    fn header(&self, flags: u8, ec: u16, rrc: u16, seq: u64) -> [u8; HEADER_LEN] {
-        let mut h = [0u8; HEADER_LEN];
-        h[..2].copy_from_slice(&[0x05, 0x04]);
-        h[2] = flags;
-        h[3] = 0xff;
-        h[4..6].copy_from_slice(&ec.to_be_bytes());
-        h[6..8].copy_from_slice(&rrc.to_be_bytes());
-        h[8..].copy_from_slice(&seq.to_be_bytes());
-        h
-    }
-
-    /// A Wrap token of `plaintext`: sealed (encrypted) or integrity-only,
-    /// rotated so that the data's part comes last (`wrap_trailer_len`
-    /// bytes, then `plaintext.len()` bytes). `confounder` is random.
+    /// A Wrap token of `parts` (the plaintext, concatenated): sealed
+    /// (encrypted) or integrity-only, rotated so that the data's part comes
+    /// last (`wrap_trailer_len` bytes, then as many bytes as the
+    /// plaintext). `confounder` is random. The token lives in the session
+    /// until the next message.
     pub fn wrap(
         &mut self,
-        plaintext: &[u8],
+        parts: &[&[u8]],
         sealed: bool,
         confounder: &[u8],
-    ) -> Result<Vec<u8>, TokenError> {
+    ) -> Result<&[u8], TokenError> {
         self.check_rfc4121()?;
         let seq = self.send_seq;
-        let c = self.key.enctype.checksum_len();
+        let n: usize = parts.iter().map(|p| p.len()).sum();
         let mut flags = self.send_flags();
-        let mut token;
-        if sealed {
+        let usage = self.seal_usage(true);
+        let key = derived(&mut self.derived, &self.key, usage)?;
+        let c = key.enctype.checksum_len();
+        let len = if sealed {
             flags |= SEALED;
-            let rrc = (HEADER_LEN + c) as u16;
-            let mut inner = Zeroizing::new(Vec::with_capacity(plaintext.len() + HEADER_LEN));
-            inner.extend_from_slice(plaintext);
-            inner.extend_from_slice(&self.header(flags, 0, 0, seq));
-            let ct = self
-                .key
-                .encrypt(self.seal_usage(true), confounder, &inner)
+            // [header][space for the last 16 bytes and the checksum]
+            // [confounder | plaintext | header copy], sealed in place, then
+            // rotated right by 16 + c into the space.
+            let rrc = HEADER_LEN + c;
+            let len = HEADER_LEN + rrc + CONFOUNDER_LEN + n;
+            let buf = self.scratch.take(len + HEADER_LEN);
+            buf[..HEADER_LEN].copy_from_slice(&wrap_header(flags, 0, rrc as u16, seq));
+            let body = &mut buf[HEADER_LEN + rrc..];
+            body[..CONFOUNDER_LEN].copy_from_slice(confounder);
+            gather(parts, &mut body[CONFOUNDER_LEN..CONFOUNDER_LEN + n]);
+            body[CONFOUNDER_LEN + n..].copy_from_slice(&wrap_header(flags, 0, 0, seq));
+            let mut mac = [0u8; MAX_CHECKSUM_LEN];
+            key.seal(body, &mut mac[..c])
                 .map_err(|_| TokenError::Malformed)?;
-            token = Vec::with_capacity(HEADER_LEN + ct.len());
-            token.extend_from_slice(&self.header(flags, 0, rrc, seq));
-            let split = ct.len() - usize::from(rrc);
-            token.extend_from_slice(&ct[split..]);
-            token.extend_from_slice(&ct[..split]);
+            buf.copy_within(len.., HEADER_LEN);
+            buf[2 * HEADER_LEN..HEADER_LEN + rrc].copy_from_slice(&mac[..c]);
+            len
         } else {
-            let mut signed = Vec::with_capacity(plaintext.len() + HEADER_LEN);
-            signed.extend_from_slice(plaintext);
-            signed.extend_from_slice(&self.header(flags, 0, 0, seq));
-            let cksum = self
-                .key
-                .checksum(self.seal_usage(true), &signed)
-                .map_err(|_| TokenError::Malformed)?;
-            let ec = c as u16;
-            token = Vec::with_capacity(HEADER_LEN + c + plaintext.len());
-            token.extend_from_slice(&self.header(flags, ec, ec, seq));
-            token.extend_from_slice(&cksum);
-            token.extend_from_slice(plaintext);
-        }
+            // [header, EC = RRC = c][checksum][plaintext]; the checksum
+            // covers the plaintext and the header with EC and RRC zero.
+            let len = HEADER_LEN + c + n;
+            let buf = self.scratch.take(len);
+            buf[..HEADER_LEN].copy_from_slice(&wrap_header(flags, c as u16, c as u16, seq));
+            let (head, data) = buf.split_at_mut(HEADER_LEN + c);
+            gather(parts, data);
+            key.checksum(
+                &[data, &wrap_header(flags, 0, 0, seq)],
+                &mut head[HEADER_LEN..],
+            );
+            len
+        };
         self.send_seq = self.send_seq.wrapping_add(1);
-        Ok(token)
+        Ok(&self.scratch.0[..len])
     }
 
-    /// The plaintext of a Wrap token, and whether it was sealed.
-    pub fn unwrap(&mut self, token: &[u8]) -> Result<(Zeroizing<Vec<u8>>, bool), TokenError> {
+    /// The plaintext of a Wrap token given in `parts` (concatenated), and
+    /// whether it was sealed. The plaintext lives in the session until the
+    /// next message.
+    pub fn unwrap(&mut self, parts: &[&[u8]]) -> Result<(&[u8], bool), TokenError> {
         self.check_rfc4121()?;
+        let usage = self.seal_usage(false);
+        let (initiator, acceptor_subkey) = (self.initiator, self.acceptor_subkey);
+        let n: usize = parts.iter().map(|p| p.len()).sum();
+        let token = self.scratch.take(n);
+        gather(parts, token);
         if token.len() < HEADER_LEN || token[..2] != [0x05, 0x04] || token[3] != 0xff {
             return Err(TokenError::Malformed);
         }
@@ -300,52 +388,51 @@ impl Session {
             rrc: u16::from_be_bytes([token[6], token[7]]),
             seq: u64::from_be_bytes(token[8..16].try_into().map_err(|_| TokenError::Malformed)?),
         };
-        self.check_flags(h.flags)?;
-        let body = &token[HEADER_LEN..];
+        // The peer's direction and subkey flags (as `check_flags`).
+        if (h.flags & SENT_BY_ACCEPTOR != 0) != initiator
+            || (h.flags & ACCEPTOR_SUBKEY != 0) != acceptor_subkey
+        {
+            return Err(TokenError::Malformed);
+        }
+        let (header, body) = token.split_at_mut(HEADER_LEN);
         if body.is_empty() {
             return Err(TokenError::Malformed);
         }
         // Undo the right rotation.
         let rrc = usize::from(h.rrc) % body.len();
-        let mut plain_body = Zeroizing::new(Vec::with_capacity(body.len()));
-        plain_body.extend_from_slice(&body[rrc..]);
-        plain_body.extend_from_slice(&body[..rrc]);
+        body.rotate_left(rrc);
         let ec = usize::from(h.ec);
         let sealed = h.flags & SEALED != 0;
+        let key = derived(&mut self.derived, &self.key, usage)?;
+        let c = key.enctype.checksum_len();
         let data = if sealed {
-            let pt = self
-                .key
-                .decrypt(self.seal_usage(false), &plain_body)
-                .map_err(|_| TokenError::Altered)?;
-            let data_len = pt
+            let split = body.len().checked_sub(c).ok_or(TokenError::Altered)?;
+            let (data, mac) = body.split_at_mut(split);
+            key.open(data, mac).map_err(|_| TokenError::Altered)?;
+            let end = data
                 .len()
                 .checked_sub(ec + HEADER_LEN)
+                .filter(|&end| end >= CONFOUNDER_LEN)
                 .ok_or(TokenError::Malformed)?;
             // The encrypted header copy must be the header with RRC 0.
-            let copy = &pt[pt.len() - HEADER_LEN..];
-            if copy[..6] != token[..6] || copy[6..8] != [0, 0] || copy[8..] != token[8..16] {
+            let copy = &data[data.len() - HEADER_LEN..];
+            if copy[..6] != header[..6] || copy[6..8] != [0, 0] || copy[8..] != header[8..] {
                 return Err(TokenError::Altered);
             }
-            Zeroizing::new(pt[..data_len].to_vec())
+            HEADER_LEN + CONFOUNDER_LEN..HEADER_LEN + end
         } else {
-            let c = self.key.enctype.checksum_len();
-            if ec != c || plain_body.len() < c {
+            if ec != c || body.len() < c {
                 return Err(TokenError::Malformed);
             }
-            let data_len = plain_body.len() - c;
-            let mut signed = Vec::with_capacity(data_len + HEADER_LEN);
-            signed.extend_from_slice(&plain_body[..data_len]);
-            signed.extend_from_slice(&self.header(h.flags, 0, 0, h.seq));
-            if !self
-                .key
-                .verify_checksum(self.seal_usage(false), &signed, &plain_body[data_len..])
-            {
+            let (data, cksum) = body.split_at(body.len() - c);
+            let zeroed = wrap_header(h.flags, 0, 0, h.seq);
+            if !key.verify_checksum(&[data, &zeroed], cksum) {
                 return Err(TokenError::Altered);
             }
-            Zeroizing::new(plain_body[..data_len].to_vec())
+            HEADER_LEN..HEADER_LEN + data.len()
         };
         self.recv.check(h.seq)?;
-        Ok((data, sealed))
+        Ok((&self.scratch.0[data], sealed))
     }
 }
 
@@ -355,20 +442,14 @@ mod tests {
 
     fn pair(enctype: Enctype) -> (Session, Session) {
         let key = Key::new(enctype, &vec![0x42; enctype.key_len()]).unwrap();
-        let a = Session {
-            key: key.clone(),
-            initiator: true,
-            acceptor_subkey: true,
-            send_seq: 7,
-            recv: SequenceWindow::new(100, true, false),
-        };
-        let b = Session {
-            key,
-            initiator: false,
-            acceptor_subkey: true,
-            send_seq: 100,
-            recv: SequenceWindow::new(7, true, false),
-        };
+        let a = Session::new(
+            key.clone(),
+            true,
+            true,
+            7,
+            SequenceWindow::new(100, true, false),
+        );
+        let b = Session::new(key, false, true, 100, SequenceWindow::new(7, true, false));
         (a, b)
     }
 
@@ -393,23 +474,37 @@ mod tests {
             );
             for sealed in [true, false] {
                 let conf = [9u8; 16];
-                let t = b.wrap(b"attack at dawn", sealed, &conf).unwrap();
+                let t = b
+                    .wrap(&[b"attack ", b"at dawn"], sealed, &conf)
+                    .unwrap()
+                    .to_vec();
                 assert_eq!(t.len(), b.wrap_trailer_len(sealed) + 14);
                 assert_eq!(t[2] & SENT_BY_ACCEPTOR, SENT_BY_ACCEPTOR);
                 if !sealed {
                     assert_eq!(&t[t.len() - 14..], b"attack at dawn");
                 }
-                let (pt, was_sealed) = a.unwrap(&t).unwrap();
-                assert_eq!((&pt[..], was_sealed), (&b"attack at dawn"[..], sealed));
+                let (pt, was_sealed) = a.unwrap(&[&t[..20], &t[20..]]).unwrap();
+                assert_eq!((pt, was_sealed), (&b"attack at dawn"[..], sealed));
                 // One flipped bit anywhere is refused.
-                let mut bad = b.wrap(b"attack at dawn", sealed, &conf).unwrap();
-                let n = bad.len();
-                bad[n - 1] ^= 1;
-                assert!(a.unwrap(&bad).is_err());
+                let good = b
+                    .wrap(&[b"attack at dawn"], sealed, &conf)
+                    .unwrap()
+                    .to_vec();
+                for i in 0..good.len() {
+                    let mut bad = good.clone();
+                    bad[i] ^= 1;
+                    assert!(a.unwrap(&[&bad]).is_err(), "bit flipped in byte {i}");
+                }
             }
             // A token sent by the initiator is not taken by the initiator.
-            let own = a.wrap(b"x", true, &[1; 16]).unwrap();
-            assert_eq!(a.unwrap(&own).unwrap_err(), TokenError::Malformed);
+            let own = a.wrap(&[b"x"], true, &[1; 16]).unwrap().to_vec();
+            assert_eq!(a.unwrap(&[&own]).unwrap_err(), TokenError::Malformed);
+            // An empty message, and a large one, in both modes.
+            for (len, sealed) in [(0, true), (0, false), (70_000, true), (70_000, false)] {
+                let m = vec![0x5a; len];
+                let t = a.wrap(&[&m], sealed, &[2; 16]).unwrap().to_vec();
+                assert_eq!(b.unwrap(&[&t]).unwrap(), (&m[..], sealed));
+            }
         }
     }
 
@@ -417,14 +512,14 @@ mod tests {
     fn an_unrotated_token_unwraps_too() {
         // MIT's gss_wrap sends RRC 0: rotate ours back and fix the header.
         let (mut a, mut b) = pair(Enctype::Aes256CtsHmacSha196);
-        let t = a.wrap(b"plain", true, &[3; 16]).unwrap();
+        let t = a.wrap(&[b"plain"], true, &[3; 16]).unwrap().to_vec();
         let rrc = usize::from(u16::from_be_bytes([t[6], t[7]]));
         let body = &t[HEADER_LEN..];
         let mut flat = t[..HEADER_LEN].to_vec();
         flat[6..8].copy_from_slice(&[0, 0]);
         flat.extend_from_slice(&body[rrc..]);
         flat.extend_from_slice(&body[..rrc]);
-        assert_eq!(&b.unwrap(&flat).unwrap().0[..], b"plain");
+        assert_eq!(b.unwrap(&[&flat]).unwrap().0, b"plain");
     }
 
     #[test]

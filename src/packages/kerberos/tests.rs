@@ -216,25 +216,25 @@ fn mit_gss_tokens_ap_req_ap_rep_wrap_and_mic() {
     let acceptor_subkey = rep.subkey.unwrap();
     // gss_wrap's token unwraps at our acceptor; gss_get_mic's MIC verifies
     // at our initiator.
-    let mut acceptor = Session {
-        key: acceptor_subkey.clone(),
-        initiator: false,
-        acceptor_subkey: true,
-        send_seq: 831_937_696,
-        recv: SequenceWindow::new(491_495_488, true, false),
-    };
-    let (plain, sealed) = acceptor.unwrap(data!("gss-wrap-sealed.bin")).unwrap();
+    let mut acceptor = Session::new(
+        acceptor_subkey.clone(),
+        false,
+        true,
+        831_937_696,
+        SequenceWindow::new(491_495_488, true, false),
+    );
+    let (plain, sealed) = acceptor.unwrap(&[data!("gss-wrap-sealed.bin")]).unwrap();
     assert_eq!(
-        (&plain[..], sealed),
+        (plain, sealed),
         (&b"Hello from alice via gss-client"[..], true)
     );
-    let mut initiator = Session {
-        key: acceptor_subkey,
-        initiator: true,
-        acceptor_subkey: true,
-        send_seq: 491_495_489,
-        recv: SequenceWindow::new(831_937_696, true, false),
-    };
+    let mut initiator = Session::new(
+        acceptor_subkey,
+        true,
+        true,
+        491_495_489,
+        SequenceWindow::new(831_937_696, true, false),
+    );
     initiator
         .verify_mic(&[b"Hello from alice via gss-client"], data!("gss-mic.bin"))
         .unwrap();

@@ -26,6 +26,7 @@ pub use context::NegotiateContext;
 pub use credentials::NegotiateCredentials;
 use mechs::{Mech, MECHS};
 
+use crate::env::Env;
 use crate::package::*;
 use crate::vocabulary::*;
 
@@ -157,9 +158,10 @@ impl Package for Negotiate {
         qop: u32,
         msg: &mut [SecBuf<'_>],
         seq: u32,
+        env: &dyn Env,
     ) -> SecResult<()> {
         let (mech, inner) = ctx.established()?;
-        mech.package.encrypt(inner, qop, msg, seq)
+        mech.package.encrypt(inner, qop, msg, seq, env)
     }
 
     fn decrypt(

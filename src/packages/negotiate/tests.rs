@@ -224,7 +224,7 @@ fn one_message(package: &Negotiate, from: &mut NegotiateContext, to: &mut Negoti
             SecBuf::writable(SECBUFFER_DATA, &mut data),
             SecBuf::writable(SECBUFFER_TOKEN, &mut sig),
         ];
-        Package::encrypt(package, from, 0, &mut msg, 0).expect("encrypt");
+        Package::encrypt(package, from, 0, &mut msg, 0, &SystemEnv).expect("encrypt");
     }
     assert_ne!(&data[1..], b"essage body");
     let mut msg = [
@@ -698,7 +698,7 @@ fn a_raw_answer_switches_the_initiator_to_raw_ntlm() {
         SecBuf::writable(SECBUFFER_DATA, &mut data),
         SecBuf::writable(SECBUFFER_TOKEN, &mut sig),
     ];
-    Package::encrypt(&NEGOTIATE, &mut p.client, 0, &mut msg, 0).unwrap();
+    Package::encrypt(&NEGOTIATE, &mut p.client, 0, &mut msg, 0, &SystemEnv).unwrap();
     Package::decrypt(&Ntlm, &mut server, &mut msg, 0).unwrap();
     assert_eq!(msg[0].data(), b"raw");
 }
@@ -830,7 +830,7 @@ fn ntlm_alone_without_flags_exchanges_no_mics() {
     );
     Package::verify_signature(&NEGOTIATE, &mut server, &mut msg, 0).unwrap();
     assert_eq!(
-        Package::encrypt(&NEGOTIATE, &mut p.client, 0, &mut msg, 0).unwrap_err(),
+        Package::encrypt(&NEGOTIATE, &mut p.client, 0, &mut msg, 0, &SystemEnv).unwrap_err(),
         SEC_E_UNSUPPORTED_FUNCTION
     );
 }

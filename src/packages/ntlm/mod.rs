@@ -37,6 +37,7 @@ use zeroize::Zeroizing;
 pub use account::NtlmCredentials;
 pub use context::NtlmContext;
 
+use crate::env::Env;
 use crate::package::*;
 use crate::vocabulary::*;
 
@@ -130,6 +131,7 @@ impl Package for Ntlm {
         qop: u32,
         msg: &mut [SecBuf<'_>],
         _seq: u32,
+        _env: &dyn Env,
     ) -> SecResult<()> {
         protection::encrypt(ctx, qop, msg)
     }

@@ -2,80 +2,81 @@
 //! DR), and CBC with ciphertext stealing (CS3, RFC 3962's CTS) from a zero
 //! IV. Keys of 16 or 32 bytes; anything else is `BadKey`.
 
+use aes::cipher::InnerIvInit;
 use aes::cipher::{Array, BlockCipherDecrypt, BlockCipherEncrypt, KeyInit};
 use aes::{Aes128, Aes256};
-use cts::{CbcCs3, Decrypt, Encrypt, KeyIvInit};
+use cts::{CbcCs3, Decrypt, Encrypt};
 
 use super::CryptoError;
 
 const ZERO_IV: [u8; 16] = [0; 16];
 
-/// Encrypts one 16-byte block in place.
-pub fn encrypt_block(key: &[u8], block: &mut [u8; 16]) -> Result<(), CryptoError> {
-    let mut b = Array::from(*block);
-    match key.len() {
-        16 => Aes128::new_from_slice(key)
-            .map_err(|_| CryptoError::BadKey)?
-            .encrypt_block(&mut b),
-        32 => Aes256::new_from_slice(key)
-            .map_err(|_| CryptoError::BadKey)?
-            .encrypt_block(&mut b),
-        _ => return Err(CryptoError::BadKey),
-    }
-    block.copy_from_slice(&b);
-    Ok(())
+/// An AES key schedule (128 or 256 bits), made once and kept for many
+/// messages; wiped when dropped (the `aes` crate's `zeroize` feature).
+#[derive(Clone)]
+pub enum Cipher {
+    Aes128(Aes128),
+    Aes256(Aes256),
 }
 
-/// Decrypts one 16-byte block in place.
-fn decrypt_block(key: &[u8], block: &mut [u8; 16]) -> Result<(), CryptoError> {
-    let mut b = Array::from(*block);
-    match key.len() {
-        16 => Aes128::new_from_slice(key)
-            .map_err(|_| CryptoError::BadKey)?
-            .decrypt_block(&mut b),
-        32 => Aes256::new_from_slice(key)
-            .map_err(|_| CryptoError::BadKey)?
-            .decrypt_block(&mut b),
-        _ => return Err(CryptoError::BadKey),
+impl Cipher {
+    /// The schedule of a 16- or 32-byte key; anything else is `BadKey`.
+    pub fn new(key: &[u8]) -> Result<Cipher, CryptoError> {
+        match key.len() {
+            16 => Aes128::new_from_slice(key).map(Cipher::Aes128),
+            32 => Aes256::new_from_slice(key).map(Cipher::Aes256),
+            _ => return Err(CryptoError::BadKey),
+        }
+        .map_err(|_| CryptoError::BadKey)
     }
-    block.copy_from_slice(&b);
-    Ok(())
-}
 
-/// AES-CTS (CBC-CS3) encryption in place from a zero IV; the data must be
-/// at least one block. Exactly one block is plain CBC, as RFC 3962 says
-/// (the `cts` crate would steal from an empty block).
-pub fn cts_encrypt(key: &[u8], data: &mut [u8]) -> Result<(), CryptoError> {
-    if let Ok(block) = <&mut [u8; 16]>::try_from(&mut *data) {
-        return encrypt_block(key, block);
+    /// Encrypts one 16-byte block in place.
+    pub fn encrypt_block(&self, block: &mut [u8; 16]) {
+        let b: &mut Array<u8, _> = block.into();
+        match self {
+            Cipher::Aes128(c) => c.encrypt_block(b),
+            Cipher::Aes256(c) => c.encrypt_block(b),
+        }
     }
-    let r = match key.len() {
-        16 => CbcCs3::<Aes128>::new_from_slices(key, &ZERO_IV)
-            .map_err(|_| CryptoError::BadKey)?
-            .encrypt(data),
-        32 => CbcCs3::<Aes256>::new_from_slices(key, &ZERO_IV)
-            .map_err(|_| CryptoError::BadKey)?
-            .encrypt(data),
-        _ => return Err(CryptoError::BadKey),
-    };
-    r.map_err(|_| CryptoError::Truncated)
-}
 
-/// AES-CTS (CBC-CS3) decryption in place from a zero IV.
-pub fn cts_decrypt(key: &[u8], data: &mut [u8]) -> Result<(), CryptoError> {
-    if let Ok(block) = <&mut [u8; 16]>::try_from(&mut *data) {
-        return decrypt_block(key, block);
+    /// Decrypts one 16-byte block in place.
+    fn decrypt_block(&self, block: &mut [u8; 16]) {
+        let b: &mut Array<u8, _> = block.into();
+        match self {
+            Cipher::Aes128(c) => c.decrypt_block(b),
+            Cipher::Aes256(c) => c.decrypt_block(b),
+        }
     }
-    let r = match key.len() {
-        16 => CbcCs3::<Aes128>::new_from_slices(key, &ZERO_IV)
-            .map_err(|_| CryptoError::BadKey)?
-            .decrypt(data),
-        32 => CbcCs3::<Aes256>::new_from_slices(key, &ZERO_IV)
-            .map_err(|_| CryptoError::BadKey)?
-            .decrypt(data),
-        _ => return Err(CryptoError::BadKey),
-    };
-    r.map_err(|_| CryptoError::Truncated)
+
+    /// AES-CTS (CBC-CS3) encryption in place from a zero IV; the data must
+    /// be at least one block. Exactly one block is plain CBC, as RFC 3962
+    /// says (the `cts` crate would steal from an empty block).
+    pub fn cts_encrypt(&self, data: &mut [u8]) -> Result<(), CryptoError> {
+        if let Ok(block) = <&mut [u8; 16]>::try_from(&mut *data) {
+            self.encrypt_block(block);
+            return Ok(());
+        }
+        let iv = Array::from(ZERO_IV);
+        match self {
+            Cipher::Aes128(c) => CbcCs3::inner_iv_init(c.clone(), &iv).encrypt(data),
+            Cipher::Aes256(c) => CbcCs3::inner_iv_init(c.clone(), &iv).encrypt(data),
+        }
+        .map_err(|_| CryptoError::Truncated)
+    }
+
+    /// AES-CTS (CBC-CS3) decryption in place from a zero IV.
+    pub fn cts_decrypt(&self, data: &mut [u8]) -> Result<(), CryptoError> {
+        if let Ok(block) = <&mut [u8; 16]>::try_from(&mut *data) {
+            self.decrypt_block(block);
+            return Ok(());
+        }
+        let iv = Array::from(ZERO_IV);
+        match self {
+            Cipher::Aes128(c) => CbcCs3::inner_iv_init(c.clone(), &iv).decrypt(data),
+            Cipher::Aes256(c) => CbcCs3::inner_iv_init(c.clone(), &iv).decrypt(data),
+        }
+        .map_err(|_| CryptoError::Truncated)
+    }
 }
 
 #[cfg(test)]
@@ -86,7 +87,7 @@ mod tests {
     #[test]
     fn rfc3962_cts_vectors() {
         // RFC 3962 appendix B: AES-128 key "chicken teriyaki", IV zero.
-        let key = b"chicken teriyaki";
+        let cipher = Cipher::new(b"chicken teriyaki").unwrap();
         // "I would like the General Gau's Chicken, please, and wonton soup."
         let input = unhex(
             "4920776f756c64206c696b652074686520\
@@ -115,23 +116,23 @@ mod tests {
             ),
         ] {
             let mut data = input[..len].to_vec();
-            cts_encrypt(key, &mut data).unwrap();
+            cipher.cts_encrypt(&mut data).unwrap();
             assert_eq!(data, unhex(expected), "{len} bytes");
-            cts_decrypt(key, &mut data).unwrap();
+            cipher.cts_decrypt(&mut data).unwrap();
             assert_eq!(data, &input[..len]);
         }
         // Exactly one block: plain CBC from a zero IV, i.e. one AES block.
         let mut one = [3u8; 16];
         let mut block = one;
-        cts_encrypt(key, &mut one).unwrap();
-        encrypt_block(key, &mut block).unwrap();
+        cipher.cts_encrypt(&mut one).unwrap();
+        cipher.encrypt_block(&mut block);
         assert_eq!(one, block);
-        cts_decrypt(key, &mut one).unwrap();
+        cipher.cts_decrypt(&mut one).unwrap();
         assert_eq!(one, [3u8; 16]);
-        assert_eq!(cts_encrypt(key, &mut [0; 15]), Err(CryptoError::Truncated));
         assert_eq!(
-            cts_encrypt(&[0; 24], &mut [0; 16]),
-            Err(CryptoError::BadKey)
+            cipher.cts_encrypt(&mut [0; 15]),
+            Err(CryptoError::Truncated)
         );
+        assert!(matches!(Cipher::new(&[0; 24]), Err(CryptoError::BadKey)));
     }
 }

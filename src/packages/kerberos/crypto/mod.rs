@@ -208,87 +208,166 @@ impl Key {
         Ok(Key { enctype, bytes })
     }
 
-    /// Encrypts `plaintext` for `usage`, with `confounder` (random bytes of
-    /// the enctype's `confounder_len`; `BadParameters` otherwise).
+    /// The derived keys for `usage`, for many messages.
+    pub fn usage(&self, usage: u32) -> Result<UsageKey, CryptoError> {
+        let k = &self.bytes[..];
+        let keys = match self.enctype {
+            Enctype::Aes128CtsHmacSha196 | Enctype::Aes256CtsHmacSha196 => {
+                Keys::Sha1(rfc3962::Keys::new(k, usage)?)
+            }
+            Enctype::Aes128CtsHmacSha256128 => {
+                Keys::Sha2(rfc8009::Keys::new(&rfc8009::AES128_SHA256, k, usage)?)
+            }
+            Enctype::Aes256CtsHmacSha384192 => {
+                Keys::Sha2(rfc8009::Keys::new(&rfc8009::AES256_SHA384, k, usage)?)
+            }
+            Enctype::Rc4Hmac => Keys::Rc4(rc4hmac::Keys::new(k, usage)),
+        };
+        Ok(UsageKey {
+            enctype: self.enctype,
+            keys,
+        })
+    }
+
+    /// RFC 3961's encrypt for `usage`: the confounder (the enctype's
+    /// `confounder_len`, random) and `plaintext` sealed, with the integrity
+    /// checksum.
     pub fn encrypt(
         &self,
         usage: u32,
         confounder: &[u8],
         plaintext: &[u8],
     ) -> Result<Vec<u8>, CryptoError> {
-        let k = &self.bytes[..];
-        match self.enctype {
-            Enctype::Rc4Hmac => {
-                let conf = confounder
-                    .try_into()
-                    .map_err(|_| CryptoError::BadParameters)?;
-                Ok(rc4hmac::encrypt(k, usage, conf, plaintext))
-            }
-            e => {
-                let conf = confounder
-                    .try_into()
-                    .map_err(|_| CryptoError::BadParameters)?;
-                match e {
-                    Enctype::Aes128CtsHmacSha256128 => {
-                        rfc8009::encrypt(&rfc8009::AES128_SHA256, k, usage, conf, plaintext)
-                    }
-                    Enctype::Aes256CtsHmacSha384192 => {
-                        rfc8009::encrypt(&rfc8009::AES256_SHA384, k, usage, conf, plaintext)
-                    }
-                    _ => rfc3962::encrypt(k, usage, conf, plaintext),
-                }
-            }
-        }
+        self.usage(usage)?.encrypt(confounder, plaintext)
     }
 
-    /// Decrypts and checks `ciphertext` for `usage`.
+    /// RFC 3961's decrypt for `usage`: the plaintext without its confounder.
     pub fn decrypt(
         &self,
         usage: u32,
         ciphertext: &[u8],
     ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
-        let k = &self.bytes[..];
-        match self.enctype {
-            Enctype::Aes128CtsHmacSha196 | Enctype::Aes256CtsHmacSha196 => {
-                rfc3962::decrypt(k, usage, ciphertext)
-            }
-            Enctype::Aes128CtsHmacSha256128 => {
-                rfc8009::decrypt(&rfc8009::AES128_SHA256, k, usage, ciphertext)
-            }
-            Enctype::Aes256CtsHmacSha384192 => {
-                rfc8009::decrypt(&rfc8009::AES256_SHA384, k, usage, ciphertext)
-            }
-            Enctype::Rc4Hmac => rc4hmac::decrypt(k, usage, ciphertext),
-        }
+        self.usage(usage)?.decrypt(ciphertext)
     }
 
-    /// The keyed checksum of `data` for `usage` (the enctype's own
-    /// checksum type).
+    /// The enctype's checksum of `data` for `usage`.
     pub fn checksum(&self, usage: u32, data: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        let k = &self.bytes[..];
-        Ok(match self.enctype {
-            Enctype::Aes128CtsHmacSha196 | Enctype::Aes256CtsHmacSha196 => {
-                rfc3962::checksum(k, usage, data)?
-            }
-            Enctype::Aes128CtsHmacSha256128 => {
-                rfc8009::checksum(&rfc8009::AES128_SHA256, k, usage, data)
-            }
-            Enctype::Aes256CtsHmacSha384192 => {
-                rfc8009::checksum(&rfc8009::AES256_SHA384, k, usage, data)
-            }
-            Enctype::Rc4Hmac => rc4hmac::checksum(k, usage, data),
-        })
-    }
-
-    /// Whether `checksum` is `data`'s for `usage` (compared in constant
-    /// time).
-    pub fn verify_checksum(&self, usage: u32, data: &[u8], checksum: &[u8]) -> bool {
-        self.checksum(usage, data)
-            .is_ok_and(|expected| ct_eq(&expected, checksum))
+        let mut out = vec![0u8; self.enctype.checksum_len()];
+        self.usage(usage)?.checksum(&[data], &mut out);
+        Ok(out)
     }
 }
 
 /// Equality in time independent of where the inputs differ.
+/// The derived keys of each enctype's profile.
+#[derive(Clone)]
+enum Keys {
+    Sha1(rfc3962::Keys),
+    Sha2(rfc8009::Keys),
+    Rc4(rc4hmac::Keys),
+}
+
+/// A key's derived keys for one key usage (RFC 3961 section 3), made once
+/// (`Key::usage`) so that a session's many messages derive nothing and
+/// schedule no key per call. Holds secrets; wiped when dropped.
+#[derive(Clone)]
+pub struct UsageKey {
+    pub enctype: Enctype,
+    keys: Keys,
+}
+
+impl UsageKey {
+    /// Seals `data` in place: on entry the confounder then the plaintext,
+    /// on return their ciphertext; `mac` (the enctype's `checksum_len`)
+    /// receives the integrity checksum.
+    pub fn seal(&self, data: &mut [u8], mac: &mut [u8]) -> Result<(), CryptoError> {
+        if data.len() < self.enctype.confounder_len() || mac.len() != self.enctype.checksum_len() {
+            return Err(CryptoError::BadParameters);
+        }
+        match &self.keys {
+            Keys::Sha1(k) => k.seal(data, mac),
+            Keys::Sha2(k) => k.seal(data, mac),
+            Keys::Rc4(k) => k.seal(data, mac),
+        }
+    }
+
+    /// Opens what `seal` made, in place: `data` becomes the confounder
+    /// then the plaintext, or `Integrity` (its contents then undefined).
+    pub fn open(&self, data: &mut [u8], mac: &[u8]) -> Result<(), CryptoError> {
+        if data.len() < self.enctype.confounder_len() {
+            return Err(CryptoError::Truncated);
+        }
+        if mac.len() != self.enctype.checksum_len() {
+            return Err(CryptoError::Integrity);
+        }
+        match &self.keys {
+            Keys::Sha1(k) => k.open(data, mac),
+            Keys::Sha2(k) => k.open(data, mac),
+            Keys::Rc4(k) => k.open(data, mac),
+        }
+    }
+
+    /// RFC 3961's encrypt: AES enctypes lay out confounder, plaintext and
+    /// checksum; rc4-hmac puts the checksum first (RFC 4757).
+    pub fn encrypt(&self, confounder: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        let (c, m) = (self.enctype.confounder_len(), self.enctype.checksum_len());
+        if confounder.len() != c {
+            return Err(CryptoError::BadParameters);
+        }
+        let rc4 = self.enctype == Enctype::Rc4Hmac;
+        let mut out = vec![0u8; c + plaintext.len() + m];
+        let (body, mac) = if rc4 {
+            let (mac, body) = out.split_at_mut(m);
+            (body, mac)
+        } else {
+            out.split_at_mut(c + plaintext.len())
+        };
+        body[..c].copy_from_slice(confounder);
+        body[c..].copy_from_slice(plaintext);
+        self.seal(body, mac)?;
+        Ok(out)
+    }
+
+    /// RFC 3961's decrypt: the plaintext without its confounder.
+    pub fn decrypt(&self, ciphertext: &[u8]) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+        let (c, m) = (self.enctype.confounder_len(), self.enctype.checksum_len());
+        if ciphertext.len() < c + m {
+            return Err(CryptoError::Truncated);
+        }
+        let (body, mac) = if self.enctype == Enctype::Rc4Hmac {
+            let (mac, body) = ciphertext.split_at(m);
+            (body, mac)
+        } else {
+            ciphertext.split_at(ciphertext.len() - m)
+        };
+        let mut data = Zeroizing::new(body.to_vec());
+        self.open(&mut data, mac)?;
+        data.drain(..c);
+        Ok(data)
+    }
+
+    /// The checksum of `parts`, concatenated, into `out` (the enctype's
+    /// `checksum_len`).
+    pub fn checksum(&self, parts: &[&[u8]], out: &mut [u8]) {
+        match &self.keys {
+            Keys::Sha1(k) => out.copy_from_slice(&k.checksum(parts)),
+            Keys::Sha2(k) => k.checksum(parts, out),
+            Keys::Rc4(k) => out.copy_from_slice(&k.checksum(parts)),
+        }
+    }
+
+    /// Whether `checksum` is that of `parts`, compared in constant time.
+    pub fn verify_checksum(&self, parts: &[&[u8]], checksum: &[u8]) -> bool {
+        let mut expected = [0u8; MAX_CHECKSUM_LEN];
+        let n = self.enctype.checksum_len();
+        self.checksum(parts, &mut expected[..n]);
+        ct_eq(&expected[..n], checksum)
+    }
+}
+
+/// The longest checksum of the enctypes here (hmac-sha384-192).
+pub const MAX_CHECKSUM_LEN: usize = 24;
+
 fn ct_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
@@ -320,8 +399,10 @@ pub(crate) mod tests {
             assert_eq!(key.decrypt(12, &c), Err(CryptoError::Integrity));
             let sum = key.checksum(17, b"data").unwrap();
             assert_eq!(sum.len(), e.checksum_len());
-            assert!(key.verify_checksum(17, b"data", &sum));
-            assert!(!key.verify_checksum(17, b"Data", &sum));
+            let k17 = key.usage(17).unwrap();
+            assert!(k17.verify_checksum(&[b"da", b"ta"], &sum));
+            assert!(!k17.verify_checksum(&[b"Data"], &sum));
+            assert!(!k17.verify_checksum(&[b"data"], &sum[1..]));
             assert_eq!(
                 key.encrypt(11, &[0; 3], b"x"),
                 Err(CryptoError::BadParameters)

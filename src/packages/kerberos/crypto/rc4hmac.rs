@@ -39,55 +39,60 @@ pub fn string_to_key(password: &str) -> Zeroizing<Vec<u8>> {
     Zeroizing::new(Md4::digest(&*utf16).to_vec())
 }
 
-/// Encrypts: checksum = HMAC-MD5(K1, confounder | plaintext), then RC4
-/// with HMAC-MD5(K1, checksum); output checksum | ciphertext.
-pub fn encrypt(
-    key: &[u8],
+/// A key and its K1 for one usage.
+#[derive(Clone)]
+pub struct Keys {
+    key: Zeroizing<Vec<u8>>,
+    k1: Zeroizing<[u8; 16]>,
     usage: u32,
-    confounder: &[u8; CONFOUNDER_LEN],
-    plaintext: &[u8],
-) -> Vec<u8> {
-    let k1 = hmac_md5(key, &[&ms_usage(usage)]);
-    let checksum = hmac_md5(&*k1, &[confounder, plaintext]);
-    let k3 = hmac_md5(&*k1, &[&*checksum]);
-    let mut out = Vec::with_capacity(MAC_LEN + CONFOUNDER_LEN + plaintext.len());
-    out.extend_from_slice(&*checksum);
-    out.extend_from_slice(confounder);
-    out.extend_from_slice(plaintext);
-    Keystream::new(&k3).apply(&mut out[MAC_LEN..]);
-    out
 }
 
-/// Decrypts and checks a message made by `encrypt`.
-pub fn decrypt(
-    key: &[u8],
-    usage: u32,
-    ciphertext: &[u8],
-) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
-    if ciphertext.len() < MAC_LEN + CONFOUNDER_LEN {
-        return Err(CryptoError::Truncated);
+impl Keys {
+    /// K1 = HMAC-MD5(key, usage).
+    pub fn new(key: &[u8], usage: u32) -> Keys {
+        Keys {
+            key: Zeroizing::new(key.to_vec()),
+            k1: hmac_md5(key, &[&ms_usage(usage)]),
+            usage,
+        }
     }
-    let (checksum, body) = ciphertext.split_at(MAC_LEN);
-    let k1 = hmac_md5(key, &[&ms_usage(usage)]);
-    let k3 = hmac_md5(&*k1, &[checksum]);
-    let mut data = Zeroizing::new(body.to_vec());
-    Keystream::new(&k3).apply(&mut data);
-    if !ct_eq(&*hmac_md5(&*k1, &[&data]), checksum) {
-        return Err(CryptoError::Integrity);
-    }
-    data.drain(..CONFOUNDER_LEN);
-    Ok(data)
-}
 
-/// The HMAC-MD5 checksum (type -138): HMAC-MD5 with the "signaturekey"
-/// key over MD5(usage | data).
-pub fn checksum(key: &[u8], usage: u32, data: &[u8]) -> Vec<u8> {
-    let ksign = hmac_md5(key, &[b"signaturekey\0"]);
-    let mut md5 = Md5::new();
-    Digest::update(&mut md5, ms_usage(usage));
-    Digest::update(&mut md5, data);
-    let tmp = md5.finalize();
-    hmac_md5(&*ksign, &[&tmp]).to_vec()
+    /// `data` (confounder | plaintext) is RC4-encrypted in place with
+    /// HMAC-MD5(K1, checksum), where the checksum, HMAC-MD5(K1,
+    /// confounder | plaintext), goes into `mac`.
+    pub fn seal(&self, data: &mut [u8], mac: &mut [u8]) -> Result<(), CryptoError> {
+        let checksum = hmac_md5(&*self.k1, &[data]);
+        let k3 = hmac_md5(&*self.k1, &[&*checksum]);
+        Keystream::new(&k3).apply(data);
+        mac.copy_from_slice(&*checksum);
+        Ok(())
+    }
+
+    /// Decrypts `data` in place and checks it against `mac`.
+    pub fn open(&self, data: &mut [u8], mac: &[u8]) -> Result<(), CryptoError> {
+        if data.len() < CONFOUNDER_LEN {
+            return Err(CryptoError::Truncated);
+        }
+        let k3 = hmac_md5(&*self.k1, &[mac]);
+        Keystream::new(&k3).apply(data);
+        if !ct_eq(&*hmac_md5(&*self.k1, &[data]), mac) {
+            return Err(CryptoError::Integrity);
+        }
+        Ok(())
+    }
+
+    /// The HMAC-MD5 checksum (type -138) of `parts`, concatenated: HMAC-MD5
+    /// with the "signaturekey" key over MD5(usage | data).
+    pub fn checksum(&self, parts: &[&[u8]]) -> [u8; MAC_LEN] {
+        let ksign = hmac_md5(&self.key, &[b"signaturekey\0"]);
+        let mut md5 = Md5::new();
+        Digest::update(&mut md5, ms_usage(self.usage));
+        for p in parts {
+            Digest::update(&mut md5, p);
+        }
+        let tmp = md5.finalize();
+        *hmac_md5(&*ksign, &[&tmp])
+    }
 }
 
 #[cfg(test)]
@@ -106,18 +111,23 @@ mod tests {
 
     #[test]
     fn seal_and_open() {
-        let key = string_to_key("Password");
+        let key =
+            super::super::Key::new(super::super::Enctype::Rc4Hmac, &string_to_key("Password"))
+                .unwrap();
+        let encrypt = |u, c: &[u8; 8], p: &[u8]| key.encrypt(u, c, p).unwrap();
+        let decrypt = |u, c: &[u8]| key.decrypt(u, c);
+        let checksum = |u, d: &[u8]| key.checksum(u, d).unwrap();
         for len in [0usize, 1, 7, 8, 100] {
             let plain: Vec<u8> = (0..len as u8).collect();
-            let c = encrypt(&key, 3, &[0x33; 8], &plain);
+            let c = encrypt(3, &[0x33; 8], &plain);
             assert_eq!(c.len(), MAC_LEN + CONFOUNDER_LEN + len);
-            assert_eq!(*decrypt(&key, 3, &c).unwrap(), plain);
-            assert_eq!(decrypt(&key, 7, &c), Err(CryptoError::Integrity));
+            assert_eq!(*decrypt(3, &c).unwrap(), plain);
+            assert_eq!(decrypt(7, &c), Err(CryptoError::Integrity));
             let mut bad = c.clone();
             bad[MAC_LEN + 2] ^= 1;
-            assert_eq!(decrypt(&key, 3, &bad), Err(CryptoError::Integrity));
+            assert_eq!(decrypt(3, &bad), Err(CryptoError::Integrity));
         }
-        assert_eq!(decrypt(&key, 3, &[0; 23]), Err(CryptoError::Truncated));
-        assert_ne!(checksum(&key, 7, b"data"), checksum(&key, 8, b"data"));
+        assert_eq!(decrypt(3, &[0; 23]), Err(CryptoError::Truncated));
+        assert_ne!(checksum(7, b"data"), checksum(8, b"data"));
     }
 }

@@ -5,25 +5,31 @@
 
 use std::num::NonZeroU32;
 
-use ring::{hmac, pbkdf2};
+use hmac::{Hmac, KeyInit, Mac};
+use ring::pbkdf2;
+use sha1::Sha1;
 use zeroize::Zeroizing;
 
-use super::aes::{cts_decrypt, cts_encrypt, encrypt_block};
+use super::aes::Cipher;
 use super::nfold::nfold;
 use super::{ct_eq, CryptoError, CONFOUNDER_LEN};
 
 /// The truncated HMAC's length.
 pub const MAC_LEN: usize = 12;
 
+/// HMAC-SHA1 keyed once (the inner and outer states), cloned per message.
+type HmacSha1 = Hmac<Sha1>;
+
 /// DR (RFC 3961 section 5.1): AES-encrypts n-fold(constant) over and over
 /// until there are as many bytes as the key has.
 pub fn dr(key: &[u8], constant: &[u8]) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+    let cipher = Cipher::new(key)?;
     let mut block: [u8; 16] = nfold(constant, 16)
         .try_into()
         .map_err(|_| CryptoError::BadKey)?;
     let mut out = Zeroizing::new(Vec::with_capacity(key.len()));
     while out.len() < key.len() {
-        encrypt_block(key, &mut block)?;
+        cipher.encrypt_block(&mut block);
         let take = (key.len() - out.len()).min(16);
         out.extend_from_slice(&block[..take]);
     }
@@ -63,64 +69,67 @@ pub fn string_to_key(
     dk(&tkey, b"kerberos")
 }
 
-fn hmac_sha1_96(key: &[u8], parts: &[&[u8]]) -> [u8; MAC_LEN] {
-    let key = hmac::Key::new(hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY, key);
-    let mut ctx = hmac::Context::with_key(&key);
+fn hmac_key(key: &[u8]) -> HmacSha1 {
+    <HmacSha1 as KeyInit>::new_from_slice(key).expect("HMAC takes any key")
+}
+
+fn hmac_sha1_96(key: &HmacSha1, parts: &[&[u8]]) -> [u8; MAC_LEN] {
+    let mut m = key.clone();
     for p in parts {
-        ctx.update(p);
+        m.update(p);
     }
-    let tag = ctx.sign();
+    let tag = m.finalize().into_bytes();
     let mut out = [0u8; MAC_LEN];
-    out.copy_from_slice(&tag.as_ref()[..MAC_LEN]);
+    out.copy_from_slice(&tag[..MAC_LEN]);
     out
 }
 
-/// Encrypts `plaintext` for `usage`: CTS(Ke, confounder | plaintext) then
-/// HMAC-SHA1-96(Ki, confounder | plaintext).
-pub fn encrypt(
-    key: &[u8],
-    usage: u32,
-    confounder: &[u8; CONFOUNDER_LEN],
-    plaintext: &[u8],
-) -> Result<Vec<u8>, CryptoError> {
-    let ke = derived(key, usage, 0xAA)?;
-    let ki = derived(key, usage, 0x55)?;
-    let mut data = Vec::with_capacity(CONFOUNDER_LEN + plaintext.len() + MAC_LEN);
-    data.extend_from_slice(confounder);
-    data.extend_from_slice(plaintext);
-    let mac = hmac_sha1_96(&ki, &[&data]);
-    cts_encrypt(&ke, &mut data)?;
-    data.extend_from_slice(&mac);
-    Ok(data)
+/// A base key's derived keys for one usage: Ke's AES schedule, Ki and Kc
+/// keyed into HMAC-SHA1.
+#[derive(Clone)]
+pub struct Keys {
+    ke: Cipher,
+    ki: HmacSha1,
+    kc: HmacSha1,
 }
 
-/// Decrypts and checks a message made by `encrypt`; the plaintext without
-/// its confounder.
-pub fn decrypt(
-    key: &[u8],
-    usage: u32,
-    ciphertext: &[u8],
-) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
-    if ciphertext.len() < CONFOUNDER_LEN + MAC_LEN {
-        return Err(CryptoError::Truncated);
+impl Keys {
+    /// Derives Ke, Ki and Kc of `key` for `usage`.
+    pub fn new(key: &[u8], usage: u32) -> Result<Keys, CryptoError> {
+        Ok(Keys {
+            ke: Cipher::new(&derived(key, usage, 0xAA)?)?,
+            ki: hmac_key(&derived(key, usage, 0x55)?),
+            kc: hmac_key(&derived(key, usage, 0x99)?),
+        })
     }
-    let (body, mac) = ciphertext.split_at(ciphertext.len() - MAC_LEN);
-    let ke = derived(key, usage, 0xAA)?;
-    let ki = derived(key, usage, 0x55)?;
-    let mut data = Zeroizing::new(body.to_vec());
-    cts_decrypt(&ke, &mut data)?;
-    if !ct_eq(&hmac_sha1_96(&ki, &[&data]), mac) {
-        return Err(CryptoError::Integrity);
-    }
-    data.drain(..CONFOUNDER_LEN);
-    Ok(data)
-}
 
-/// The checksum of `data` for `usage` (hmac-sha1-96-aes128/256, types 15
-/// and 16): HMAC-SHA1-96 with Kc.
-pub fn checksum(key: &[u8], usage: u32, data: &[u8]) -> Result<Vec<u8>, CryptoError> {
-    let kc = derived(key, usage, 0x99)?;
-    Ok(hmac_sha1_96(&kc, &[data]).to_vec())
+    /// Encrypts `data` (confounder | plaintext) in place with CTS(Ke) and
+    /// writes HMAC-SHA1-96(Ki, confounder | plaintext) into `mac`.
+    pub fn seal(&self, data: &mut [u8], mac: &mut [u8]) -> Result<(), CryptoError> {
+        let tag = hmac_sha1_96(&self.ki, &[data]);
+        self.ke.cts_encrypt(data)?;
+        mac.copy_from_slice(&tag);
+        Ok(())
+    }
+
+    /// Decrypts `data` in place and checks `mac` against it; on failure the
+    /// buffer holds garbage.
+    pub fn open(&self, data: &mut [u8], mac: &[u8]) -> Result<(), CryptoError> {
+        if data.len() < CONFOUNDER_LEN {
+            return Err(CryptoError::Truncated);
+        }
+        self.ke.cts_decrypt(data)?;
+        if !ct_eq(&hmac_sha1_96(&self.ki, &[data]), mac) {
+            return Err(CryptoError::Integrity);
+        }
+        Ok(())
+    }
+
+    /// The checksum of `parts`, concatenated (hmac-sha1-96-aes128/256,
+    /// types 15 and 16): HMAC-SHA1-96 with Kc.
+    pub fn checksum(&self, parts: &[&[u8]]) -> [u8; MAC_LEN] {
+        hmac_sha1_96(&self.kc, parts)
+    }
 }
 
 #[cfg(test)]
@@ -223,18 +232,25 @@ mod tests {
 
     #[test]
     fn seal_and_open() {
-        for key in [vec![7u8; 16], vec![9u8; 32]] {
+        use super::super::{Enctype, Key};
+        for (enctype, bytes) in [
+            (Enctype::Aes128CtsHmacSha196, [7u8; 16].as_slice()),
+            (Enctype::Aes256CtsHmacSha196, [9u8; 32].as_slice()),
+        ] {
+            let key = Key::new(enctype, bytes).unwrap();
+            let encrypt = |u, c: &[u8; 16], p: &[u8]| key.encrypt(u, c, p);
+            let decrypt = |u, c: &[u8]| key.decrypt(u, c);
             for len in [0usize, 1, 15, 16, 17, 31, 32, 100] {
                 let plain: Vec<u8> = (0..len as u8).collect();
-                let c = encrypt(&key, 3, &[0x5a; 16], &plain).unwrap();
+                let c = encrypt(3, &[0x5a; 16], &plain).unwrap();
                 assert_eq!(c.len(), 16 + len + MAC_LEN);
-                assert_eq!(*decrypt(&key, 3, &c).unwrap(), plain);
+                assert_eq!(*decrypt(3, &c).unwrap(), plain);
                 // Another usage, a flipped bit, a short message: refused.
-                assert_eq!(decrypt(&key, 4, &c), Err(CryptoError::Integrity));
+                assert_eq!(decrypt(4, &c), Err(CryptoError::Integrity));
                 let mut bad = c.clone();
                 bad[5] ^= 1;
-                assert_eq!(decrypt(&key, 3, &bad), Err(CryptoError::Integrity));
-                assert_eq!(decrypt(&key, 3, &c[..27]), Err(CryptoError::Truncated));
+                assert_eq!(decrypt(3, &bad), Err(CryptoError::Integrity));
+                assert_eq!(decrypt(3, &c[..27]), Err(CryptoError::Truncated));
             }
         }
     }

@@ -8,7 +8,7 @@ use std::num::NonZeroU32;
 use ring::{hmac, pbkdf2};
 use zeroize::Zeroizing;
 
-use super::aes::{cts_decrypt, cts_encrypt};
+use super::aes::Cipher;
 use super::{ct_eq, CryptoError, CONFOUNDER_LEN};
 
 /// The two profiles' parameters.
@@ -25,7 +25,7 @@ pub struct Profile {
 }
 
 /// aes128-cts-hmac-sha256-128.
-pub const AES128_SHA256: Profile = Profile {
+pub static AES128_SHA256: Profile = Profile {
     name: "aes128-cts-hmac-sha256-128",
     key_len: 16,
     mac_len: 16,
@@ -34,7 +34,7 @@ pub const AES128_SHA256: Profile = Profile {
 };
 
 /// aes256-cts-hmac-sha384-192.
-pub const AES256_SHA384: Profile = Profile {
+pub static AES256_SHA384: Profile = Profile {
     name: "aes256-cts-hmac-sha384-192",
     key_len: 32,
     mac_len: 24,
@@ -93,52 +93,62 @@ pub fn string_to_key(
     kdf(p, &tkey, b"kerberos", (p.key_len * 8) as u32)
 }
 
-/// Encrypts: CTS(Ke, confounder | plaintext), then HMAC(Ki, IV | that).
-pub fn encrypt(
-    p: &Profile,
-    key: &[u8],
-    usage: u32,
-    confounder: &[u8; CONFOUNDER_LEN],
-    plaintext: &[u8],
-) -> Result<Vec<u8>, CryptoError> {
-    let ke = derived(p, key, usage, 0xAA);
-    let ki = derived(p, key, usage, 0x55);
-    let mut data = Vec::with_capacity(CONFOUNDER_LEN + plaintext.len() + p.mac_len);
-    data.extend_from_slice(confounder);
-    data.extend_from_slice(plaintext);
-    cts_encrypt(&ke, &mut data)?;
-    let tag = mac(p, &ki, &[&ZERO_IV, &data]);
-    data.extend_from_slice(&tag[..p.mac_len]);
-    Ok(data)
+/// A base key's derived keys for one usage: Ke's AES schedule, Ki and Kc
+/// keyed into HMAC.
+#[derive(Clone)]
+pub struct Keys {
+    p: &'static Profile,
+    ke: Cipher,
+    ki: hmac::Key,
+    kc: hmac::Key,
 }
 
-/// Checks then decrypts a message made by `encrypt`; the plaintext
-/// without its confounder.
-pub fn decrypt(
-    p: &Profile,
-    key: &[u8],
-    usage: u32,
-    ciphertext: &[u8],
-) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
-    if ciphertext.len() < CONFOUNDER_LEN + p.mac_len {
-        return Err(CryptoError::Truncated);
+impl Keys {
+    /// Derives Ke, Ki and Kc of `key` for `usage`.
+    pub fn new(p: &'static Profile, key: &[u8], usage: u32) -> Result<Keys, CryptoError> {
+        Ok(Keys {
+            p,
+            ke: Cipher::new(&derived(p, key, usage, 0xAA))?,
+            ki: hmac::Key::new(p.hmac, &derived(p, key, usage, 0x55)),
+            kc: hmac::Key::new(p.hmac, &derived(p, key, usage, 0x99)),
+        })
     }
-    let (body, tag) = ciphertext.split_at(ciphertext.len() - p.mac_len);
-    let ke = derived(p, key, usage, 0xAA);
-    let ki = derived(p, key, usage, 0x55);
-    if !ct_eq(&mac(p, &ki, &[&ZERO_IV, body])[..p.mac_len], tag) {
-        return Err(CryptoError::Integrity);
-    }
-    let mut data = Zeroizing::new(body.to_vec());
-    cts_decrypt(&ke, &mut data)?;
-    data.drain(..CONFOUNDER_LEN);
-    Ok(data)
-}
 
-/// The checksum of `data` for `usage` (types 19 and 20): HMAC with Kc.
-pub fn checksum(p: &Profile, key: &[u8], usage: u32, data: &[u8]) -> Vec<u8> {
-    let kc = derived(p, key, usage, 0x99);
-    mac(p, &kc, &[data])[..p.mac_len].to_vec()
+    fn tag(&self, key: &hmac::Key, parts: &[&[u8]], out: &mut [u8]) {
+        let mut ctx = hmac::Context::with_key(key);
+        for part in parts {
+            ctx.update(part);
+        }
+        out.copy_from_slice(&ctx.sign().as_ref()[..self.p.mac_len]);
+    }
+
+    /// Encrypts `data` (confounder | plaintext) in place with CTS(Ke), then
+    /// writes HMAC(Ki, IV | ciphertext) into `mac`.
+    pub fn seal(&self, data: &mut [u8], mac: &mut [u8]) -> Result<(), CryptoError> {
+        self.ke.cts_encrypt(data)?;
+        self.tag(&self.ki, &[&ZERO_IV, data], mac);
+        Ok(())
+    }
+
+    /// Checks `mac`, then decrypts `data` in place.
+    pub fn open(&self, data: &mut [u8], mac: &[u8]) -> Result<(), CryptoError> {
+        if data.len() < CONFOUNDER_LEN {
+            return Err(CryptoError::Truncated);
+        }
+        let mut expected = [0u8; 24];
+        let expected = &mut expected[..self.p.mac_len];
+        self.tag(&self.ki, &[&ZERO_IV, data], expected);
+        if !ct_eq(expected, mac) {
+            return Err(CryptoError::Integrity);
+        }
+        self.ke.cts_decrypt(data)
+    }
+
+    /// The checksum of `parts`, concatenated (types 19 and 20): HMAC with
+    /// Kc, into `out` (the MAC's length).
+    pub fn checksum(&self, parts: &[&[u8]], out: &mut [u8]) {
+        self.tag(&self.kc, parts, out)
+    }
 }
 
 #[cfg(test)]
@@ -202,6 +212,19 @@ mod tests {
 
     #[test]
     fn rfc8009_sample_encryptions_and_checksums() {
+        use super::super::{Enctype, Key};
+        let key_of = |p: &Profile, k: &[u8]| {
+            let e = if p.key_len == 16 {
+                Enctype::Aes128CtsHmacSha256128
+            } else {
+                Enctype::Aes256CtsHmacSha384192
+            };
+            Key::new(e, k).unwrap()
+        };
+        let encrypt =
+            |p: &Profile, k: &[u8], u, c: &[u8; 16], d: &[u8]| key_of(p, k).encrypt(u, c, d);
+        let decrypt = |p: &Profile, k: &[u8], u, c: &[u8]| key_of(p, k).decrypt(u, c);
+        let checksum = |p: &Profile, k: &[u8], u, d: &[u8]| key_of(p, k).checksum(u, d).unwrap();
         let [(p128, k128), (p256, k256)] = profiles();
         let plain = unhex("000102030405060708090a0b0c0d0e0f1011121314");
         /// Profile, base key, confounder, plaintext length, ciphertext.
