@@ -154,10 +154,33 @@ static void password_client_and_keytab_server(void) {
     seal_both_ways(&c, &s, 0, 1);
     seal_both_ways(&s, &c, 0, 1);
     seal_both_ways(&c, &s, SECQOP_WRAP_NO_ENCRYPT, 1);
-    sign_both_ways(&c, &s);
-    sign_both_ways(&s, &c);
+
+    /* Exported and imported, both contexts go on where they were (before
+     * sign_both_ways' tampered MIC leaves a gap in the sequence). */
+    SecBuffer pc, ps;
+    CtxtHandle ic, is;
+    CHECK_STATUS(T->ExportSecurityContext(&c, 0, &pc, NULL), SEC_E_OK);
+    CHECK_STATUS(T->ExportSecurityContext(&s, 0, &ps, NULL), SEC_E_OK);
+    CHECK(pc.BufferType == SECBUFFER_EMPTY && pc.cbBuffer > 32 && ps.cbBuffer > 32);
     CHECK_STATUS(T->DeleteSecurityContext(&c), SEC_E_OK);
     CHECK_STATUS(T->DeleteSecurityContext(&s), SEC_E_OK);
+    CHECK_STATUS(T->ImportSecurityContextW(wstr("Kerberos"), &pc, NULL, &ic), SEC_E_OK);
+    CHECK_STATUS(T->ImportSecurityContextW(wstr("Kerberos"), &ps, NULL, &is), SEC_E_OK);
+    /* A truncated export is refused. */
+    CtxtHandle bad;
+    pc.cbBuffer -= 1;
+    CHECK_STATUS(T->ImportSecurityContextW(wstr("Kerberos"), &pc, NULL, &bad), SEC_E_INVALID_TOKEN);
+    CHECK_STATUS(T->FreeContextBuffer(pc.pvBuffer), SEC_E_OK);
+    CHECK_STATUS(T->FreeContextBuffer(ps.pvBuffer), SEC_E_OK);
+    seal_both_ways(&ic, &is, 0, 1);
+    seal_both_ways(&is, &ic, 0, 1);
+    sign_both_ways(&ic, &is);
+    sign_both_ways(&is, &ic);
+    CHECK_STATUS(T->QueryContextAttributesW(&is, SECPKG_ATTR_NAMES, &names), SEC_E_OK);
+    CHECK(weq(names.sUserName, "alice@OPENSSPI.TEST"));
+    CHECK_STATUS(T->FreeContextBuffer(names.sUserName), SEC_E_OK);
+    CHECK_STATUS(T->DeleteSecurityContext(&ic), SEC_E_OK);
+    CHECK_STATUS(T->DeleteSecurityContext(&is), SEC_E_OK);
 
     /* A second context to the same service needs no KDC: stop it first. */
     CtxtHandle c2, s2;
@@ -180,6 +203,77 @@ static void password_client_and_keytab_server(void) {
     CHECK_STATUS(T->DeleteSecurityContext(&s), SEC_E_OK);
     CHECK_STATUS(T->FreeCredentialsHandle(&client), SEC_E_OK);
     CHECK_STATUS(T->FreeCredentialsHandle(&server), SEC_E_OK);
+}
+
+/* krb5.conf asking for rc4-hmac only: RFC 4757's tokens, whose Wrap token
+ * ends with a padding byte in the PADDING buffer. */
+static void rc4_session(void) {
+    char path[4096], line[1024];
+    const char *saved = getenv("KRB5_CONFIG");
+    snprintf(path, sizeof path, "%s/rc4-only.conf", getenv("OPENSSPI_REALM_DIR"));
+    FILE *in = fopen(saved, "r"), *out = fopen(path, "w");
+    CHECK(in && out);
+    if (!in || !out) return;
+    while (fgets(line, sizeof line, in)) {
+        fputs(line, out);
+        if (strncmp(line, "[libdefaults]", 13) == 0)
+            fputs(" default_tkt_enctypes = rc4-hmac\n default_tgs_enctypes = rc4-hmac\n", out);
+    }
+    fclose(in);
+    fclose(out);
+    char saved_copy[4096];
+    snprintf(saved_copy, sizeof saved_copy, "%s", saved);
+    setenv("KRB5_CONFIG", path, 1);
+
+    CredHandle client, server;
+    CtxtHandle c, s;
+    CHECK_STATUS(acquire("alice", "OPENSSPI.TEST", "Passw0rd!alice", SECPKG_CRED_OUTBOUND, &client), SEC_E_OK);
+    CHECK_STATUS(acquire(NULL, NULL, NULL, SECPKG_CRED_INBOUND, &server), SEC_E_OK);
+    handshake(&client, &server, "host/localhost", &c, &s);
+    SecPkgContext_KeyInfoW ki;
+    CHECK_STATUS(T->QueryContextAttributesW(&c, SECPKG_ATTR_KEY_INFO, &ki), SEC_E_OK);
+    CHECK(ki.EncryptAlgorithm == 23 && ki.KeySize == 128);
+    CHECK_STATUS(T->FreeContextBuffer(ki.sSignatureAlgorithmName), SEC_E_OK);
+    CHECK_STATUS(T->FreeContextBuffer(ki.sEncryptAlgorithmName), SEC_E_OK);
+    CtxtHandle *pairs[2][2] = {{&c, &s}, {&s, &c}};
+    for (int k = 0; k < 2; k++) {
+        CtxtHandle *from = pairs[k][0], *to = pairs[k][1];
+        unsigned char token[64], data[32], pad[8];
+        memcpy(data, "the quick brown fox jumps over!", 32);
+        SecBuffer b[3] = {{sizeof token, SECBUFFER_TOKEN, token}, {32, SECBUFFER_DATA, data},
+                          {sizeof pad, SECBUFFER_PADDING, pad}};
+        SecBufferDesc d = {SECBUFFER_VERSION, 3, b};
+        CHECK_STATUS(T->EncryptMessage(from, 0, &d, 0), SEC_E_OK);
+        /* The framing (0x60, krb5 OID), TOK_ID 02 01, SGN_ALG 11 00, SEAL_ALG 10 00. */
+        CHECK(b[0].cbBuffer == 45 && token[0] == 0x60 && token[1] == 43 + 32 + 1);
+        CHECK(memcmp(token + 13, "\x02\x01\x11\x00\x10\x00\xff\xff", 8) == 0);
+        CHECK(b[2].cbBuffer == 1 && memcmp(data, "the quick", 9) != 0);
+        ULONG qop = 77;
+        CHECK_STATUS(T->DecryptMessage(to, &d, 0, &qop), SEC_E_OK);
+        CHECK(qop == 0 && b[1].cbBuffer == 32 && memcmp(data, "the quick brown fox jumps over!", 32) == 0);
+        /* No PADDING buffer: no room for the padding byte. */
+        SecBuffer two[2] = {{sizeof token, SECBUFFER_TOKEN, token}, {32, SECBUFFER_DATA, data}};
+        SecBufferDesc d2 = {SECBUFFER_VERSION, 2, two};
+        CHECK_STATUS(T->EncryptMessage(from, 0, &d2, 0), SEC_E_BUFFER_TOO_SMALL);
+        unsigned char sig[64];
+        memcpy(data, "hello", 5);
+        SecBuffer m[2] = {{5, SECBUFFER_DATA, data}, {sizeof sig, SECBUFFER_TOKEN, sig}};
+        SecBufferDesc md = {SECBUFFER_VERSION, 2, m};
+        CHECK_STATUS(T->MakeSignature(from, 0, &md, 0), SEC_E_OK);
+        CHECK(m[1].cbBuffer == 37 && sig[0] == 0x60 && sig[13] == 0x01 && sig[14] == 0x01);
+        CHECK_STATUS(T->VerifySignature(to, &md, 0, NULL), SEC_E_OK);
+        CHECK_STATUS(T->VerifySignature(to, &md, 0, NULL), SEC_E_OUT_OF_SEQUENCE);
+        /* A flipped bit is caught (last: the lost number ends the sequence). */
+        b[0].cbBuffer = sizeof token, b[1].cbBuffer = 32, b[2].cbBuffer = sizeof pad;
+        CHECK_STATUS(T->EncryptMessage(from, 0, &d, 0), SEC_E_OK);
+        data[3] ^= 1;
+        CHECK_STATUS(T->DecryptMessage(to, &d, 0, NULL), SEC_E_MESSAGE_ALTERED);
+    }
+    CHECK_STATUS(T->DeleteSecurityContext(&c), SEC_E_OK);
+    CHECK_STATUS(T->DeleteSecurityContext(&s), SEC_E_OK);
+    CHECK_STATUS(T->FreeCredentialsHandle(&client), SEC_E_OK);
+    CHECK_STATUS(T->FreeCredentialsHandle(&server), SEC_E_OK);
+    setenv("KRB5_CONFIG", saved_copy, 1);
 }
 
 static void errors(void) {
@@ -219,6 +313,7 @@ int main(void) {
         return 1;
     }
     password_client_and_keytab_server();
+    rc4_session();
     errors();
     stopped_kdc();
     return check_summary();

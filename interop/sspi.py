@@ -22,9 +22,11 @@ SECPKG_CRED_INBOUND = 1
 SECPKG_CRED_OUTBOUND = 2
 SECBUFFER_DATA = 1
 SECBUFFER_TOKEN = 2
+SECBUFFER_PADDING = 9
 SECBUFFER_STREAM = 10
 SECBUFFER_CHANNEL_BINDINGS = 14
 SECPKG_ATTR_NAMES = 1
+SECPKG_ATTR_KEY_INFO = 5
 SECPKG_ATTR_SESSION_KEY = 9
 SECPKG_ATTR_NEGOTIATION_INFO = 12
 SECPKG_NEGOTIATION_COMPLETE = 0
@@ -67,6 +69,11 @@ class Identity(Structure):
 
 class SecPkgContextNamesW(Structure):
     _fields_ = [("sUserName", POINTER(c_uint16))]
+
+
+class SecPkgContextKeyInfoW(Structure):
+    _fields_ = [("sSignatureAlgorithmName", POINTER(c_uint16)), ("sEncryptAlgorithmName", POINTER(c_uint16)),
+                ("KeySize", c_uint32), ("SignatureAlgorithm", c_uint32), ("EncryptAlgorithm", c_uint32)]
 
 
 class SecPkgInfoW(Structure):
@@ -243,14 +250,22 @@ class Context:
         v = self._query(0, (c_uint32 * 4)())
         return tuple(v)
 
-    def wrap(self, data):
+    def wrap(self, data, padding=False):
         """EncryptMessage: the TOKEN buffer then the ciphertext (pyspnego's
-        wrap format for NTLM; the whole RFC 4121 Wrap token for Kerberos)."""
-        sig, buf, arr, desc = self._message(data, self.sizes()[3])
+        wrap format for NTLM; the whole RFC 4121 Wrap token for Kerberos).
+        With `padding`, over [TOKEN, DATA, PADDING] (cbBlockSize bytes),
+        and the PADDING buffer's bytes follow: the whole RFC 4757 token."""
+        max_token, _, block, trailer = self.sizes()
+        sig, buf, arr, desc = self._message(data, trailer)
+        if padding:
+            pad = ctypes.create_string_buffer(block)
+            arr = (SecBuffer * 3)(arr[0], arr[1], SecBuffer(block, SECBUFFER_PADDING, ctypes.cast(pad, c_void_p)))
+            desc = SecBufferDesc(0, 3, arr)
         status = self.t.EncryptMessage(byref(self.handle), 0, byref(desc), 0)
         if status != SEC_E_OK:
             raise SspiError("EncryptMessage", status)
-        return sig.raw[:arr[0].cbBuffer] + buf.raw[:len(data)]
+        out = sig.raw[:arr[0].cbBuffer] + buf.raw[:len(data)]
+        return out + (pad.raw[:arr[2].cbBuffer] if padding else b"")
 
     def unwrap_stream(self, wrapped):
         """DecryptMessage over [STREAM, DATA]: the whole token in STREAM;
@@ -297,6 +312,13 @@ class Context:
         name = _unwide(names.sUserName)
         self.t.FreeContextBuffer(names.sUserName)
         return name
+
+    def encrypt_algorithm(self):
+        """SECPKG_ATTR_KEY_INFO's EncryptAlgorithm (Kerberos: the enctype)."""
+        info = self._query(SECPKG_ATTR_KEY_INFO, SecPkgContextKeyInfoW())
+        self.t.FreeContextBuffer(info.sSignatureAlgorithmName)
+        self.t.FreeContextBuffer(info.sEncryptAlgorithmName)
+        return info.EncryptAlgorithm
 
     def negotiation_info(self):
         """(package name, negotiation state) of SECPKG_ATTR_NEGOTIATION_INFO."""

@@ -26,9 +26,10 @@ USER, PASSWORD = "alice", "Passw0rd!alice"
 PRINCIPAL = "alice@" + REALM
 FLAGS = (sspi.ISC_REQ_MUTUAL_AUTH | sspi.ISC_REQ_CONFIDENTIALITY | sspi.ISC_REQ_INTEGRITY
          | sspi.ISC_REQ_REPLAY_DETECT | sspi.ISC_REQ_SEQUENCE_DETECT)
-# The enctypes forced in turn, by krb5.conf's names.
-ENCTYPES = ["aes256-cts-hmac-sha1-96", "aes128-cts-hmac-sha1-96", "aes128-cts-hmac-sha256-128",
-            "aes256-cts-hmac-sha384-192"]
+# The enctypes forced in turn, by krb5.conf's names (rc4-hmac's tokens are
+# RFC 4757's, the others' RFC 4121's).
+ENCTYPES = {"aes256-cts-hmac-sha1-96": 18, "aes128-cts-hmac-sha1-96": 17, "aes128-cts-hmac-sha256-128": 19,
+            "aes256-cts-hmac-sha384-192": 20, "rc4-hmac": 23}
 
 
 def setUpModule():
@@ -86,7 +87,7 @@ class OurClientTheirServer(unittest.TestCase):
         self.assertTrue(ctx.complete)
         for i in range(MESSAGES):
             msg = b"sealed by opensspi for gss-server %d" % i
-            wrapped = ctx.wrap(msg)
+            wrapped = ctx.wrap(msg, padding=True)
             self.assertNotIn(msg, wrapped)
             send_token(sock, TOKEN_DATA | TOKEN_WRAPPED | TOKEN_ENCRYPTED | TOKEN_SEND_MIC, wrapped)
             kind, mic = recv_token(sock)
@@ -117,7 +118,8 @@ class OurClientTheirServer(unittest.TestCase):
                 os.environ["KRB5_CONFIG"], saved = forced_conf(enctype), os.environ["KRB5_CONFIG"]
                 try:
                     cred = LIB.credentials("Kerberos", sspi.SECPKG_CRED_OUTBOUND, USER, REALM, PASSWORD)
-                    self.exchange(cred)
+                    ctx = self.exchange(cred)
+                    self.assertEqual(ctx.encrypt_algorithm(), ENCTYPES[enctype])
                 finally:
                     os.environ["KRB5_CONFIG"] = saved
 
@@ -166,6 +168,16 @@ class TheirClientOurServer(unittest.TestCase):
     def test_gss_client(self):
         ctx = self.exchange()
         self.assertEqual(ctx.user_name(), PRINCIPAL)
+
+    def test_every_enctype(self):
+        for enctype in ENCTYPES:
+            with self.subTest(enctype=enctype):
+                os.environ["KRB5_CONFIG"], saved = forced_conf(enctype), os.environ["KRB5_CONFIG"]
+                try:
+                    ctx = self.exchange()
+                    self.assertEqual(ctx.encrypt_algorithm(), ENCTYPES[enctype])
+                finally:
+                    os.environ["KRB5_CONFIG"] = saved
 
 
 if __name__ == "__main__":

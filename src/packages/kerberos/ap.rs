@@ -74,8 +74,16 @@ impl From<Malformed> for ApError {
 
 /// `[APPLICATION 0] { OID, tok_id, body }` (RFC 2743 section 3.1).
 pub fn frame(oid: &ObjectIdentifier, tok_id: [u8; 2], body: &[u8]) -> Vec<u8> {
+    let mut out = frame_head(oid, tok_id, body.len());
+    out.extend_from_slice(body);
+    out
+}
+
+/// The framing's bytes up to and including the token id, for a body of
+/// `body_len` bytes that follows them.
+pub fn frame_head(oid: &ObjectIdentifier, tok_id: [u8; 2], body_len: usize) -> Vec<u8> {
     let oid_der = der::Encode::to_der(oid).expect("an OID encodes");
-    let inner = oid_der.len() + 2 + body.len();
+    let inner = oid_der.len() + 2 + body_len;
     let mut out = Vec::with_capacity(inner + 6);
     out.push(0x60);
     if inner < 0x80 {
@@ -88,7 +96,6 @@ pub fn frame(oid: &ObjectIdentifier, tok_id: [u8; 2], body: &[u8]) -> Vec<u8> {
     }
     out.extend_from_slice(&oid_der);
     out.extend_from_slice(&tok_id);
-    out.extend_from_slice(body);
     out
 }
 
@@ -450,16 +457,16 @@ pub fn accept_ap_req(
 /// number.
 pub fn ap_rep(
     accepted: &Accepted,
-    subkey: &Key,
+    subkey: Option<&Key>,
     seq: u32,
     confounder: &[u8],
 ) -> Result<Vec<u8>, ApError> {
     let part = EncApRepPart {
         ctime: time(accepted.ctime)?,
         cusec: accepted.cusec,
-        subkey: Some(EncryptionKey {
-            keytype: subkey.enctype.number(),
-            keyvalue: octets(subkey.bytes().to_vec()),
+        subkey: subkey.map(|k| EncryptionKey {
+            keytype: k.enctype.number(),
+            keyvalue: octets(k.bytes().to_vec()),
         }),
         seq_number: Some(UInt32(seq)),
     };

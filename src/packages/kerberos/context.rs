@@ -9,10 +9,12 @@
 //! keytab and returns SEC_E_OK, with the AP-REP when mutual authentication
 //! was asked. A failed step leaves the context unusable.
 
+use zeroize::Zeroizing;
+
 use super::ap::{self, gss_flags, Accepted, ApError, SentApReq};
 use super::credentials::{Client, KerberosCredentials, Secret};
 use super::crypto::{Enctype, Key};
-use super::files::{CachedTicket, Principal};
+use super::files::{CachedTicket, Principal, Reader};
 use super::kdc::{self, filetime, Answer, KdcError, Now};
 use super::messages::{error_code, name_type, KerberosString, PaData, PrincipalName};
 use super::session::{SequenceWindow, Session};
@@ -598,31 +600,35 @@ impl KerberosContext {
         let replay = a.flags & gss_flags::REPLAY != 0;
         let sequence = a.flags & gss_flags::SEQUENCE != 0;
         let recv = SequenceWindow::new(u64::from(a.initiator_seq), replay, sequence);
+        let initiator_key = a
+            .initiator_subkey
+            .clone()
+            .unwrap_or_else(|| a.session_key.clone());
         let (token, session) = if a.mutual {
-            let enctype = a.session_key.enctype;
-            let bytes = zeroize::Zeroizing::new(random_bytes(env, enctype.key_len())?);
-            let subkey =
-                Key::new(enctype, &bytes).map_err(|_| Error::from(SEC_E_INTERNAL_ERROR))?;
             let seq = random_u32(env)? & 0x3fff_ffff;
-            let conf = random_bytes(env, enctype.confounder_len())?;
-            let token = ap::ap_rep(&a, &subkey, seq, &conf)
+            let conf = random_bytes(env, a.session_key.enctype.confounder_len())?;
+            // RFC 4121 sessions protect messages with a subkey of the
+            // acceptor's; an rc4-hmac session (RFC 4757) keeps the
+            // initiator's key, as MIT's and Windows' acceptors do.
+            let subkey = if initiator_key.enctype == Enctype::Rc4Hmac {
+                None
+            } else {
+                let enctype = a.session_key.enctype;
+                let bytes = zeroize::Zeroizing::new(random_bytes(env, enctype.key_len())?);
+                Some(Key::new(enctype, &bytes).map_err(|_| Error::from(SEC_E_INTERNAL_ERROR))?)
+            };
+            let token = ap::ap_rep(&a, subkey.as_ref(), seq, &conf)
                 .map_err(|_| Error::from(SEC_E_INTERNAL_ERROR))?;
-            (
-                token,
-                Session::new(subkey, false, true, u64::from(seq), recv),
-            )
+            let session = match subkey {
+                Some(k) => Session::new(k, false, true, u64::from(seq), recv),
+                None => Session::new(initiator_key, false, false, u64::from(seq), recv),
+            };
+            (token, session)
         } else {
+            let seq = u64::from(a.initiator_seq);
             (
                 Vec::new(),
-                Session::new(
-                    a.initiator_subkey
-                        .clone()
-                        .unwrap_or_else(|| a.session_key.clone()),
-                    false,
-                    false,
-                    u64::from(a.initiator_seq),
-                    recv,
-                ),
+                Session::new(initiator_key, false, false, seq, recv),
             )
         };
         let ret_flags = asc_ret(a.flags, a.mutual, self.req_flags);
@@ -662,9 +668,13 @@ impl KerberosContext {
             let (status, cause) = ap_status(e);
             fail(env, status, cause)
         })?;
+        // An acceptor subkey of the initiator's own rc4-hmac enctype is not
+        // taken: RFC 4757 sessions keep the initiator's key (MIT's rule).
         let (key, acceptor_subkey) = match rep.subkey {
-            Some(k) => (k, true),
-            None => (sent.subkey.clone(), false),
+            Some(k) if !(k.enctype == Enctype::Rc4Hmac && sent.subkey.enctype == k.enctype) => {
+                (k, true)
+            }
+            _ => (sent.subkey.clone(), false),
         };
         let peer_seq = rep.seq.unwrap_or(sent.seq);
         Ok(self.establish_initiator(&ticket, &sent, key, acceptor_subkey, peer_seq, Vec::new()))
@@ -732,6 +742,91 @@ impl KerberosContext {
             _ => 0,
         }
     }
+
+    /// ExportSecurityContext: an established context as versioned bytes
+    /// (they hold the session key: keep them secret).
+    pub fn export(&self) -> SecResult<Zeroizing<Vec<u8>>> {
+        let e = self.established()?;
+        let s = &e.session;
+        let mut out = Zeroizing::new(Vec::with_capacity(256));
+        out.extend_from_slice(EXPORT_MAGIC);
+        out.extend_from_slice(&self.req_flags.to_be_bytes());
+        out.extend_from_slice(&e.ret_flags.to_be_bytes());
+        out.extend_from_slice(&self.bindings);
+        out.extend_from_slice(&s.key.enctype.number().to_be_bytes());
+        put16(&mut out, s.key.bytes())?;
+        out.push(u8::from(s.initiator) | u8::from(s.acceptor_subkey) << 1);
+        out.extend_from_slice(&s.send_seq.to_be_bytes());
+        out.extend_from_slice(&s.recv.to_bytes());
+        for p in [&e.client, &e.server] {
+            put16(&mut out, p.realm.as_bytes())?;
+            let name = der::Encode::to_der(&p.name).map_err(|_| SEC_E_INTERNAL_ERROR)?;
+            put16(&mut out, &name)?;
+        }
+        out.extend_from_slice(&e.start.to_be_bytes());
+        out.extend_from_slice(&e.end.to_be_bytes());
+        Ok(out)
+    }
+
+    /// ImportSecurityContext: the context `export` gave; anything else is
+    /// SEC_E_INVALID_TOKEN.
+    pub fn import(data: &[u8]) -> SecResult<Self> {
+        Self::read_export(data).ok_or_else(|| SEC_E_INVALID_TOKEN.into())
+    }
+
+    fn read_export(data: &[u8]) -> Option<Self> {
+        let mut r = Reader::new(data);
+        if r.take(EXPORT_MAGIC.len()).ok()? != EXPORT_MAGIC {
+            return None;
+        }
+        let req_flags = r.u32().ok()?;
+        let ret_flags = r.u32().ok()?;
+        let bindings: [u8; 16] = r.take(16).ok()?.try_into().ok()?;
+        let enctype = Enctype::from_number(r.u32().ok()? as i32)?;
+        let key = Key::new(enctype, r.data16().ok()?).ok()?;
+        let roles = r.u8().ok()?;
+        if roles > 3 {
+            return None;
+        }
+        let send_seq = u64::from_be_bytes(r.take(8).ok()?.try_into().ok()?);
+        let recv = SequenceWindow::from_bytes(r.take(18).ok()?.try_into().ok()?)?;
+        let mut principal = || -> Option<Principal> {
+            let realm = r.string16().ok()?;
+            let name = der::Decode::from_der(r.data16().ok()?).ok()?;
+            Some(Principal { realm, name })
+        };
+        let (client, server) = (principal()?, principal()?);
+        let start = i64::from_be_bytes(r.take(8).ok()?.try_into().ok()?);
+        let end = i64::from_be_bytes(r.take(8).ok()?.try_into().ok()?);
+        if r.remaining() != 0 {
+            return None;
+        }
+        let session = Session::new(key, roles & 1 != 0, roles & 2 != 0, send_seq, recv);
+        Some(KerberosContext {
+            req_flags,
+            bindings,
+            phase: Phase::Done(Box::new(Established {
+                session,
+                client,
+                server,
+                start,
+                end,
+                ret_flags,
+            })),
+        })
+    }
+}
+
+/// What an exported Kerberos context starts with (the format's version in
+/// the last byte).
+const EXPORT_MAGIC: &[u8; 8] = b"OSSKRB\x00\x01";
+
+/// Appends `bytes` with a 16-bit length.
+fn put16(out: &mut Vec<u8>, bytes: &[u8]) -> SecResult<()> {
+    let n = u16::try_from(bytes.len()).map_err(|_| SEC_E_INTERNAL_ERROR)?;
+    out.extend_from_slice(&n.to_be_bytes());
+    out.extend_from_slice(bytes);
+    Ok(())
 }
 
 /// The key of the client for the KDC's ETYPE-INFO2 (`padata`): from the
@@ -847,5 +942,72 @@ fn krb_error_name(code: i32) -> &'static str {
         error_code::KRB_AP_ERR_SKEW => "KRB_AP_ERR_SKEW",
         error_code::KRB_ERR_RESPONSE_TOO_BIG => "KRB_ERR_RESPONSE_TOO_BIG",
         _ => "",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::packages::kerberos::messages::name_type;
+
+    #[test]
+    fn export_import_round_trip_and_refusals() {
+        let key = Key::new(Enctype::Aes256CtsHmacSha384192, &[7; 32]).unwrap();
+        let mut recv = SequenceWindow::new(40, true, false);
+        recv.check(42).unwrap();
+        let ctx = KerberosContext {
+            req_flags: 0x1234,
+            bindings: [5; 16],
+            phase: Phase::Done(Box::new(Established {
+                session: Session::new(key, true, true, 9, recv),
+                client: Principal {
+                    realm: "R.TEST".into(),
+                    name: PrincipalName::new(name_type::PRINCIPAL, &["alice"]),
+                },
+                server: Principal {
+                    realm: "R.TEST".into(),
+                    name: PrincipalName::new(name_type::SRV_INST, &["host", "h"]),
+                },
+                start: 100,
+                end: 200,
+                ret_flags: 0x5678,
+            })),
+        };
+        let packed = ctx.export().unwrap();
+        let back = KerberosContext::import(&packed).unwrap();
+        assert_eq!(&*back.export().unwrap(), &*packed);
+        let e = back.established().unwrap();
+        assert_eq!(
+            (e.client.text(), e.server.text()),
+            ("alice@R.TEST".into(), "host/h@R.TEST".into())
+        );
+        assert_eq!(
+            (e.session.send_seq, e.session.key.bytes()),
+            (9, &[7u8; 32][..])
+        );
+        assert_eq!(
+            (back.req_flags, back.ret_flags(), back.bindings),
+            (0x1234, 0x5678, [5; 16])
+        );
+        // The window came along: 42 was seen, 40 and 41 were not.
+        let mut w = e.session.recv.clone();
+        assert!(w.check(42).is_err() && w.check(40).is_ok());
+        // Every truncation, a trailing byte, a bad magic, a bad flag.
+        for n in 0..packed.len() {
+            assert!(KerberosContext::import(&packed[..n]).is_err(), "{n}");
+        }
+        let mut longer = packed.to_vec();
+        longer.push(0);
+        assert!(KerberosContext::import(&longer).is_err());
+        let mut magic = packed.to_vec();
+        magic[0] ^= 1;
+        assert!(KerberosContext::import(&magic).is_err());
+        // Not established: nothing to export.
+        let fresh = KerberosContext {
+            req_flags: 0,
+            bindings: [0; 16],
+            phase: Phase::Failed,
+        };
+        assert!(fresh.export().is_err());
     }
 }

@@ -13,52 +13,52 @@ use super::messages::{KerberosString, PrincipalName, RawTicket};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BadFile;
 
-/// Big-endian reads over a file's bytes.
-struct Reader<'a> {
+/// Big-endian reads over a file's bytes (and an exported context's).
+pub(super) struct Reader<'a> {
     buf: &'a [u8],
     pos: usize,
 }
 
 impl<'a> Reader<'a> {
-    fn new(buf: &'a [u8]) -> Self {
+    pub(super) fn new(buf: &'a [u8]) -> Self {
         Reader { buf, pos: 0 }
     }
-    fn remaining(&self) -> usize {
+    pub(super) fn remaining(&self) -> usize {
         self.buf.len() - self.pos
     }
-    fn take(&mut self, len: usize) -> Result<&'a [u8], BadFile> {
+    pub(super) fn take(&mut self, len: usize) -> Result<&'a [u8], BadFile> {
         let end = self.pos.checked_add(len).ok_or(BadFile)?;
         let out = self.buf.get(self.pos..end).ok_or(BadFile)?;
         self.pos = end;
         Ok(out)
     }
-    fn u8(&mut self) -> Result<u8, BadFile> {
+    pub(super) fn u8(&mut self) -> Result<u8, BadFile> {
         Ok(self.take(1)?[0])
     }
-    fn u16(&mut self) -> Result<u16, BadFile> {
+    pub(super) fn u16(&mut self) -> Result<u16, BadFile> {
         Ok(u16::from_be_bytes(
             self.take(2)?.try_into().map_err(|_| BadFile)?,
         ))
     }
-    fn u32(&mut self) -> Result<u32, BadFile> {
+    pub(super) fn u32(&mut self) -> Result<u32, BadFile> {
         Ok(u32::from_be_bytes(
             self.take(4)?.try_into().map_err(|_| BadFile)?,
         ))
     }
     /// Bytes preceded by a 16-bit length.
-    fn data16(&mut self) -> Result<&'a [u8], BadFile> {
+    pub(super) fn data16(&mut self) -> Result<&'a [u8], BadFile> {
         let n = self.u16()?;
         self.take(usize::from(n))
     }
     /// Bytes preceded by a 32-bit length.
-    fn data32(&mut self) -> Result<&'a [u8], BadFile> {
+    pub(super) fn data32(&mut self) -> Result<&'a [u8], BadFile> {
         let n = self.u32()?;
         self.take(usize::try_from(n).map_err(|_| BadFile)?)
     }
-    fn string16(&mut self) -> Result<String, BadFile> {
+    pub(super) fn string16(&mut self) -> Result<String, BadFile> {
         text(self.data16()?)
     }
-    fn string32(&mut self) -> Result<String, BadFile> {
+    pub(super) fn string32(&mut self) -> Result<String, BadFile> {
         text(self.data32()?)
     }
 }

@@ -43,7 +43,7 @@ pub fn messages(data: &[u8]) {
             },
             kvno: 1,
             enctype: n,
-            key: Some(key(Enctype::from_number(n).expect("an AES enctype"))),
+            key: Some(key(Enctype::from_number(n).expect("an enctype"))),
         })
         .collect();
     let replay = parking_lot::Mutex::new(ReplayCache::default());
@@ -69,14 +69,17 @@ pub fn messages(data: &[u8]) {
     }
 }
 
-/// The bytes as RFC 4121 Wrap and MIC tokens, for each AES enctype and
-/// both directions.
+/// The bytes as per-message tokens (RFC 4121's for the AES enctypes, RFC
+/// 4757's for rc4-hmac) in both directions, and as an exported context.
 pub fn tokens(data: &[u8]) {
-    for n in [17, 18, 19, 20] {
+    if let Ok(ctx) = super::KerberosContext::import(data) {
+        assert_eq!(&*ctx.export().expect("an imported context exports"), data);
+    }
+    for n in [17, 18, 19, 20, 23] {
         for initiator in [true, false] {
             for acceptor_subkey in [true, false] {
                 let mut s = Session::new(
-                    key(Enctype::from_number(n).expect("an AES enctype")),
+                    key(Enctype::from_number(n).expect("an enctype")),
                     initiator,
                     acceptor_subkey,
                     0,

@@ -152,4 +152,12 @@ impl Package for Kerberos {
     ) -> SecResult<Unprotected> {
         protection::decrypt(ctx, msg)
     }
+
+    fn export(&self, ctx: &KerberosContext) -> SecResult<zeroize::Zeroizing<Vec<u8>>> {
+        ctx.export()
+    }
+
+    fn import(&self, packed: &[u8]) -> SecResult<KerberosContext> {
+        KerberosContext::import(packed)
+    }
 }

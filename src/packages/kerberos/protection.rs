@@ -20,7 +20,6 @@ fn status(e: TokenError) -> i32 {
         TokenError::Malformed => SEC_E_INVALID_TOKEN,
         TokenError::Altered => SEC_E_MESSAGE_ALTERED,
         TokenError::Sequence => SEC_E_OUT_OF_SEQUENCE,
-        TokenError::Unsupported => SEC_E_UNSUPPORTED_FUNCTION,
     }
 }
 
@@ -96,10 +95,6 @@ pub fn encrypt(
     };
     let est = ctx.established_mut()?;
     let t = token_index(msg)?;
-    let trailer = est.session.wrap_trailer_len(sealed);
-    if is_read_only(msg[t].attrs()) || msg[t].data().len() < trailer {
-        return Err(SEC_E_BUFFER_TOO_SMALL.into());
-    }
     if msg
         .iter()
         .any(|b| b.kind() == SECBUFFER_DATA && is_read_only(b.attrs()))
@@ -107,23 +102,41 @@ pub fn encrypt(
         // Sign-only DATA buffers (DCE RPC's) are not supported yet.
         return Err(SEC_E_UNSUPPORTED_FUNCTION.into());
     }
-    let token = est
+    let data_len: usize = data_parts(msg).iter().map(|p| p.len()).sum();
+    let head_len = est.session.wrap_head_len(sealed, data_len);
+    if is_read_only(msg[t].attrs()) || msg[t].data().len() < head_len {
+        return Err(SEC_E_BUFFER_TOO_SMALL.into());
+    }
+    // RFC 4757's padding byte needs a PADDING buffer with room for it.
+    let pad_len = est.session.wrap_padding_len();
+    let p = msg.iter().position(|b| b.kind() == SECBUFFER_PADDING);
+    if pad_len > 0
+        && !p.is_some_and(|p| !is_read_only(msg[p].attrs()) && msg[p].data().len() >= pad_len)
+    {
+        return Err(SEC_E_BUFFER_TOO_SMALL.into());
+    }
+    let wrapped = est
         .session
         .wrap(&data_parts(msg), sealed, confounder)
         .map_err(|e| crate::package::Error::from(status(e)))?;
-    let (head, body) = token.split_at(trailer);
     let out = msg[t].data_mut().ok_or(SEC_E_BUFFER_TOO_SMALL)?;
-    out[..trailer].copy_from_slice(head);
-    msg[t].set_len(trailer);
+    out[..head_len].copy_from_slice(wrapped.head);
+    msg[t].set_len(head_len);
     let mut at = 0;
     for b in msg.iter_mut().filter(|b| b.kind() == SECBUFFER_DATA) {
         let n = b.len();
         let dst = b.data_mut().ok_or(SEC_E_INTERNAL_ERROR)?;
-        dst[..n].copy_from_slice(&body[at..at + n]);
+        dst[..n].copy_from_slice(&wrapped.data[at..at + n]);
         at += n;
     }
+    // The first PADDING buffer takes the padding; any other is emptied.
+    let mut padding = Some(wrapped.padding);
     for b in msg.iter_mut().filter(|b| b.kind() == SECBUFFER_PADDING) {
-        b.set_len(0);
+        let pad = padding.take().unwrap_or_default();
+        if let Some(dst) = b.data_mut() {
+            dst[..pad.len()].copy_from_slice(pad);
+        }
+        b.set_len(pad.len());
     }
     Ok(())
 }
@@ -155,6 +168,14 @@ pub fn decrypt(ctx: &mut KerberosContext, msg: &mut [SecBuf<'_>]) -> SecResult<U
     let t = token_index(msg)?;
     let mut parts = data_parts(msg);
     parts.insert(0, &msg[t].data()[..msg[t].len()]);
+    if est.session.wrap_padding_len() > 0 {
+        // RFC 4757's token ends with its padding, in the PADDING buffers.
+        parts.extend(
+            msg.iter()
+                .filter(|b| b.kind() == SECBUFFER_PADDING)
+                .map(|b| &b.data()[..b.len()]),
+        );
+    }
     let (plain, sealed) = est.session.unwrap(&parts).map_err(status)?;
     // The plaintext goes back into the DATA buffers in order; the last one
     // written reports the length it received.

@@ -12,9 +12,13 @@ mod rc4hmac;
 mod rfc3962;
 mod rfc8009;
 
+pub use rc4hmac::hmac_md5;
+
 use std::num::NonZeroU32;
 
 use zeroize::Zeroizing;
+
+use crate::crypto::ct_eq;
 
 /// The AES enctypes' confounder length (one block).
 pub const CONFOUNDER_LEN: usize = 16;
@@ -367,10 +371,6 @@ impl UsageKey {
 
 /// The longest checksum of the enctypes here (hmac-sha384-192).
 pub const MAX_CHECKSUM_LEN: usize = 24;
-
-fn ct_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
 
 #[cfg(test)]
 pub(crate) mod tests {

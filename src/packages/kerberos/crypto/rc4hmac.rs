@@ -7,7 +7,9 @@ use md4::{Digest, Md4};
 use md5::Md5;
 use zeroize::Zeroizing;
 
-use super::{ct_eq, CryptoError};
+use crate::crypto::ct_eq;
+
+use super::CryptoError;
 use crate::crypto::rc4::Keystream;
 
 /// rc4-hmac's confounder length.
@@ -15,7 +17,8 @@ pub const CONFOUNDER_LEN: usize = 8;
 /// The HMAC-MD5 checksum's length.
 pub const MAC_LEN: usize = 16;
 
-fn hmac_md5(key: &[u8], parts: &[&[u8]]) -> Zeroizing<[u8; 16]> {
+/// HMAC-MD5 of `parts`, concatenated.
+pub fn hmac_md5(key: &[u8], parts: &[&[u8]]) -> Zeroizing<[u8; 16]> {
     let mut m = <hmac::Hmac<Md5> as KeyInit>::new_from_slice(key).expect("HMAC takes any key");
     for p in parts {
         m.update(p);

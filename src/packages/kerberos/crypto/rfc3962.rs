@@ -10,9 +10,11 @@ use ring::pbkdf2;
 use sha1::Sha1;
 use zeroize::Zeroizing;
 
+use crate::crypto::ct_eq;
+
 use super::aes::Cipher;
 use super::nfold::nfold;
-use super::{ct_eq, CryptoError, CONFOUNDER_LEN};
+use super::{CryptoError, CONFOUNDER_LEN};
 
 /// The truncated HMAC's length.
 pub const MAC_LEN: usize = 12;

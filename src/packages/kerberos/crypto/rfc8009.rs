@@ -8,8 +8,10 @@ use std::num::NonZeroU32;
 use ring::{hmac, pbkdf2};
 use zeroize::Zeroizing;
 
+use crate::crypto::ct_eq;
+
 use super::aes::Cipher;
-use super::{ct_eq, CryptoError, CONFOUNDER_LEN};
+use super::{CryptoError, CONFOUNDER_LEN};
 
 /// The two profiles' parameters.
 #[derive(Clone, Copy)]

@@ -10,6 +10,8 @@
 //! buffer), followed by the data's ciphertext (its DATA buffer), as
 //! Windows lays it out; MIT's gss_unwrap takes it whole.
 
+mod rfc4757;
+
 use zeroize::Zeroizing;
 
 use super::crypto::{Enctype, Key, UsageKey, CONFOUNDER_LEN, MAX_CHECKSUM_LEN};
@@ -38,9 +40,6 @@ pub enum TokenError {
     /// A repeated, too old or (with sequence detection) out-of-order
     /// sequence number (SEC_E_OUT_OF_SEQUENCE).
     Sequence,
-    /// The session key's enctype has no RFC 4121 tokens here (rc4-hmac
-    /// uses RFC 4757's, not yet implemented).
-    Unsupported,
 }
 
 /// Which received sequence numbers are accepted (MIT's g_seqstate: a
@@ -65,6 +64,32 @@ impl SequenceWindow {
             replay,
             sequence,
         }
+    }
+
+    /// The window's state, for ExportSecurityContext: the next number,
+    /// the bits of those seen, and the two checks.
+    pub fn to_bytes(&self) -> [u8; 18] {
+        let mut b = [0u8; 18];
+        b[..8].copy_from_slice(&self.next.to_be_bytes());
+        b[8..16].copy_from_slice(&self.seen.to_be_bytes());
+        b[16] = u8::from(self.replay);
+        b[17] = u8::from(self.sequence);
+        b
+    }
+
+    /// The window `to_bytes` gave; `None` for anything else.
+    pub fn from_bytes(b: &[u8; 18]) -> Option<Self> {
+        let flag = |x: u8| match x {
+            0 => Some(false),
+            1 => Some(true),
+            _ => None,
+        };
+        Some(SequenceWindow {
+            next: u64::from_be_bytes(b[..8].try_into().ok()?),
+            seen: u64::from_be_bytes(b[8..16].try_into().ok()?),
+            replay: flag(b[16])?,
+            sequence: flag(b[17])?,
+        })
     }
 
     /// Records `seq`, or says why it is refused.
@@ -170,6 +195,16 @@ struct Header {
     seq: u64,
 }
 
+/// A Wrap token in SSPI's three parts: what goes into the TOKEN buffer,
+/// the data's protected bytes (as long as the plaintext, in the DATA
+/// buffers), and the padding (the PADDING buffer: RFC 4757's one byte;
+/// none for RFC 4121).
+pub struct Wrapped<'a> {
+    pub head: &'a [u8],
+    pub data: &'a [u8],
+    pub padding: &'a [u8],
+}
+
 /// A Wrap token header.
 fn wrap_header(flags: u8, ec: u16, rrc: u16, seq: u64) -> [u8; HEADER_LEN] {
     let mut h = [0u8; HEADER_LEN];
@@ -236,11 +271,9 @@ impl Session {
         }
         f
     }
-    fn check_rfc4121(&self) -> Result<(), TokenError> {
-        match self.key.enctype {
-            Enctype::Rc4Hmac => Err(TokenError::Unsupported),
-            _ => Ok(()),
-        }
+    /// Whether the tokens are RFC 4757's (an rc4-hmac key), not RFC 4121's.
+    fn rc4(&self) -> bool {
+        self.key.enctype == Enctype::Rc4Hmac
     }
     /// Checks a received header's direction and subkey flags.
     fn check_flags(&self, flags: u8) -> Result<(), TokenError> {
@@ -256,6 +289,9 @@ impl Session {
 
     /// The length of a MIC token.
     pub fn mic_len(&self) -> usize {
+        if self.rc4() {
+            return rfc4757::MIC_LEN;
+        }
         HEADER_LEN + self.key.enctype.checksum_len()
     }
 
@@ -264,6 +300,9 @@ impl Session {
     /// the confounder's ciphertext; for an integrity-only one, the header
     /// and the checksum.
     pub fn wrap_trailer_len(&self, sealed: bool) -> usize {
+        if self.rc4() {
+            return rfc4757::MAX_WRAP_HEAD_LEN;
+        }
         let c = self.key.enctype.checksum_len();
         if sealed {
             HEADER_LEN + HEADER_LEN + c + CONFOUNDER_LEN
@@ -272,9 +311,28 @@ impl Session {
         }
     }
 
+    /// The TOKEN buffer's length for a Wrap token of `data_len` bytes.
+    pub fn wrap_head_len(&self, sealed: bool, data_len: usize) -> usize {
+        if self.rc4() {
+            return rfc4757::wrap_head_len(data_len);
+        }
+        self.wrap_trailer_len(sealed)
+    }
+
+    /// The PADDING buffer's length a Wrap token needs.
+    pub fn wrap_padding_len(&self) -> usize {
+        if self.rc4() {
+            rfc4757::PADDING_LEN
+        } else {
+            0
+        }
+    }
+
     /// A MIC token over `parts` (concatenated).
     pub fn mic(&mut self, parts: &[&[u8]]) -> Result<Vec<u8>, TokenError> {
-        self.check_rfc4121()?;
+        if self.rc4() {
+            return self.rc4_mic(parts);
+        }
         let mut header = [0u8; HEADER_LEN];
         header[..2].copy_from_slice(&[0x04, 0x04]);
         header[2] = self.send_flags();
@@ -294,7 +352,9 @@ impl Session {
 
     /// Checks a MIC token over `parts`.
     pub fn verify_mic(&mut self, parts: &[&[u8]], token: &[u8]) -> Result<(), TokenError> {
-        self.check_rfc4121()?;
+        if self.rc4() {
+            return self.rc4_verify_mic(parts, token);
+        }
         if token.len() < HEADER_LEN || token[..2] != [0x04, 0x04] || token[3..8] != [0xff; 5] {
             return Err(TokenError::Malformed);
         }
@@ -315,17 +375,21 @@ impl Session {
     }
 
     /// A Wrap token of `parts` (the plaintext, concatenated): sealed
-    /// (encrypted) or integrity-only, rotated so that the data's part comes
-    /// last (`wrap_trailer_len` bytes, then as many bytes as the
-    /// plaintext). `confounder` is random. The token lives in the session
-    /// until the next message.
+    /// (encrypted) or integrity-only. RFC 4121's is rotated so that the
+    /// data's part comes last (`wrap_trailer_len` bytes, then as many
+    /// bytes as the plaintext). `confounder` is random (16 bytes; RFC 4757
+    /// takes the first 8). The token lives in the session until the next
+    /// message.
     pub fn wrap(
         &mut self,
         parts: &[&[u8]],
         sealed: bool,
         confounder: &[u8],
-    ) -> Result<&[u8], TokenError> {
-        self.check_rfc4121()?;
+    ) -> Result<Wrapped<'_>, TokenError> {
+        if self.rc4() {
+            return self.rc4_wrap(parts, sealed, confounder);
+        }
+        let head_len = self.wrap_trailer_len(sealed);
         let seq = self.send_seq;
         let n: usize = parts.iter().map(|p| p.len()).sum();
         let mut flags = self.send_flags();
@@ -366,14 +430,21 @@ impl Session {
             len
         };
         self.send_seq = self.send_seq.wrapping_add(1);
-        Ok(&self.scratch.0[..len])
+        let (head, data) = self.scratch.0[..len].split_at(head_len);
+        Ok(Wrapped {
+            head,
+            data,
+            padding: &[],
+        })
     }
 
     /// The plaintext of a Wrap token given in `parts` (concatenated), and
     /// whether it was sealed. The plaintext lives in the session until the
     /// next message.
     pub fn unwrap(&mut self, parts: &[&[u8]]) -> Result<(&[u8], bool), TokenError> {
-        self.check_rfc4121()?;
+        if self.rc4() {
+            return self.rc4_unwrap(parts);
+        }
         let usage = self.seal_usage(false);
         let (initiator, acceptor_subkey) = (self.initiator, self.acceptor_subkey);
         let n: usize = parts.iter().map(|p| p.len()).sum();
@@ -437,6 +508,14 @@ impl Session {
 }
 
 #[cfg(test)]
+impl Wrapped<'_> {
+    /// The whole token.
+    pub fn joined(&self) -> Vec<u8> {
+        [self.head, self.data, self.padding].concat()
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -477,7 +556,7 @@ mod tests {
                 let t = b
                     .wrap(&[b"attack ", b"at dawn"], sealed, &conf)
                     .unwrap()
-                    .to_vec();
+                    .joined();
                 assert_eq!(t.len(), b.wrap_trailer_len(sealed) + 14);
                 assert_eq!(t[2] & SENT_BY_ACCEPTOR, SENT_BY_ACCEPTOR);
                 if !sealed {
@@ -489,7 +568,7 @@ mod tests {
                 let good = b
                     .wrap(&[b"attack at dawn"], sealed, &conf)
                     .unwrap()
-                    .to_vec();
+                    .joined();
                 for i in 0..good.len() {
                     let mut bad = good.clone();
                     bad[i] ^= 1;
@@ -497,12 +576,12 @@ mod tests {
                 }
             }
             // A token sent by the initiator is not taken by the initiator.
-            let own = a.wrap(&[b"x"], true, &[1; 16]).unwrap().to_vec();
+            let own = a.wrap(&[b"x"], true, &[1; 16]).unwrap().joined();
             assert_eq!(a.unwrap(&[&own]).unwrap_err(), TokenError::Malformed);
             // An empty message, and a large one, in both modes.
             for (len, sealed) in [(0, true), (0, false), (70_000, true), (70_000, false)] {
                 let m = vec![0x5a; len];
-                let t = a.wrap(&[&m], sealed, &[2; 16]).unwrap().to_vec();
+                let t = a.wrap(&[&m], sealed, &[2; 16]).unwrap().joined();
                 assert_eq!(b.unwrap(&[&t]).unwrap(), (&m[..], sealed));
             }
         }
@@ -512,7 +591,7 @@ mod tests {
     fn an_unrotated_token_unwraps_too() {
         // MIT's gss_wrap sends RRC 0: rotate ours back and fix the header.
         let (mut a, mut b) = pair(Enctype::Aes256CtsHmacSha196);
-        let t = a.wrap(&[b"plain"], true, &[3; 16]).unwrap().to_vec();
+        let t = a.wrap(&[b"plain"], true, &[3; 16]).unwrap().joined();
         let rrc = usize::from(u16::from_be_bytes([t[6], t[7]]));
         let body = &t[HEADER_LEN..];
         let mut flat = t[..HEADER_LEN].to_vec();
