@@ -21,6 +21,8 @@ pub mod fuzz;
 pub mod kdc;
 pub mod messages;
 mod protection;
+#[cfg(test)]
+mod scripted;
 pub mod session;
 #[cfg(test)]
 mod tests;
