@@ -6,7 +6,8 @@
  *   - handshakes per second with a cached service ticket: a mutual
  *     AP-REQ/AP-REP exchange, initiator and acceptor in one process (the
  *     initiator's credentials from the ccache after kinit, the acceptor's
- *     from the keytab);
+ *     from the keytab); then the same inside SPNEGO ("Negotiate" choosing
+ *     Kerberos, MIT's SPNEGO mechanism);
  *   - wrap+unwrap throughput at 64 B, 1 KiB and 16 KiB: EncryptMessage on
  *     the initiator and DecryptMessage on the acceptor ([TOKEN, DATA]), or
  *     gss_wrap (conf_req 1) and gss_unwrap.
@@ -86,14 +87,44 @@ static void sspi_handshake(CredHandle *cc, CredHandle *sc, CtxtHandle *c, CtxtHa
     if (st != SEC_E_OK) fail("InitializeSecurityContextW (AP-REP)", st);
 }
 
-static double sspi_handshakes(CredHandle *cc, CredHandle *sc) {
+/* One Negotiate handshake: tokens back and forth until both are done. */
+static void nego_handshake(CredHandle *cc, CredHandle *sc, CtxtHandle *c, CtxtHandle *s) {
+    static unsigned char t1[48256], t2[48256];
+    SecBuffer ib, ob;
+    SecBufferDesc id = {SECBUFFER_VERSION, 1, &ib}, od = {SECBUFFER_VERSION, 1, &ob};
+    ULONG attrs;
+    SECURITY_STATUS cs, ss = SEC_I_CONTINUE_NEEDED;
+    int round;
+    ob = (SecBuffer){sizeof t1, SECBUFFER_TOKEN, t1};
+    cs = T->InitializeSecurityContextW(cc, NULL, w("host/localhost"), REQ, 0, SECURITY_NATIVE_DREP, NULL, 0, c, &od,
+                                       &attrs, NULL);
+    for (round = 0; round < 4 && ob.cbBuffer > 0; round++) {
+        if (cs != SEC_E_OK && cs != SEC_I_CONTINUE_NEEDED) fail("InitializeSecurityContextW (Negotiate)", cs);
+        ib = (SecBuffer){ob.cbBuffer, SECBUFFER_TOKEN, t1};
+        ob = (SecBuffer){sizeof t2, SECBUFFER_TOKEN, t2};
+        ss = T->AcceptSecurityContext(sc, round ? s : NULL, &id, ASC_REQ_MUTUAL_AUTH, SECURITY_NATIVE_DREP, s, &od,
+                                      &attrs, NULL);
+        if (ss != SEC_E_OK && ss != SEC_I_CONTINUE_NEEDED) fail("AcceptSecurityContext (Negotiate)", ss);
+        if (cs == SEC_E_OK || ob.cbBuffer == 0) break;
+        ib = (SecBuffer){ob.cbBuffer, SECBUFFER_TOKEN, t2};
+        ob = (SecBuffer){sizeof t1, SECBUFFER_TOKEN, t1};
+        cs = T->InitializeSecurityContextW(cc, c, w("host/localhost"), REQ, 0, SECURITY_NATIVE_DREP, &id, 0, c, &od,
+                                           &attrs, NULL);
+    }
+    if (cs != SEC_E_OK || ss != SEC_E_OK) fail("Negotiate handshake", cs != SEC_E_OK ? cs : ss);
+}
+
+static double sspi_handshakes(CredHandle *cc, CredHandle *sc, int negotiate) {
     long n = 0;
     double start = now(), t;
     do {
         int i;
         for (i = 0; i < 16; i++) {
             CtxtHandle c, s;
-            sspi_handshake(cc, sc, &c, &s);
+            if (negotiate)
+                nego_handshake(cc, sc, &c, &s);
+            else
+                sspi_handshake(cc, sc, &c, &s);
             T->DeleteSecurityContext(&c);
             T->DeleteSecurityContext(&s);
         }
@@ -150,25 +181,37 @@ static void gss_check(const char *what, OM_uint32 major) {
 }
 
 static gss_name_t target;
+static gss_OID_desc spnego_oid = {6, (void *)"\x2b\x06\x01\x05\x05\x02"};
 
-static void gss_handshake(gss_ctx_id_t *ictx, gss_ctx_id_t *actx) {
-    OM_uint32 major, minor, flags = GSS_C_MUTUAL_FLAG | GSS_C_CONF_FLAG | GSS_C_INTEG_FLAG | GSS_C_REPLAY_FLAG |
-                                    GSS_C_SEQUENCE_FLAG;
-    gss_buffer_desc t1 = GSS_C_EMPTY_BUFFER, t2 = GSS_C_EMPTY_BUFFER, t3 = GSS_C_EMPTY_BUFFER;
-    major = gss_init_sec_context(&minor, GSS_C_NO_CREDENTIAL, ictx, target, (gss_OID)gss_mech_krb5, flags, 0,
-                                 GSS_C_NO_CHANNEL_BINDINGS, GSS_C_NO_BUFFER, NULL, &t1, NULL, NULL);
-    if (major != GSS_S_CONTINUE_NEEDED) fail("gss_init_sec_context", (long)major);
-    major = gss_accept_sec_context(&minor, actx, GSS_C_NO_CREDENTIAL, &t1, GSS_C_NO_CHANNEL_BINDINGS, NULL, NULL, &t2,
-                                   NULL, NULL, NULL);
-    gss_check("gss_accept_sec_context", major);
-    major = gss_init_sec_context(&minor, GSS_C_NO_CREDENTIAL, ictx, target, (gss_OID)gss_mech_krb5, flags, 0,
-                                 GSS_C_NO_CHANNEL_BINDINGS, &t2, NULL, &t3, NULL, NULL);
-    if (major != GSS_S_COMPLETE || t3.length != 0) fail("gss_init_sec_context (AP-REP)", (long)major);
-    gss_release_buffer(&minor, &t1);
-    gss_release_buffer(&minor, &t2);
+/* One handshake of `mech` (krb5 or SPNEGO): tokens back and forth until
+ * both sides are complete. */
+static void gss_handshake_mech(gss_OID mech, gss_ctx_id_t *ictx, gss_ctx_id_t *actx) {
+    OM_uint32 minor, imajor = GSS_S_CONTINUE_NEEDED, amajor = GSS_S_CONTINUE_NEEDED;
+    OM_uint32 flags = GSS_C_MUTUAL_FLAG | GSS_C_CONF_FLAG | GSS_C_INTEG_FLAG | GSS_C_REPLAY_FLAG | GSS_C_SEQUENCE_FLAG;
+    gss_buffer_desc in = GSS_C_EMPTY_BUFFER, out = GSS_C_EMPTY_BUFFER;
+    int round;
+    for (round = 0; round < 6; round++) {
+        imajor = gss_init_sec_context(&minor, GSS_C_NO_CREDENTIAL, ictx, target, mech, flags, 0,
+                                      GSS_C_NO_CHANNEL_BINDINGS, round ? &in : GSS_C_NO_BUFFER, NULL, &out, NULL,
+                                      NULL);
+        gss_release_buffer(&minor, &in);
+        gss_check("gss_init_sec_context", imajor);
+        if (out.length == 0) break;
+        amajor = gss_accept_sec_context(&minor, actx, GSS_C_NO_CREDENTIAL, &out, GSS_C_NO_CHANNEL_BINDINGS, NULL,
+                                        NULL, &in, NULL, NULL, NULL);
+        gss_release_buffer(&minor, &out);
+        gss_check("gss_accept_sec_context", amajor);
+        if (in.length == 0) break;
+    }
+    gss_release_buffer(&minor, &in);
+    if (imajor != GSS_S_COMPLETE || amajor != GSS_S_COMPLETE) fail("gss handshake", (long)imajor);
 }
 
-static double gss_handshakes(void) {
+static void gss_handshake(gss_ctx_id_t *ictx, gss_ctx_id_t *actx) {
+    gss_handshake_mech((gss_OID)gss_mech_krb5, ictx, actx);
+}
+
+static double gss_handshakes(gss_OID mech) {
     long n = 0;
     double start = now(), t;
     OM_uint32 minor;
@@ -176,7 +219,7 @@ static double gss_handshakes(void) {
         int i;
         for (i = 0; i < 16; i++) {
             gss_ctx_id_t c = GSS_C_NO_CONTEXT, s = GSS_C_NO_CONTEXT;
-            gss_handshake(&c, &s);
+            gss_handshake_mech(mech, &c, &s);
             gss_delete_sec_context(&minor, &c, GSS_C_NO_BUFFER);
             gss_delete_sec_context(&minor, &s, GSS_C_NO_BUFFER);
         }
@@ -243,11 +286,11 @@ static void row(const char *label, const char *unit, double ours, double mit, do
 
 int main(int argc, char **argv) {
     INIT_SECURITY_INTERFACE_W init;
-    CredHandle cc, sc;
+    CredHandle cc, sc, nc, ns;
     CtxtHandle c, s;
     gss_ctx_id_t gc = GSS_C_NO_CONTEXT, gs = GSS_C_NO_CONTEXT;
     gss_buffer_desc name = {14, (void *)"host@localhost"};
-    double ceiling, hs[2], wrap[2][SIZES];
+    double ceiling, hs[2], nego[2], wrap[2][SIZES];
     long enctype[2];
     OM_uint32 minor;
     cpu_set_t one;
@@ -277,6 +320,12 @@ int main(int argc, char **argv) {
     if ((st = T->AcquireCredentialsHandleW(NULL, w("Kerberos"), SECPKG_CRED_INBOUND, NULL, NULL, NULL, NULL, &sc,
                                            NULL)) != SEC_E_OK)
         fail("AcquireCredentialsHandleW (keytab)", st);
+    if ((st = T->AcquireCredentialsHandleW(NULL, w("Negotiate"), SECPKG_CRED_OUTBOUND, NULL, NULL, NULL, NULL, &nc,
+                                           NULL)) != SEC_E_OK)
+        fail("AcquireCredentialsHandleW (Negotiate, ccache)", st);
+    if ((st = T->AcquireCredentialsHandleW(NULL, w("Negotiate"), SECPKG_CRED_INBOUND, NULL, NULL, NULL, NULL, &ns,
+                                           NULL)) != SEC_E_OK)
+        fail("AcquireCredentialsHandleW (Negotiate, keytab)", st);
     gss_check("gss_import_name", gss_import_name(&minor, &name, GSS_C_NT_HOSTBASED_SERVICE, &target));
 
     /* The first handshakes fetch and cache the service tickets. */
@@ -287,14 +336,29 @@ int main(int argc, char **argv) {
     printf("enctype: opensspi %ld, MIT %ld; one core, %.1f s per figure\n", enctype[0], enctype[1], seconds);
     if (enctype[0] != enctype[1]) fail("same enctype", enctype[0]);
 
-    hs[0] = sspi_handshakes(&cc, &sc);
-    hs[1] = gss_handshakes();
+    {
+        /* The Negotiate credential caches its own service ticket. */
+        CtxtHandle c1, s1;
+        SecPkgContext_NegotiationInfoW info;
+        nego_handshake(&nc, &ns, &c1, &s1);
+        if ((st = T->QueryContextAttributesW(&s1, SECPKG_ATTR_NEGOTIATION_INFO, &info)) != SEC_E_OK)
+            fail("NEGOTIATION_INFO", st);
+        if (info.PackageInfo->Name[0] != 'K') fail("Negotiate chose Kerberos", 0);
+        T->FreeContextBuffer(info.PackageInfo);
+        T->DeleteSecurityContext(&c1);
+        T->DeleteSecurityContext(&s1);
+    }
+    hs[0] = sspi_handshakes(&cc, &sc, 0);
+    hs[1] = gss_handshakes((gss_OID)gss_mech_krb5);
+    nego[0] = sspi_handshakes(&nc, &ns, 1);
+    nego[1] = gss_handshakes(&spnego_oid);
     for (i = 0; i < SIZES; i++) {
         wrap[0][i] = sspi_wrap(&c, &s, sizes[i]);
         wrap[1][i] = gss_wrap_unwrap(gc, gs, sizes[i]);
     }
     printf("%-28s %17s %17s %8s %14s %6s\n", "measure", "opensspi", "MIT", "vs MIT", "ceiling", "/ceil");
     row("handshakes, cached ticket", "/s", hs[0], hs[1], 0);
+    row("  the same in SPNEGO", "/s", nego[0], nego[1], 0);
     for (i = 0; i < SIZES; i++) {
         char label[64];
         snprintf(label, sizeof label, "wrap+unwrap %zu B", sizes[i]);
@@ -304,6 +368,8 @@ int main(int argc, char **argv) {
     T->DeleteSecurityContext(&s);
     T->FreeCredentialsHandle(&cc);
     T->FreeCredentialsHandle(&sc);
+    T->FreeCredentialsHandle(&nc);
+    T->FreeCredentialsHandle(&ns);
     gss_delete_sec_context(&minor, &gc, GSS_C_NO_BUFFER);
     gss_delete_sec_context(&minor, &gs, GSS_C_NO_BUFFER);
     gss_release_name(&minor, &target);

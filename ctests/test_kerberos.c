@@ -20,11 +20,15 @@ struct wire {
     ULONG len;
 };
 
-static SECURITY_STATUS acquire(const char *user, const char *domain, const char *password, ULONG use,
-                               CredHandle *h) {
-    static SEC_WCHAR u[128], d[128], p[128];
-    SEC_WINNT_AUTH_IDENTITY_W id;
+/* Credentials of `package` for an identity (NULL user: the defaults),
+ * with a PackageList when `list` is given. */
+static SECURITY_STATUS acquire_in(const char *package, const char *user, const char *domain,
+                                  const char *password, const char *list, ULONG use, CredHandle *h) {
+    static SEC_WCHAR u[128], d[128], p[128], l[128];
+    SEC_WINNT_AUTH_IDENTITY_EXW id;
     memset(&id, 0, sizeof id);
+    id.Version = SEC_WINNT_AUTH_IDENTITY_VERSION;
+    id.Length = sizeof id;
     if (user) {
         memcpy(u, wstr(user), sizeof u);
         memcpy(d, wstr(domain ? domain : ""), sizeof d);
@@ -37,8 +41,18 @@ static SECURITY_STATUS acquire(const char *user, const char *domain, const char 
         id.PasswordLength = (ULONG)wlen(p);
         id.Flags = SEC_WINNT_AUTH_IDENTITY_UNICODE;
     }
-    return T->AcquireCredentialsHandleW(NULL, wstr("Kerberos"), use, NULL, user ? &id : NULL, NULL,
+    if (list) {
+        memcpy(l, wstr(list), sizeof l);
+        id.PackageList = l;
+        id.PackageListLength = (ULONG)wlen(l);
+    }
+    return T->AcquireCredentialsHandleW(NULL, wstr(package), use, NULL, user || list ? &id : NULL, NULL,
                                         NULL, h, NULL);
+}
+
+static SECURITY_STATUS acquire(const char *user, const char *domain, const char *password, ULONG use,
+                               CredHandle *h) {
+    return acquire_in("Kerberos", user, domain, password, NULL, use, h);
 }
 
 static SECURITY_STATUS isc(CredHandle *cred, CtxtHandle *ctx, CtxtHandle *out_ctx, const char *target,
@@ -276,6 +290,150 @@ static void rc4_session(void) {
     setenv("KRB5_CONFIG", saved_copy, 1);
 }
 
+/* Negotiate tokens back and forth until neither side has more to send:
+ * SEC_E_OK with both contexts, else the failing status (no context). */
+static SECURITY_STATUS nego_handshake(CredHandle *client, CredHandle *server, const char *target, ULONG req,
+                                      CtxtHandle *c, CtxtHandle *s, struct wire *first) {
+    struct wire a, b;
+    ULONG ca = 0, sa = 0;
+    SECURITY_STATUS cs = isc(client, NULL, c, target, req, NULL, &a, &ca), ss = SEC_I_CONTINUE_NEEDED;
+    int have_s = 0;
+    if (first) *first = a;
+    if (cs != SEC_I_CONTINUE_NEEDED) return cs;
+    for (int round = 0; round < 4; round++) {
+        SecBuffer inb = {a.len, SECBUFFER_TOKEN, a.data}, outb = {TOKEN_MAX, SECBUFFER_TOKEN, b.data};
+        SecBufferDesc ind = {SECBUFFER_VERSION, 1, &inb}, outd = {SECBUFFER_VERSION, 1, &outb};
+        ss = T->AcceptSecurityContext(server, have_s ? s : NULL, &ind, ASC_REQ_MUTUAL_AUTH, SECURITY_NATIVE_DREP, s,
+                                      &outd, &sa, NULL);
+        if (ss != SEC_E_OK && ss != SEC_I_CONTINUE_NEEDED) break;
+        have_s = 1;
+        b.len = outb.cbBuffer;
+        if (cs == SEC_E_OK) break;
+        if (b.len == 0) break;
+        cs = isc(client, c, c, target, req, &b, &a, &ca);
+        if (cs != SEC_E_OK && cs != SEC_I_CONTINUE_NEEDED) break;
+        if (a.len == 0) break;
+    }
+    if (cs == SEC_E_OK && ss == SEC_E_OK) return SEC_E_OK;
+    T->DeleteSecurityContext(c);
+    if (have_s) T->DeleteSecurityContext(s);
+    return cs != SEC_E_OK ? cs : ss;
+}
+
+/* The package NEGOTIATION_INFO names, and whether it is complete. */
+static int negotiated(CtxtHandle *h, const char *package) {
+    SecPkgContext_NegotiationInfoW info;
+    if (T->QueryContextAttributesW(h, SECPKG_ATTR_NEGOTIATION_INFO, &info) != SEC_E_OK) return 0;
+    int ok = info.NegotiationState == SECPKG_NEGOTIATION_COMPLETE && weq(info.PackageInfo->Name, package);
+    T->FreeContextBuffer(info.PackageInfo);
+    return ok;
+}
+
+/* Microsoft's Kerberos OID, the standard one, NTLM's: Windows' offer. */
+static const unsigned char MS_KRB5[] = {0x06, 0x09, 0x2a, 0x86, 0x48, 0x82, 0xf7, 0x12, 0x01, 0x02, 0x02};
+static const unsigned char KRB5[] = {0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x12, 0x01, 0x02, 0x02};
+
+static const unsigned char *find(const struct wire *w, const unsigned char *what, size_t n) {
+    for (ULONG i = 0; i + n <= w->len; i++)
+        if (memcmp(w->data + i, what, n) == 0) return w->data + i;
+    return NULL;
+}
+
+/* Negotiate chooses Kerberos when a ticket can be had, and falls back to
+ * NTLM as Windows does, before its first token leaves. */
+static void negotiate_over_kerberos(void) {
+    CredHandle client, server, ntlm_server, list_client;
+    CtxtHandle c, s;
+    struct wire first;
+    CHECK_STATUS(acquire_in("Negotiate", "alice", "opensspi.test", "Passw0rd!alice", NULL, SECPKG_CRED_OUTBOUND, &client),
+                 SEC_E_OK);
+    CHECK_STATUS(acquire_in("Negotiate", NULL, NULL, NULL, NULL, SECPKG_CRED_INBOUND, &server), SEC_E_OK);
+    CHECK_STATUS(acquire_in("Negotiate", "alice", "OPENSSPI.TEST", "Passw0rd!alice", NULL, SECPKG_CRED_INBOUND,
+                            &ntlm_server),
+                 SEC_E_OK);
+
+    /* Kerberos: the offer lists Microsoft's OID, then the standard one,
+     * then NTLM; the optimistic token is the AP-REQ. */
+    CHECK_STATUS(nego_handshake(&client, &server, "host/localhost", REQ, &c, &s, &first), SEC_E_OK);
+    const unsigned char *ms = find(&first, MS_KRB5, sizeof MS_KRB5), *std = find(&first, KRB5, sizeof KRB5);
+    CHECK(ms && std && ms < std);
+    CHECK(negotiated(&c, "Kerberos") && negotiated(&s, "Kerberos"));
+    SecPkgContext_NamesW names;
+    CHECK_STATUS(T->QueryContextAttributesW(&s, SECPKG_ATTR_NAMES, &names), SEC_E_OK);
+    CHECK(weq(names.sUserName, "alice@OPENSSPI.TEST"));
+    CHECK_STATUS(T->FreeContextBuffer(names.sUserName), SEC_E_OK);
+    seal_both_ways(&c, &s, 0, 1);
+    seal_both_ways(&s, &c, 0, 1);
+    /* Exported and imported as Negotiate contexts, Kerberos inside. */
+    SecBuffer pc, ps;
+    CtxtHandle ic, is;
+    CHECK_STATUS(T->ExportSecurityContext(&c, 0, &pc, NULL), SEC_E_OK);
+    CHECK_STATUS(T->ExportSecurityContext(&s, 0, &ps, NULL), SEC_E_OK);
+    CHECK_STATUS(T->ImportSecurityContextW(wstr("Negotiate"), &pc, NULL, &ic), SEC_E_OK);
+    CHECK_STATUS(T->ImportSecurityContextW(wstr("Negotiate"), &ps, NULL, &is), SEC_E_OK);
+    T->FreeContextBuffer(pc.pvBuffer);
+    T->FreeContextBuffer(ps.pvBuffer);
+    CHECK(negotiated(&is, "Kerberos"));
+    seal_both_ways(&ic, &is, 0, 1);
+    sign_both_ways(&c, &s);
+    T->DeleteSecurityContext(&ic);
+    T->DeleteSecurityContext(&is);
+    T->DeleteSecurityContext(&c);
+    T->DeleteSecurityContext(&s);
+
+    /* A raw Kerberos AP-REQ to a Negotiate acceptor: Kerberos, raw. */
+    CredHandle krb;
+    struct wire a, b, none;
+    ULONG ca = 0, sa = 0;
+    CHECK_STATUS(acquire("alice", "opensspi.test", "Passw0rd!alice", SECPKG_CRED_OUTBOUND, &krb), SEC_E_OK);
+    CHECK_STATUS(isc(&krb, NULL, &c, "host/localhost", REQ, NULL, &a, &ca), SEC_I_CONTINUE_NEEDED);
+    CHECK_STATUS(asc(&server, &s, ASC_REQ_MUTUAL_AUTH, &a, &b, &sa), SEC_E_OK);
+    CHECK(b.len > 0 && b.data[0] == 0x60);
+    CHECK_STATUS(isc(&krb, &c, &c, "host/localhost", REQ, &b, &none, &ca), SEC_E_OK);
+    CHECK(negotiated(&s, "Kerberos"));
+    seal_both_ways(&c, &s, 0, 1);
+    T->DeleteSecurityContext(&c);
+    T->DeleteSecurityContext(&s);
+    T->FreeCredentialsHandle(&krb);
+
+    /* Fallback to NTLM: an SPN the KDC does not know, an IP address. */
+    const char *ntlm_targets[] = {"nosuch/localhost", "host/127.0.0.1"};
+    for (size_t i = 0; i < 2; i++) {
+        CHECK_STATUS(nego_handshake(&client, &ntlm_server, ntlm_targets[i], REQ, &c, &s, &first), SEC_E_OK);
+        CHECK(find(&first, MS_KRB5, sizeof MS_KRB5) == NULL);
+        CHECK(negotiated(&c, "NTLM") && negotiated(&s, "NTLM"));
+        T->DeleteSecurityContext(&c);
+        T->DeleteSecurityContext(&s);
+    }
+    /* PackageList: "!Kerberos" takes NTLM; "Kerberos" alone has no fallback. */
+    CHECK_STATUS(acquire_in("Negotiate", "alice", "opensspi.test", "Passw0rd!alice", "!Kerberos", SECPKG_CRED_OUTBOUND,
+                            &list_client),
+                 SEC_E_OK);
+    CHECK_STATUS(nego_handshake(&list_client, &ntlm_server, "host/localhost", REQ, &c, &s, NULL), SEC_E_OK);
+    CHECK(negotiated(&c, "NTLM"));
+    T->DeleteSecurityContext(&c);
+    T->DeleteSecurityContext(&s);
+    T->FreeCredentialsHandle(&list_client);
+    CHECK_STATUS(acquire_in("Negotiate", "alice", "opensspi.test", "Passw0rd!alice", "Kerberos", SECPKG_CRED_OUTBOUND,
+                            &list_client),
+                 SEC_E_OK);
+    CHECK_STATUS(nego_handshake(&list_client, &ntlm_server, "nosuch/localhost", REQ, &c, &s, NULL),
+                 SEC_E_TARGET_UNKNOWN);
+    CHECK_STATUS(nego_handshake(&list_client, &server, "host/localhost", REQ, &c, &s, NULL), SEC_E_OK);
+    CHECK(negotiated(&s, "Kerberos"));
+    T->DeleteSecurityContext(&c);
+    T->DeleteSecurityContext(&s);
+    T->FreeCredentialsHandle(&list_client);
+    /* A wrong password is not a reason to fall back. */
+    CHECK_STATUS(acquire_in("Negotiate", "alice", "opensspi.test", "wrong", NULL, SECPKG_CRED_OUTBOUND, &list_client),
+                 SEC_E_OK);
+    CHECK_STATUS(nego_handshake(&list_client, &ntlm_server, "host/localhost", REQ, &c, &s, NULL), SEC_E_LOGON_DENIED);
+    T->FreeCredentialsHandle(&list_client);
+    CHECK_STATUS(T->FreeCredentialsHandle(&client), SEC_E_OK);
+    CHECK_STATUS(T->FreeCredentialsHandle(&server), SEC_E_OK);
+    CHECK_STATUS(T->FreeCredentialsHandle(&ntlm_server), SEC_E_OK);
+}
+
 static void errors(void) {
     CredHandle client;
     CtxtHandle c;
@@ -304,6 +462,19 @@ static void stopped_kdc(void) {
     CHECK_STATUS(acquire("bob", "OPENSSPI.TEST", "Passw0rd!bob", SECPKG_CRED_OUTBOUND, &client), SEC_E_OK);
     CHECK_STATUS(isc(&client, NULL, &c, "host/localhost", REQ, NULL, &a, &ca), SEC_E_NO_AUTHENTICATING_AUTHORITY);
     CHECK_STATUS(T->FreeCredentialsHandle(&client), SEC_E_OK);
+    /* Negotiate falls back to NTLM. */
+    CredHandle nc, ns;
+    CtxtHandle s;
+    CHECK_STATUS(acquire_in("Negotiate", "bob", "OPENSSPI.TEST", "Passw0rd!bob", NULL, SECPKG_CRED_OUTBOUND, &nc),
+                 SEC_E_OK);
+    CHECK_STATUS(acquire_in("Negotiate", "bob", "OPENSSPI.TEST", "Passw0rd!bob", NULL, SECPKG_CRED_INBOUND, &ns),
+                 SEC_E_OK);
+    CHECK_STATUS(nego_handshake(&nc, &ns, "host/localhost", REQ, &c, &s, NULL), SEC_E_OK);
+    CHECK(negotiated(&c, "NTLM") && negotiated(&s, "NTLM"));
+    T->DeleteSecurityContext(&c);
+    T->DeleteSecurityContext(&s);
+    T->FreeCredentialsHandle(&nc);
+    T->FreeCredentialsHandle(&ns);
 }
 
 int main(void) {
@@ -314,6 +485,7 @@ int main(void) {
     }
     password_client_and_keytab_server();
     rc4_session();
+    negotiate_over_kerberos();
     errors();
     stopped_kdc();
     return check_summary();

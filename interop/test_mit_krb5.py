@@ -1,6 +1,7 @@
-"""Kerberos interop with MIT: opensspi's "Kerberos" package against MIT's
-gss-server and gss-client (krb5-gss-samples), with tickets from a real MIT
-KDC. Run inside scripts/krb5-realm.sh, which makes the throwaway realm
+"""Kerberos interop with MIT: opensspi's "Kerberos" package, and its
+"Negotiate" choosing Kerberos (or falling back to NTLM, which MIT speaks
+through gss-ntlmssp), against MIT's gss-server and gss-client
+(krb5-gss-samples), with tickets from a real MIT KDC. Run inside scripts/krb5-realm.sh, which makes the throwaway realm
 OPENSSPI.TEST (alice's password, the service keytab of host/localhost)
 and sets KRB5_CONFIG, KRB5_KTNAME and KRB5CCNAME.
 
@@ -12,6 +13,7 @@ whatever the outcome.
 """
 
 import os
+import re
 import socket
 import subprocess
 import unittest
@@ -33,12 +35,17 @@ ENCTYPES = {"aes256-cts-hmac-sha1-96": 18, "aes128-cts-hmac-sha1-96": 17, "aes12
 
 
 def setUpModule():
-    global LIB, DIR, KEYTAB
+    global LIB, DIR, KEYTAB, USER_FILE
     DIR = os.environ.get("OPENSSPI_REALM_DIR")
     if not DIR:
         raise RuntimeError("run inside scripts/krb5-realm.sh")
     KEYTAB = os.path.join(DIR, "service.keytab")
     LIB = sspi.Library()
+    # The account gss-ntlmssp (in MIT's processes) and our NTLM acceptor
+    # check NTLM passwords against.
+    USER_FILE = os.path.join(DIR, "ntlm-users")
+    with open(USER_FILE, "w") as f:
+        f.write("%s:%s:%s\n" % (REALM, USER, PASSWORD))
 
 
 def peer_env(**extra):
@@ -122,6 +129,123 @@ class OurClientTheirServer(unittest.TestCase):
                     self.assertEqual(ctx.encrypt_algorithm(), ENCTYPES[enctype])
                 finally:
                     os.environ["KRB5_CONFIG"] = saved
+
+
+def unreachable_kdc_conf():
+    """A krb5.conf copy whose realm's KDC listens nowhere (port 1)."""
+    path = os.path.join(DIR, "krb5-no-kdc.conf")
+    with open(os.environ["KRB5_CONFIG"]) as f:
+        text = f.read()
+    text = re.sub(r"kdc = \S+", "kdc = 127.0.0.1:1", text)
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def converse(test, sock, ctx, messages=MESSAGES):
+    """Runs our initiator's exchange with a gss-server on `sock`, then
+    seals `messages` messages and checks the server's MIC of each."""
+    send_token(sock, TOKEN_NOOP | TOKEN_CONTEXT_NEXT, b"")
+    token = ctx.step()
+    while True:
+        if token:
+            send_token(sock, TOKEN_CONTEXT, token)
+        if ctx.complete:
+            break
+        kind, token = recv_token(sock)
+        test.assertEqual(kind, TOKEN_CONTEXT)
+        token = ctx.step(token)
+    for i in range(messages):
+        msg = b"sealed by opensspi's Negotiate %d" % i
+        wrapped = ctx.wrap(msg, padding=True)
+        test.assertNotIn(msg, wrapped)
+        send_token(sock, TOKEN_DATA | TOKEN_WRAPPED | TOKEN_ENCRYPTED | TOKEN_SEND_MIC, wrapped)
+        kind, mic = recv_token(sock)
+        test.assertEqual(kind, TOKEN_MIC)
+        ctx.verify(msg, mic)
+    send_token(sock, TOKEN_NOOP, b"")
+
+
+class OurNegotiateTheirServer(unittest.TestCase):
+    """opensspi's Negotiate initiator against gss-server, whose SPNEGO
+    takes Kerberos (the service keytab) and NTLM (gss-ntlmssp)."""
+
+    def exchange(self, target, client_conf=None):
+        port = free_port()
+        peer = Peer(["gss-server", "-port", str(port), "-once", "-keytab", KEYTAB, "host@localhost"],
+                    env=peer_env(NTLM_USER_FILE=USER_FILE))
+        self.addCleanup(peer.stop)
+        sock = connect(port, peer)
+        self.addCleanup(sock.close)
+        saved = os.environ["KRB5_CONFIG"]
+        os.environ["KRB5_CONFIG"] = client_conf or saved
+        try:
+            cred = LIB.credentials("Negotiate", sspi.SECPKG_CRED_OUTBOUND, USER, REALM, PASSWORD)
+            ctx = sspi.Context(cred, initiator=True, target=target, flags=FLAGS)
+            converse(self, sock, ctx)
+        finally:
+            os.environ["KRB5_CONFIG"] = saved
+        self.assertEqual(peer.finish(), 0, peer.output)
+        return ctx, peer.output
+
+    def test_kerberos(self):
+        ctx, output = self.exchange("host/localhost")
+        self.assertEqual(ctx.negotiation_info(), ("Kerberos", sspi.SECPKG_NEGOTIATION_COMPLETE))
+        self.assertIn('Accepted connection: "%s"' % PRINCIPAL, output)
+
+    def test_unknown_spn_falls_back_to_ntlm(self):
+        ctx, output = self.exchange("nosuch/localhost")
+        self.assertEqual(ctx.negotiation_info(), ("NTLM", sspi.SECPKG_NEGOTIATION_COMPLETE))
+        self.assertIn('Accepted connection: "%s\\%s"' % (REALM, USER), output)
+
+    def test_unreachable_kdc_falls_back_to_ntlm(self):
+        ctx, output = self.exchange("host/localhost", client_conf=unreachable_kdc_conf())
+        self.assertEqual(ctx.negotiation_info(), ("NTLM", sspi.SECPKG_NEGOTIATION_COMPLETE))
+        self.assertIn('Accepted connection: "%s\\%s"' % (REALM, USER), output)
+
+
+class TheirSpnegoClientOurNegotiate(unittest.TestCase):
+    """gss-client -spnego (after kinit) against opensspi's Negotiate
+    acceptor, whose default credentials are the keytab of KRB5_KTNAME (and
+    NTLM_USER_FILE's account)."""
+
+    def test_gss_client_spnego(self):
+        kinit()
+        listener = socket.socket()
+        self.addCleanup(listener.close)
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        listener.settimeout(TIMEOUT)
+        port = listener.getsockname()[1]
+        msg = b"sealed by gss-client -spnego for opensspi"
+        peer = Peer(["gss-client", "-port", str(port), "-spnego", "-mcount", str(MESSAGES), "127.0.0.1",
+                     "host@localhost", msg.decode()], env=peer_env())
+        self.addCleanup(peer.stop)
+        conn, _ = listener.accept()
+        self.addCleanup(conn.close)
+        conn.settimeout(TIMEOUT)
+        os.environ["NTLM_USER_FILE"] = USER_FILE
+        cred = LIB.credentials("Negotiate", sspi.SECPKG_CRED_INBOUND)
+        ctx = sspi.Context(cred, initiator=False, flags=0)
+        kind, _ = recv_token(conn)
+        self.assertEqual(kind, TOKEN_NOOP | TOKEN_CONTEXT_NEXT)
+        while not ctx.complete:
+            kind, token = recv_token(conn)
+            self.assertEqual(kind, TOKEN_CONTEXT)
+            answer = ctx.step(token)
+            if answer:
+                send_token(conn, TOKEN_CONTEXT, answer)
+        self.assertEqual(ctx.negotiation_info(), ("Kerberos", sspi.SECPKG_NEGOTIATION_COMPLETE))
+        self.assertEqual(ctx.user_name(), PRINCIPAL)
+        for _ in range(MESSAGES):
+            kind, wrapped = recv_token(conn)
+            self.assertEqual(kind, TOKEN_DATA | TOKEN_WRAPPED | TOKEN_ENCRYPTED | TOKEN_SEND_MIC)
+            self.assertEqual(ctx.unwrap_stream(wrapped), msg)
+            send_token(conn, TOKEN_MIC, ctx.sign(msg))
+        kind, _ = recv_token(conn)
+        self.assertEqual(kind, TOKEN_NOOP)
+        self.assertEqual(peer.finish(), 0, peer.output)
+        self.assertIn("Signature verified", peer.output)
 
 
 class TheirClientOurServer(unittest.TestCase):

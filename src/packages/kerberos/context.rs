@@ -298,6 +298,15 @@ impl KerberosContext {
             return self.send_ap_req(ticket, env, client.time_offset);
         }
         let realm = client.principal.realm.clone();
+        // Before any request is built: a realm with no KDC (the common
+        // case of an NTLM-only identity under Negotiate) fails at once.
+        if cred.config.kdcs(&realm).is_empty() {
+            if env.tracing(Level::Errors, PACKAGE) {
+                let why = format_args!("no KDC for realm {realm} in krb5.conf");
+                env.trace(Level::Errors, PACKAGE, why);
+            }
+            return Err(SEC_E_NO_AUTHENTICATING_AUTHORITY.into());
+        }
         let tgt_server = Principal {
             realm: realm.clone(),
             name: kdc::tgt_name(&realm),

@@ -104,7 +104,13 @@ fn keytab(env: &dyn Env, var: &str, default: Option<&str>) -> Option<Vec<KeytabE
 pub fn principal(user: &str, domain: Option<&str>, config: &Config) -> Option<Principal> {
     let (name, realm) = match user.rsplit_once('@') {
         Some((n, r)) if !r.is_empty() => (n, Some(r.to_owned())),
-        _ => (user, None),
+        // Windows' `DOMAIN\user` without a separate domain.
+        _ => match user.split_once('\\') {
+            Some((d, n)) if domain.is_none_or(str::is_empty) && !d.is_empty() => {
+                (n, Some(d.to_owned()))
+            }
+            _ => (user, None),
+        },
     };
     let realm = realm
         .or_else(|| domain.filter(|d| !d.is_empty()).map(str::to_owned))
@@ -257,6 +263,14 @@ mod tests {
         assert_eq!(
             principal("alice@other.org", Some("x"), &c).unwrap().text(),
             "alice@OTHER.ORG"
+        );
+        assert_eq!(
+            principal("corp\\alice", None, &c).unwrap().text(),
+            "alice@CORP"
+        );
+        assert_eq!(
+            principal("corp\\alice", Some(""), &c).unwrap().text(),
+            "alice@CORP"
         );
         assert_eq!(
             principal("host/web@R", None, &c)

@@ -163,3 +163,35 @@ impl Package for Kerberos {
         KerberosContext::import(packed)
     }
 }
+
+/// Under Negotiate, the mechListMIC is an RFC 4121 MIC token (RFC 4757's
+/// for rc4-hmac) over the DER MechTypeList, made and checked with the
+/// context's sequence numbers like any MakeSignature/VerifySignature.
+impl Mechanism for Kerberos {
+    fn mech_list_mic(&self, ctx: &mut KerberosContext, mech_types: &[u8]) -> SecResult<Vec<u8>> {
+        let est = ctx.established_mut()?;
+        est.session
+            .mic(&[mech_types])
+            .map_err(|_| Error::from(SEC_E_INTERNAL_ERROR))
+    }
+
+    fn verify_mech_list_mic(
+        &self,
+        ctx: &mut KerberosContext,
+        mech_types: &[u8],
+        mic: &[u8],
+    ) -> SecResult<()> {
+        let est = ctx.established_mut()?;
+        est.session
+            .verify_mic(&[mech_types], mic)
+            .map_err(|_| Error::from(SEC_E_MESSAGE_ALTERED))
+    }
+
+    fn mech_list_mic_policy(&self, ctx: &KerberosContext) -> MicPolicy {
+        if ctx.established().is_ok() {
+            MicPolicy::Optional
+        } else {
+            MicPolicy::None
+        }
+    }
+}

@@ -54,7 +54,7 @@ use zeroize::Zeroizing;
 
 use super::credentials::NegotiateCredentials;
 use super::describe;
-use super::mechs::Mech;
+use super::mechs::{offer, Mech, KERBEROS};
 use super::token::{self, NegState};
 use crate::env::{Env, Level};
 use crate::package::*;
@@ -63,6 +63,10 @@ use crate::vocabulary::*;
 /// Where the exchange is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Phase {
+    /// Initiator, first call: the mechanism at index `start` of the
+    /// credential's list waits for a network exchange before its first
+    /// token (the ones after it are the fallbacks).
+    Starting { start: usize },
     /// Initiator: NegTokenInit sent, the acceptor has not chosen yet.
     Proposed,
     /// Acceptor: NegTokenInit2 sent, waiting for the NegTokenInit.
@@ -126,6 +130,37 @@ impl core::fmt::Debug for NegotiateContext {
             .field("mic", &self.mic)
             .finish_non_exhaustive()
     }
+}
+
+/// Whether a mechanism that could not start gives way to the next one, as
+/// Windows' Negotiate falls back from Kerberos to NTLM before the first
+/// token leaves: no credentials, no KDC for the realm or none reachable, a
+/// target the KDC does not know. Anything else (a wrong password) fails
+/// the call.
+fn falls_back(e: &Error) -> bool {
+    matches!(
+        e.status(),
+        SEC_E_NO_CREDENTIALS | SEC_E_NO_AUTHENTICATING_AUTHORITY | SEC_E_TARGET_UNKNOWN
+    )
+}
+
+/// Whether an SPN's host (`service/host[:port][@REALM]`, or GSS's
+/// `service@host`) is an IP address, which Kerberos has no ticket for.
+fn host_is_address(target: &str) -> bool {
+    let host = match target.split_once('/') {
+        Some((_, rest)) => rest.split('/').next().unwrap_or(rest),
+        None => target.split_once('@').map_or(target, |(_, h)| h),
+    };
+    let host = host.rsplit_once('@').map_or(host, |(h, _)| h);
+    let bare = host
+        .trim_start_matches('[')
+        .split(']')
+        .next()
+        .unwrap_or(host);
+    bare.parse::<std::net::IpAddr>().is_ok()
+        || host.rsplit_once(':').is_some_and(|(h, port)| {
+            port.parse::<u16>().is_ok() && h.parse::<std::net::Ipv4Addr>().is_ok()
+        })
 }
 
 /// Whether a mechanism's status means its context is complete.
@@ -240,46 +275,153 @@ impl NegotiateContext {
     }
 
     /// The first InitializeSecurityContext call: NegTokenInit with the
-    /// optimistic token of the first mechanism that can start (a mechanism
-    /// that cannot, say for want of credentials, is left out of the offer).
-    /// An input token (an acceptor's NegTokenInit2 hint) is ignored.
+    /// optimistic token of the first mechanism that can start. A mechanism
+    /// that cannot get a first token (no credentials, no KDC, a target its
+    /// KDC does not know: Windows' fallback rules, `falls_back`) is left out
+    /// of the offer, and the next one starts; so is Kerberos for a target
+    /// whose host is an IP address. A mechanism's first step may ask for
+    /// network exchanges (Kerberos' KDC): the context suspends
+    /// (`Progress::Exchange`) and `resume` goes on. An input token (an
+    /// acceptor's NegTokenInit2 hint) is ignored.
     pub fn initialize(
         cred: &NegotiateCredentials,
         input: &StepInput<'_>,
-    ) -> SecResult<(Self, StepOutput)> {
+    ) -> SecResult<(Self, Progress)> {
+        let Some(first) = cred.first() else {
+            trace_cause(input.env, NO_MECHANISMS);
+            return Err(SEC_E_NO_CREDENTIALS.into());
+        };
+        let mut ctx = Self::new(Role::Initiator, first.mech);
+        let progress = ctx.offer_from(cred, input, 0, None)?;
+        Ok((ctx, progress))
+    }
+
+    /// Starts the credential's mechanisms from index `start` on, the first
+    /// that can; `failed` is the error of an earlier one.
+    fn offer_from(
+        &mut self,
+        cred: &NegotiateCredentials,
+        input: &StepInput<'_>,
+        start: usize,
+        mut failed: Option<Error>,
+    ) -> SecResult<Progress> {
         let all: Vec<&'static Mech> = cred.mechs().iter().map(|m| m.mech).collect();
-        let mut first_error = None;
-        for start in 0..all.len() {
-            let offered = &all[start..];
-            let oids: Vec<ObjectIdentifier> = offered.iter().map(|m| m.oid()).collect();
-            let mech_types = token::encode_mech_types(&oids).map_err(|_| SEC_E_INTERNAL_ERROR)?;
-            let mech = offered[0];
-            match run_mech(Role::Initiator, mech, None, Some(cred), input, None) {
-                Ok((Some(inner), out)) => {
-                    let token = token::encode_init(&oids, non_empty(&out.token))
-                        .map_err(|_| SEC_E_INTERNAL_ERROR)?;
-                    let mut ctx = Self::new(Role::Initiator, mech);
-                    ctx.offered = offered.to_vec();
-                    ctx.mech_types = mech_types;
-                    ctx.inner = Some(inner);
-                    ctx.inner_complete = is_complete(out.status);
-                    ctx.phase = Phase::Proposed;
-                    ctx.ret_flags = out.ret_flags;
-                    ctx.expiry = out.expiry;
-                    let out = ctx.output(SEC_I_CONTINUE_NEEDED, token);
-                    trace_token(input.env, "sent", &out.token);
-                    return Ok((ctx, out));
+        for start in start..all.len() {
+            let mech = all[start];
+            if core::ptr::eq(mech, &KERBEROS) && input.target.is_some_and(host_is_address) {
+                trace_cause(
+                    input.env,
+                    "Kerberos left out: the target's host is an IP address",
+                );
+                continue;
+            }
+            let buffers = with_token(input, None);
+            let mech_input = StepInput {
+                inputs: &buffers,
+                ..*input
+            };
+            let mech_cred = cred.for_mech(mech).ok_or(SEC_E_INTERNAL_ERROR)?;
+            match mech.package.initialize(mech_cred, &mech_input) {
+                Ok((inner, Progress::Exchange(x))) => {
+                    self.mech = mech;
+                    self.inner = Some(inner);
+                    self.phase = Phase::Starting { start };
+                    return Ok(Progress::Exchange(x));
                 }
-                Ok((None, _)) => return Err(SEC_E_INTERNAL_ERROR.into()),
-                Err(e) => {
-                    first_error.get_or_insert(e);
+                Ok((inner, Progress::Done(out))) => {
+                    return self.propose(&all[start..], inner, out, input.env);
                 }
+                Err(e) if falls_back(&e) && start + 1 < all.len() => {
+                    self.fall_back(input.env, mech, &e);
+                    failed.get_or_insert(e);
+                }
+                Err(e) => return Err(self.fail(failed.unwrap_or(e))),
             }
         }
-        if first_error.is_none() {
-            trace_cause(input.env, NO_MECHANISMS);
+        trace_cause(input.env, NO_MECHANISMS);
+        Err(self.fail(failed.unwrap_or(SEC_E_NO_CREDENTIALS.into())))
+    }
+
+    /// The initiator's first call goes on with the reply to the exchange
+    /// its mechanism asked for.
+    pub fn resume(
+        &mut self,
+        cred: Option<&NegotiateCredentials>,
+        input: &StepInput<'_>,
+        reply: Reply,
+    ) -> SecResult<Progress> {
+        let (Phase::Starting { start }, Some(cred)) = (self.phase, cred) else {
+            return Err(self.fail(SEC_E_INTERNAL_ERROR));
+        };
+        let mech = self.mech;
+        let buffers = with_token(input, None);
+        let mech_input = StepInput {
+            inputs: &buffers,
+            ..*input
+        };
+        let Some(mut inner) = self.inner.take() else {
+            return Err(self.fail(SEC_E_INTERNAL_ERROR));
+        };
+        match mech
+            .package
+            .resume(cred.for_mech(mech), &mut inner, &mech_input, reply)
+        {
+            Ok(Progress::Exchange(x)) => {
+                self.inner = Some(inner);
+                Ok(Progress::Exchange(x))
+            }
+            Ok(Progress::Done(out)) => {
+                let all: Vec<&'static Mech> = cred.mechs().iter().map(|m| m.mech).collect();
+                self.propose(&all[start..], inner, out, input.env)
+            }
+            Err(e) if falls_back(&e) && start + 1 < cred.mechs().len() => {
+                self.fall_back(input.env, mech, &e);
+                self.offer_from(cred, input, start + 1, Some(e))
+            }
+            Err(e) => Err(self.fail(e)),
         }
-        Err(first_error.unwrap_or(SEC_E_NO_CREDENTIALS.into()))
+    }
+
+    /// Traces why `mech` is left out of the offer.
+    fn fall_back(&self, env: &dyn Env, mech: &Mech, e: &Error) {
+        if env.tracing(Level::Errors, PACKAGE) {
+            env.trace(
+                Level::Errors,
+                PACKAGE,
+                format_args!(
+                    "{} left out: it cannot start ({:#010x}); the next mechanism is offered",
+                    mech.name(),
+                    e.status() as u32
+                ),
+            );
+        }
+    }
+
+    /// The NegTokenInit offering `offered`, with the first one's optimistic
+    /// token `out` from its context `inner`.
+    fn propose(
+        &mut self,
+        offered: &[&'static Mech],
+        inner: AnyContext,
+        out: StepOutput,
+        env: &dyn Env,
+    ) -> SecResult<Progress> {
+        let oids = offer(offered);
+        let mech_types =
+            token::encode_mech_types(&oids).map_err(|_| self.fail(SEC_E_INTERNAL_ERROR))?;
+        let token = token::encode_init(&oids, non_empty(&out.token))
+            .map_err(|_| self.fail(SEC_E_INTERNAL_ERROR))?;
+        self.mech = offered[0];
+        self.offered = offered.to_vec();
+        self.mech_types = mech_types;
+        self.inner = Some(inner);
+        self.inner_complete = is_complete(out.status);
+        self.phase = Phase::Proposed;
+        self.ret_flags = out.ret_flags;
+        self.expiry = out.expiry;
+        let out = self.output(SEC_I_CONTINUE_NEEDED, token);
+        trace_token(env, "sent", &out.token);
+        Ok(Progress::Done(out))
     }
 
     /// The first AcceptSecurityContext call: the initiator's NegTokenInit
@@ -304,8 +446,8 @@ impl NegotiateContext {
         let r = match token {
             Some(token) => ctx.begin_acceptor(cred, input, token),
             None => {
-                let oids: Vec<ObjectIdentifier> =
-                    cred.mechs().iter().map(|m| m.mech.oid()).collect();
+                let mechs: Vec<&Mech> = cred.mechs().iter().map(|m| m.mech).collect();
+                let oids = offer(&mechs);
                 match token::encode_init2(&oids) {
                     Ok(token) => {
                         ctx.phase = Phase::Hinted;
@@ -326,15 +468,14 @@ impl NegotiateContext {
         input: &StepInput<'_>,
         token: &[u8],
     ) -> SecResult<StepOutput> {
-        if !token::looks_framed(token) {
-            if let Some(raw) = cred.mechs().iter().find(|m| m.mech.claims_raw(token)) {
-                let (inner, progress) = raw.mech.package.accept(&raw.cred, input)?;
-                let out = progress.done()?;
-                self.mech = raw.mech;
-                self.spnego = false;
-                self.inner = Some(inner);
-                return Ok(self.after_raw(out));
-            }
+        // A mechanism's own token, without SPNEGO: that mechanism, raw.
+        if let Some(raw) = cred.mechs().iter().find(|m| m.mech.claims_raw(token)) {
+            let (inner, progress) = raw.mech.package.accept(&raw.cred, input)?;
+            let out = progress.done()?;
+            self.mech = raw.mech;
+            self.spnego = false;
+            self.inner = Some(inner);
+            return Ok(self.after_raw(out));
         }
         let Ok(init) = token::decode_init(token) else {
             self.cause = Some(format!("{NOT_INIT} (malformed DER, or not SPNEGO)"));
@@ -443,7 +584,7 @@ impl NegotiateContext {
         cred: Option<&NegotiateCredentials>,
         input: &StepInput<'_>,
     ) -> SecResult<StepOutput> {
-        if self.phase == Phase::Failed {
+        if matches!(self.phase, Phase::Failed | Phase::Starting { .. }) {
             self.cause = Some("the context failed in an earlier step: delete it".into());
             return Err(SEC_E_INVALID_HANDLE.into());
         }
@@ -916,7 +1057,7 @@ impl NegotiateContext {
                 state: match self.phase {
                     Phase::Complete { .. } => SECPKG_NEGOTIATION_COMPLETE,
                     Phase::Proposed => SECPKG_NEGOTIATION_OPTIMISTIC,
-                    Phase::Hinted | Phase::Negotiating | Phase::Failed => {
+                    Phase::Starting { .. } | Phase::Hinted | Phase::Negotiating | Phase::Failed => {
                         SECPKG_NEGOTIATION_IN_PROGRESS
                     }
                 },

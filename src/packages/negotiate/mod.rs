@@ -85,7 +85,7 @@ impl Package for Negotiate {
         cred: &NegotiateCredentials,
         input: &StepInput<'_>,
     ) -> SecResult<(NegotiateContext, Progress)> {
-        NegotiateContext::initialize(cred, input).map(|(c, out)| (c, Progress::Done(out)))
+        NegotiateContext::initialize(cred, input)
     }
 
     fn accept(
@@ -103,6 +103,16 @@ impl Package for Negotiate {
         input: &StepInput<'_>,
     ) -> SecResult<Progress> {
         ctx.step(cred, input).map(Progress::Done)
+    }
+
+    fn resume(
+        &self,
+        cred: Option<&NegotiateCredentials>,
+        ctx: &mut NegotiateContext,
+        input: &StepInput<'_>,
+        reply: Reply,
+    ) -> SecResult<Progress> {
+        ctx.resume(cred, input, reply)
     }
 
     fn complete(&self, ctx: &mut NegotiateContext, msg: &mut [SecBuf<'_>]) -> SecResult<()> {

@@ -16,7 +16,7 @@ use crate::packages::ntlm::{Ntlm, NtlmContext, NtlmCredentials};
 static MOCK: Mech = Mech {
     package: &MockPackage,
     oids: &[ObjectIdentifier::new_unwrap("1.3.6.1.4.1.55555.1")],
-    raw_prefix: None,
+    raw: None,
 };
 static MOCK_THEN_NTLM: Negotiate = Negotiate::new(&[&MOCK, &NTLM]);
 static NTLM_THEN_MOCK: Negotiate = Negotiate::new(&[&NTLM, &MOCK]);
@@ -453,7 +453,7 @@ fn the_acceptor_asks_for_the_mic_when_it_prefers_another_offered_mechanism() {
     let (_, negotiate) = initialize(&Ntlm, &ntlm_cred, &step_input(&[])).unwrap();
     for (offer, expected) in [
         (vec![NTLM_OID], NegState::AcceptIncomplete),
-        (vec![NTLM_OID, MOCK.oid()], NegState::RequestMic),
+        (vec![NTLM_OID, MOCK.oids[0]], NegState::RequestMic),
     ] {
         let init = token::encode_init(&offer, Some(&negotiate.token)).unwrap();
         let bufs = tok(&init);
@@ -474,7 +474,7 @@ fn initiator_falls_back_to_the_acceptors_choice() {
     let (mut p, init) = Pair::start(&MOCK_THEN_NTLM, ccred, server_cred());
     let scred = server_cred();
     let parsed = token::decode_init(&init).unwrap();
-    assert_eq!(parsed.mech_types.0, vec![MOCK.oid(), NTLM_OID]);
+    assert_eq!(parsed.mech_types.0, vec![MOCK.oids[0], NTLM_OID]);
     assert_eq!(token::bytes(parsed.mech_token), Some(&b"init"[..]));
 
     // The acceptor side is plain Negotiate (NTLM only).
@@ -532,7 +532,7 @@ fn a_one_leg_mechanism_completes_without_mics() {
     assert_eq!(out.status, SEC_E_OK);
     let reply = token::decode_resp(&out.token).unwrap();
     assert_eq!(reply.neg_state, Some(NegState::AcceptCompleted));
-    assert_eq!(reply.supported_mech, Some(MOCK.oid()));
+    assert_eq!(reply.supported_mech, Some(MOCK.oids[0]));
     assert_eq!(token::bytes(reply.response_token), Some(&b"done"[..]));
     let end = p.client_step(&out.token).unwrap();
     assert_eq!(end.status, SEC_E_OK);
@@ -616,13 +616,18 @@ fn package_list_selects_mechanisms() {
     // A list that leaves no mechanism: the credential exists (as on
     // Windows), and the first step on it fails with SEC_E_NO_CREDENTIALS.
     let none: [InBuf<'_>; 0] = [];
-    for list in [
-        "!NTLM",
-        "Kerberos",
-        "Kerberos,!NTLM",
-        "NegoExtender",
-        "NTLM:Kerberos",
-    ] {
+    // Lists that leave Kerberos alone: the identity's realm, CONTOSO, has
+    // no KDC (no krb5.conf names one, and no DNS is asked), and there is
+    // nothing to fall back to.
+    for list in ["!NTLM", "Kerberos", "Kerberos,!NTLM"] {
+        let cred = acquire(&NEGOTIATE, SECPKG_CRED_OUTBOUND, "p", Some(list)).expect(list);
+        assert_eq!(
+            initialize(&NEGOTIATE, &cred, &step_input(&none)).unwrap_err(),
+            SEC_E_NO_AUTHENTICATING_AUTHORITY,
+            "{list}"
+        );
+    }
+    for list in ["NegoExtender", "NTLM:Kerberos"] {
         for usage in [SECPKG_CRED_OUTBOUND, SECPKG_CRED_INBOUND] {
             let cred = acquire(&NEGOTIATE, usage, "p", Some(list)).expect(list);
             assert_eq!(
