@@ -1048,3 +1048,148 @@ fn no_common_mechanism_is_traced() {
         env.traced()
     );
 }
+
+/// Kerberos under Negotiate with a KDC for CONTOSO in krb5.conf: the first
+/// step suspends on the AS exchange, and the KDC's answer decides between
+/// Kerberos, NTLM (the fallback) and failure.
+mod kerberos_first {
+    use super::*;
+    use crate::env::FixedEnv;
+    use crate::packages::kerberos::messages::{
+        encode_app, error_code, name_type, time, KrbError, PrincipalName,
+    };
+
+    fn env() -> FixedEnv {
+        let mut e = FixedEnv::new(&[], 133_000_000_000_000_000);
+        e.vars.push(("KRB5_CONFIG".into(), "/k/krb5.conf".into()));
+        e.files.push((
+            "/k/krb5.conf".into(),
+            b"[realms]\n CONTOSO = {\n  kdc = 127.0.0.1:60088\n }\n".to_vec(),
+        ));
+        e
+    }
+
+    fn krb_error(code: i32) -> Vec<u8> {
+        let err = KrbError {
+            pvno: 5,
+            msg_type: 30,
+            ctime: None,
+            cusec: None,
+            stime: time(1_700_000_000).unwrap(),
+            susec: 0,
+            error_code: code,
+            crealm: None,
+            cname: None,
+            realm: "CONTOSO".into(),
+            sname: PrincipalName::new(name_type::SRV_INST, &["krbtgt", "CONTOSO"]),
+            e_text: None,
+            e_data: None,
+        };
+        encode_app::<30, _>(&err).unwrap()
+    }
+
+    /// A Negotiate context whose Kerberos waits for the KDC.
+    fn suspended(env: &FixedEnv) -> (NegotiateCredentials, NegotiateContext) {
+        let identity = identity("Passw0rd", None);
+        let request = AcquireRequest {
+            principal: None,
+            usage: CredentialUse(SECPKG_CRED_OUTBOUND),
+            auth: Some(identity.view()),
+            env,
+        };
+        let (cred, _) = Package::acquire_credentials(&NEGOTIATE, request).unwrap();
+        let input = StepInput {
+            env,
+            ..step_input(&[])
+        };
+        let (ctx, progress) = Package::initialize(&NEGOTIATE, &cred, &input).unwrap();
+        let Progress::Exchange(x) = progress else {
+            panic!("Kerberos did not ask the KDC")
+        };
+        assert_eq!(x.servers[0].port, 60088);
+        // Before the first token, the negotiation is in progress.
+        let Ok(ContextAttribute::NegotiationInfo { state, .. }) =
+            Package::query_context(&NEGOTIATE, &ctx, SECPKG_ATTR_NEGOTIATION_INFO)
+        else {
+            panic!("no NEGOTIATION_INFO")
+        };
+        assert_eq!(state, SECPKG_NEGOTIATION_IN_PROGRESS);
+        (cred, ctx)
+    }
+
+    #[test]
+    fn an_unreachable_kdc_falls_back_to_ntlm() {
+        let env = env();
+        let (cred, mut ctx) = suspended(&env);
+        let input = StepInput {
+            env: &env,
+            ..step_input(&[])
+        };
+        let progress = Package::resume(
+            &NEGOTIATE,
+            Some(&cred),
+            &mut ctx,
+            &input,
+            Err(IoError::Unreachable),
+        )
+        .unwrap();
+        let Progress::Done(out) = progress else {
+            panic!("another exchange")
+        };
+        assert_eq!(out.status, SEC_I_CONTINUE_NEEDED);
+        let init = token::decode_init(&out.token).unwrap();
+        assert_eq!(init.mech_types.0, vec![NTLM_OID]);
+        assert!(token::bytes(init.mech_token)
+            .unwrap()
+            .starts_with(b"NTLMSSP\0\x01"));
+    }
+
+    #[test]
+    fn a_wrong_password_does_not_fall_back() {
+        let env = env();
+        let (cred, mut ctx) = suspended(&env);
+        let input = StepInput {
+            env: &env,
+            ..step_input(&[])
+        };
+        let reply = Ok(krb_error(error_code::KDC_ERR_PREAUTH_FAILED));
+        let r = Package::resume(&NEGOTIATE, Some(&cred), &mut ctx, &input, reply);
+        assert_eq!(r.unwrap_err(), SEC_E_LOGON_DENIED);
+        // The context is done for.
+        assert_eq!(
+            Package::step(&NEGOTIATE, Some(&cred), &mut ctx, &input).unwrap_err(),
+            SEC_E_INVALID_HANDLE
+        );
+    }
+
+    #[test]
+    fn no_kerberos_for_an_ip_address() {
+        let env = env();
+        let identity = identity("Passw0rd", None);
+        let request = AcquireRequest {
+            principal: None,
+            usage: CredentialUse(SECPKG_CRED_OUTBOUND),
+            auth: Some(identity.view()),
+            env: &env,
+        };
+        let (cred, _) = Package::acquire_credentials(&NEGOTIATE, request).unwrap();
+        for target in [
+            "HTTP/192.0.2.7",
+            "HTTP/192.0.2.7:8080",
+            "HTTP/[2001:db8::1]",
+            "host@10.0.0.1",
+        ] {
+            let input = StepInput {
+                env: &env,
+                target: Some(target),
+                ..step_input(&[])
+            };
+            let (_, progress) = Package::initialize(&NEGOTIATE, &cred, &input).unwrap();
+            let Progress::Done(out) = progress else {
+                panic!("Kerberos asked the KDC for {target}")
+            };
+            let init = token::decode_init(&out.token).unwrap();
+            assert_eq!(init.mech_types.0, vec![NTLM_OID], "{target}");
+        }
+    }
+}
