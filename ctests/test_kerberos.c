@@ -3,6 +3,7 @@
  * OPENSSPI.TEST and sets KRB5_CONFIG, KRB5_KTNAME, OPENSSPI_REALM_DIR and
  * OPENSSPI_KDC_PID. Outside a realm the test fails (it never skips). */
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -434,6 +435,139 @@ static void negotiate_over_kerberos(void) {
     CHECK_STATUS(T->FreeCredentialsHandle(&ntlm_server), SEC_E_OK);
 }
 
+/* A SEC_WINNT_AUTH_IDENTITY_EX2 in `buf`, as Windows lays it out: the
+ * header, the user (UTF-16LE), then packed credentials of `type` holding
+ * `cred`. Returns its length. */
+static size_t build_ex2(unsigned char *buf, size_t cap, const char *user, const GUID *type, const unsigned char *cred,
+                        size_t cred_len) {
+    SEC_WINNT_AUTH_IDENTITY_EX2 h;
+    SEC_WINNT_AUTH_PACKED_CREDENTIALS p;
+    size_t at = sizeof h, ulen = strlen(user);
+    memset(&h, 0, sizeof h);
+    memset(&p, 0, sizeof p);
+    if (at + 2 * ulen + sizeof p + cred_len > cap) return 0;
+    h.Version = SEC_WINNT_AUTH_IDENTITY_VERSION_2;
+    h.cbHeaderLength = sizeof h;
+    h.UserOffset = (ULONG)at;
+    h.UserLength = (USHORT)(2 * ulen);
+    for (size_t i = 0; i < ulen; i++) buf[at + 2 * i] = (unsigned char)user[i], buf[at + 2 * i + 1] = 0;
+    at += 2 * ulen;
+    h.PackedCredentialsOffset = (ULONG)at;
+    h.PackedCredentialsLength = (USHORT)(sizeof p + cred_len);
+    p.cbHeaderLength = sizeof p;
+    p.cbStructureLength = (USHORT)(sizeof p + cred_len);
+    p.AuthData.CredType = *type;
+    p.AuthData.CredData.ByteArrayOffset = sizeof p;
+    p.AuthData.CredData.ByteArrayLength = (USHORT)cred_len;
+    memcpy(buf + at, &p, sizeof p);
+    memcpy(buf + at + sizeof p, cred, cred_len);
+    at += sizeof p + cred_len;
+    h.Flags = SEC_WINNT_AUTH_IDENTITY_UNICODE;
+    h.cbStructureLength = (ULONG)at;
+    memcpy(buf, &h, sizeof h);
+    return at;
+}
+
+static size_t read_file(const char *name, unsigned char *buf, size_t cap) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", getenv("OPENSSPI_REALM_DIR"), name);
+    FILE *f = fopen(path, "rb");
+    if (!f) return 0;
+    size_t n = fread(buf, 1, cap, f);
+    fclose(f);
+    return n;
+}
+
+/* Windows' packed credentials: a keytab for each side, a password; lies
+ * and unknown types refused. */
+static void packed_credentials(void) {
+    static const GUID KEYTAB = {0xd587aae8, 0xf78f, 0x4455, {0xa1, 0x12, 0xc9, 0x34, 0xbe, 0xee, 0x7c, 0xe1}};
+    static const GUID PASSWORD = {0x28bfc32f, 0x10f6, 0x4738, {0x98, 0xd1, 0x1a, 0xc0, 0x61, 0xdf, 0x71, 0x6a}};
+    static const GUID CERT = {0x235f69ad, 0x73fb, 0x4dbc, {0x82, 0x03, 0x06, 0x29, 0xe7, 0x39, 0x33, 0x9b}};
+    /* 8-byte aligned, as AcquireCredentialsHandle wants a structure. */
+    static uint64_t client_ex2[4096], server_ex2[4096], pw_ex2[256];
+    unsigned char keytab[16384];
+    const char *packages[] = {"Kerberos", "Negotiate"};
+    size_t n = read_file("alice.keytab", keytab, sizeof keytab);
+    CHECK(n > 0);
+    size_t cl = build_ex2((unsigned char *)client_ex2, sizeof client_ex2, "alice@OPENSSPI.TEST", &KEYTAB, keytab, n);
+    n = read_file("service.keytab", keytab, sizeof keytab);
+    size_t sl = build_ex2((unsigned char *)server_ex2, sizeof server_ex2, "host/localhost@OPENSSPI.TEST", &KEYTAB, keytab, n);
+    CHECK(cl > 0 && sl > 0);
+    for (int k = 0; k < 2; k++) {
+        CredHandle client, server;
+        CtxtHandle c, s;
+        CHECK_STATUS(T->AcquireCredentialsHandleW(NULL, wstr(packages[k]), SECPKG_CRED_OUTBOUND, NULL, client_ex2, NULL,
+                                                  NULL, &client, NULL),
+                     SEC_E_OK);
+        CHECK_STATUS(T->AcquireCredentialsHandleW(NULL, wstr(packages[k]), SECPKG_CRED_INBOUND, NULL, server_ex2, NULL,
+                                                  NULL, &server, NULL),
+                     SEC_E_OK);
+        CHECK_STATUS(nego_handshake(&client, &server, "host/localhost", REQ, &c, &s, NULL), SEC_E_OK);
+        SecPkgContext_NamesW names;
+        CHECK_STATUS(T->QueryContextAttributesW(&s, SECPKG_ATTR_NAMES, &names), SEC_E_OK);
+        CHECK(weq(names.sUserName, "alice@OPENSSPI.TEST"));
+        T->FreeContextBuffer(names.sUserName);
+        seal_both_ways(&c, &s, 0, 1);
+        T->DeleteSecurityContext(&c);
+        T->DeleteSecurityContext(&s);
+        T->FreeCredentialsHandle(&client);
+        T->FreeCredentialsHandle(&server);
+    }
+    /* A packed password. */
+    const unsigned char pw[] = {'P', 0, 'a', 0, 's', 0, 's', 0, 'w', 0, '0', 0, 'r', 0, 'd', 0, '!', 0,
+                                'a', 0, 'l', 0, 'i', 0, 'c', 0, 'e', 0};
+    build_ex2((unsigned char *)pw_ex2, sizeof pw_ex2, "alice@OPENSSPI.TEST", &PASSWORD, pw, sizeof pw);
+    CredHandle client, server;
+    CtxtHandle c, s;
+    CHECK_STATUS(T->AcquireCredentialsHandleW(NULL, wstr("Kerberos"), SECPKG_CRED_OUTBOUND, NULL, pw_ex2, NULL, NULL,
+                                              &client, NULL),
+                 SEC_E_OK);
+    CHECK_STATUS(acquire(NULL, NULL, NULL, SECPKG_CRED_INBOUND, &server), SEC_E_OK);
+    handshake(&client, &server, "host/localhost", &c, &s);
+    T->DeleteSecurityContext(&c);
+    T->DeleteSecurityContext(&s);
+    T->FreeCredentialsHandle(&client);
+    T->FreeCredentialsHandle(&server);
+    /* SspiCopyAuthIdentity keeps the packed keytab; the copy works. */
+    PSEC_WINNT_AUTH_IDENTITY_OPAQUE copy = NULL;
+    CHECK_STATUS(SspiCopyAuthIdentity(client_ex2, &copy), SEC_E_OK);
+    CHECK(copy && memcmp(copy, client_ex2, cl) == 0);
+    CHECK_STATUS(T->AcquireCredentialsHandleW(NULL, wstr("Kerberos"), SECPKG_CRED_OUTBOUND, NULL, copy, NULL, NULL,
+                                              &client, NULL),
+                 SEC_E_OK);
+    T->FreeCredentialsHandle(&client);
+    SspiFreeAuthIdentity(copy);
+    /* Another type of packed credentials; NTLM given a keytab. */
+    build_ex2((unsigned char *)pw_ex2, sizeof pw_ex2, "alice@OPENSSPI.TEST", &CERT, pw, sizeof pw);
+    CHECK_STATUS(T->AcquireCredentialsHandleW(NULL, wstr("Kerberos"), SECPKG_CRED_OUTBOUND, NULL, pw_ex2, NULL, NULL,
+                                              &client, NULL),
+                 SEC_E_UNKNOWN_CREDENTIALS);
+    CHECK_STATUS(T->AcquireCredentialsHandleW(NULL, wstr("NTLM"), SECPKG_CRED_OUTBOUND, NULL, client_ex2, NULL, NULL,
+                                              &client, NULL),
+                 SEC_E_UNKNOWN_CREDENTIALS);
+    /* Lies: the user past the structure, the secret past the packed
+     * credentials, a structure length beyond the limit. */
+    SEC_WINNT_AUTH_IDENTITY_EX2 *h = (SEC_WINNT_AUTH_IDENTITY_EX2 *)client_ex2;
+    ULONG saved = h->UserOffset;
+    h->UserOffset = h->cbStructureLength - 2;
+    CHECK_STATUS(T->AcquireCredentialsHandleW(NULL, wstr("Kerberos"), SECPKG_CRED_OUTBOUND, NULL, client_ex2, NULL,
+                                              NULL, &client, NULL),
+                 SEC_E_INVALID_PARAMETER);
+    h->UserOffset = saved;
+    SEC_WINNT_AUTH_PACKED_CREDENTIALS *p =
+        (SEC_WINNT_AUTH_PACKED_CREDENTIALS *)((unsigned char *)client_ex2 + h->PackedCredentialsOffset);
+    p->AuthData.CredData.ByteArrayLength += 1;
+    CHECK_STATUS(T->AcquireCredentialsHandleW(NULL, wstr("Kerberos"), SECPKG_CRED_OUTBOUND, NULL, client_ex2, NULL,
+                                              NULL, &client, NULL),
+                 SEC_E_INVALID_PARAMETER);
+    p->AuthData.CredData.ByteArrayLength -= 1;
+    h->cbStructureLength = 0x7fffffff;
+    CHECK_STATUS(T->AcquireCredentialsHandleW(NULL, wstr("Kerberos"), SECPKG_CRED_OUTBOUND, NULL, client_ex2, NULL,
+                                              NULL, &client, NULL),
+                 SEC_E_INVALID_PARAMETER);
+}
+
 static void errors(void) {
     CredHandle client;
     CtxtHandle c;
@@ -486,6 +620,7 @@ int main(void) {
     password_client_and_keytab_server();
     rc4_session();
     negotiate_over_kerberos();
+    packed_credentials();
     errors();
     stopped_kdc();
     return check_summary();

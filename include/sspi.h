@@ -1040,6 +1040,61 @@ typedef struct SecHandle *PSecHandle;
 
 typedef struct SECURITY_INTEGER *PSECURITY_INTEGER;
 
+// A GUID as Windows lays it out (16 bytes; Data1 is 32 bits).
+typedef struct GUID {
+  ULONG Data1;
+  USHORT Data2;
+  USHORT Data3;
+  uint8_t Data4[8];
+} GUID;
+
+// Bytes inside a self-relative structure: an offset from the start of
+// the structure that holds this vector, and a length.
+typedef struct SEC_WINNT_AUTH_BYTE_VECTOR {
+  ULONG ByteArrayOffset;
+  USHORT ByteArrayLength;
+} SEC_WINNT_AUTH_BYTE_VECTOR;
+
+// Typed credential bytes: `CredType` names what `CredData` holds
+// (SEC_WINNT_AUTH_DATA_TYPE_PASSWORD 28bfc32f-10f6-4738-98d1-1ac061df716a:
+// the password in UTF-16LE; SEC_WINNT_AUTH_DATA_TYPE_KEYTAB
+// d587aae8-f78f-4455-a112-c934beee7ce1: an MIT keytab's bytes).
+typedef struct SEC_WINNT_AUTH_DATA {
+  struct GUID CredType;
+  struct SEC_WINNT_AUTH_BYTE_VECTOR CredData;
+} SEC_WINNT_AUTH_DATA;
+
+// The packed credentials of a SEC_WINNT_AUTH_IDENTITY_EX2 (self-relative:
+// `AuthData.CredData`'s offset counts from this structure's start).
+typedef struct SEC_WINNT_AUTH_PACKED_CREDENTIALS {
+  USHORT cbHeaderLength;
+  USHORT cbStructureLength;
+  struct SEC_WINNT_AUTH_DATA AuthData;
+} SEC_WINNT_AUTH_PACKED_CREDENTIALS;
+
+// Windows' self-relative identity (Version
+// SEC_WINNT_AUTH_IDENTITY_VERSION_2): every string UTF-16LE, not
+// NUL-terminated, at an offset from this structure's start with a length
+// in bytes; the secret as SEC_WINNT_AUTH_PACKED_CREDENTIALS. The caller
+// owns it; AcquireCredentialsHandle reads `cbStructureLength` bytes and
+// keeps nothing. SspiCopyAuthIdentity copies it as it is.
+typedef struct SEC_WINNT_AUTH_IDENTITY_EX2 {
+  ULONG Version;
+  USHORT cbHeaderLength;
+  ULONG cbStructureLength;
+  ULONG UserOffset;
+  USHORT UserLength;
+  ULONG DomainOffset;
+  USHORT DomainLength;
+  ULONG PackedCredentialsOffset;
+  USHORT PackedCredentialsLength;
+  ULONG Flags;
+  ULONG PackageListOffset;
+  USHORT PackageListLength;
+} SEC_WINNT_AUTH_IDENTITY_EX2;
+
+typedef struct SEC_WINNT_AUTH_IDENTITY_EX2 *PSEC_WINNT_AUTH_IDENTITY_EX2;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -1180,8 +1235,8 @@ SECURITY_STATUS SspiEncodeStringsAsAuthIdentity(const SEC_WCHAR *pszUserName, co
 // NULL when the password is not wanted.
 SECURITY_STATUS SspiEncodeAuthIdentityAsStrings(PSEC_WINNT_AUTH_IDENTITY_OPAQUE pAuthIdentity, const SEC_WCHAR **ppszUserName, const SEC_WCHAR **ppszDomainName, const SEC_WCHAR **ppszPackedCredentialsString);
 
-// A copy of an identity (any of the A, W and EX forms) as an opaque EXW
-// identity. Free it with SspiFreeAuthIdentity.
+// A copy of an identity: an EX2 one as it is, any of the A, W and EX forms
+// as an opaque EXW identity. Free it with SspiFreeAuthIdentity.
 SECURITY_STATUS SspiCopyAuthIdentity(PSEC_WINNT_AUTH_IDENTITY_OPAQUE AuthData, PSEC_WINNT_AUTH_IDENTITY_OPAQUE *AuthDataCopy);
 
 // Frees an identity or a string that the Sspi* helpers returned, zeroing

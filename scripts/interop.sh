@@ -44,6 +44,9 @@ fi
 echo "-- sspilib with LD_PRELOAD=$OPENSSPI_LIB"
 (cd interop && "${no_krb5[@]}" LD_PRELOAD="$OPENSSPI_LIB" OPENSSPI_SSPILIB_MODE=preload "$python" -m unittest -v test_sspilib 2>&1)
 
+echo "-- sspilib's KeytabCredential (EX2 packed keytabs), LD_PRELOAD, in a throwaway MIT realm"
+(cd interop && LD_PRELOAD="$OPENSSPI_LIB" ../scripts/krb5-realm.sh "$python" -m unittest -v test_sspilib_krb5 2>&1)
+
 echo "-- sspilib with its bundled provider replaced by opensspi"
 site=$("$python" -c "import sysconfig; print(sysconfig.get_paths()['purelib'])")
 copy="$PWD/build/sspilib-replaced"

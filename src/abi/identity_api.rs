@@ -277,12 +277,29 @@ unsafe fn copy_identity(
 ) -> SecResult<SECURITY_STATUS> {
     // SAFETY: forwarded contract.
     let id = unsafe { read_identity(identity) }?;
+    // An EX2 identity is self-relative: copied byte for byte, so that its
+    // packed credentials (a keytab) come along.
+    if let Some(p) = NonNull::new(identity.cast_mut()) {
+        // SAFETY: forwarded contract (`read_identity` read it already).
+        if let Some(bytes) = identity::ex2_bytes(&unsafe { AuthData::new(p, true) })? {
+            if out.is_null() || !out.is_aligned() {
+                return Err(SEC_E_INVALID_PARAMETER.into());
+            }
+            let block = memory::alloc_copy(bytes);
+            if block.is_null() {
+                return Err(SEC_E_INSUFFICIENT_MEMORY.into());
+            }
+            // SAFETY: checked non-NULL and aligned; writable by the caller's contract.
+            unsafe { boundary::write(out, block.cast::<c_void>()) };
+            return Ok(SEC_E_OK);
+        }
+    }
     // SAFETY: forwarded contract.
     unsafe { hand_out(&id, out) }
 }
 
-/// A copy of an identity (any of the A, W and EX forms) as an opaque EXW
-/// identity. Free it with SspiFreeAuthIdentity.
+/// A copy of an identity: an EX2 one as it is, any of the A, W and EX forms
+/// as an opaque EXW identity. Free it with SspiFreeAuthIdentity.
 #[no_mangle]
 pub unsafe extern "C" fn SspiCopyAuthIdentity(
     AuthData: PSEC_WINNT_AUTH_IDENTITY_OPAQUE,

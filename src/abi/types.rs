@@ -181,6 +181,70 @@ pub struct SEC_WINNT_AUTH_IDENTITY_EXW {
 }
 pub type PSEC_WINNT_AUTH_IDENTITY_EXW = *mut SEC_WINNT_AUTH_IDENTITY_EXW;
 
+/// A GUID as Windows lays it out (16 bytes; Data1 is 32 bits).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct GUID {
+    pub Data1: ULONG,
+    pub Data2: USHORT,
+    pub Data3: USHORT,
+    pub Data4: [u8; 8],
+}
+
+/// Bytes inside a self-relative structure: an offset from the start of
+/// the structure that holds this vector, and a length.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SEC_WINNT_AUTH_BYTE_VECTOR {
+    pub ByteArrayOffset: ULONG,
+    pub ByteArrayLength: USHORT,
+}
+
+/// Typed credential bytes: `CredType` names what `CredData` holds
+/// (SEC_WINNT_AUTH_DATA_TYPE_PASSWORD 28bfc32f-10f6-4738-98d1-1ac061df716a:
+/// the password in UTF-16LE; SEC_WINNT_AUTH_DATA_TYPE_KEYTAB
+/// d587aae8-f78f-4455-a112-c934beee7ce1: an MIT keytab's bytes).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SEC_WINNT_AUTH_DATA {
+    pub CredType: GUID,
+    pub CredData: SEC_WINNT_AUTH_BYTE_VECTOR,
+}
+
+/// The packed credentials of a SEC_WINNT_AUTH_IDENTITY_EX2 (self-relative:
+/// `AuthData.CredData`'s offset counts from this structure's start).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SEC_WINNT_AUTH_PACKED_CREDENTIALS {
+    pub cbHeaderLength: USHORT,
+    pub cbStructureLength: USHORT,
+    pub AuthData: SEC_WINNT_AUTH_DATA,
+}
+
+/// Windows' self-relative identity (Version
+/// SEC_WINNT_AUTH_IDENTITY_VERSION_2): every string UTF-16LE, not
+/// NUL-terminated, at an offset from this structure's start with a length
+/// in bytes; the secret as SEC_WINNT_AUTH_PACKED_CREDENTIALS. The caller
+/// owns it; AcquireCredentialsHandle reads `cbStructureLength` bytes and
+/// keeps nothing. SspiCopyAuthIdentity copies it as it is.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SEC_WINNT_AUTH_IDENTITY_EX2 {
+    pub Version: ULONG,
+    pub cbHeaderLength: USHORT,
+    pub cbStructureLength: ULONG,
+    pub UserOffset: ULONG,
+    pub UserLength: USHORT,
+    pub DomainOffset: ULONG,
+    pub DomainLength: USHORT,
+    pub PackedCredentialsOffset: ULONG,
+    pub PackedCredentialsLength: USHORT,
+    pub Flags: ULONG,
+    pub PackageListOffset: ULONG,
+    pub PackageListLength: USHORT,
+}
+pub type PSEC_WINNT_AUTH_IDENTITY_EX2 = *mut SEC_WINNT_AUTH_IDENTITY_EX2;
+
 /// An identity structure of any form, as the Sspi* helpers take and return
 /// it (theirs are SEC_WINNT_AUTH_IDENTITY_EXW blocks).
 pub type PSEC_WINNT_AUTH_IDENTITY_OPAQUE = *mut c_void;

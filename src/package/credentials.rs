@@ -109,6 +109,10 @@ pub struct AuthIdentity {
     pub nt_hash: Option<Zeroizing<[u8; 16]>>,
     /// The EX structure's comma-separated PackageList, for Negotiate.
     pub package_list: Option<String>,
+    /// An MIT keytab's bytes, from an EX2 identity's packed credentials
+    /// (SEC_WINNT_AUTH_DATA_TYPE_KEYTAB): Kerberos' keys, for an initiator
+    /// (the named principal's) or an acceptor (every service key).
+    pub keytab: Option<Zeroizing<Vec<u8>>>,
     /// The identity's Flags field (SEC_WINNT_AUTH_IDENTITY_*).
     pub flags: u32,
 }

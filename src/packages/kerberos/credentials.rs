@@ -24,7 +24,7 @@ use super::files::{self, CachedTicket, KeytabEntry, Principal};
 use super::messages::{name_type, KerberosString, PrincipalName};
 use crate::credentials::identity;
 use crate::env::Env;
-use crate::package::{AcquireRequest, SecResult};
+use crate::package::{AcquireRequest, AuthIdentity, Error, SecResult};
 use crate::vocabulary::*;
 
 /// How the initiator proves who it is to the KDC.
@@ -99,6 +99,40 @@ fn keytab(env: &dyn Env, var: &str, default: Option<&str>) -> Option<Vec<KeytabE
     files::parse_keytab(&bytes).ok()
 }
 
+/// The initiator of a packed keytab: the principal the identity names (or
+/// the keytab's first) with its keys. SEC_E_NO_CREDENTIALS when the keytab
+/// holds none of that principal.
+fn keytab_client(
+    id: Option<&AuthIdentity>,
+    entries: Vec<KeytabEntry>,
+    config: &Config,
+) -> SecResult<Client> {
+    let named = id
+        .and_then(|i| i.user.as_deref().map(|u| (u, i.domain.as_deref())))
+        .map(|(user, domain)| principal(user, domain, config).ok_or(SEC_E_NO_CREDENTIALS))
+        .transpose()?;
+    let principal = match named {
+        Some(p) => p,
+        None => entries
+            .first()
+            .ok_or(SEC_E_NO_CREDENTIALS)?
+            .principal
+            .clone(),
+    };
+    let own: Vec<KeytabEntry> = entries
+        .into_iter()
+        .filter(|e| e.principal.realm == principal.realm && e.principal.name.same(&principal.name))
+        .collect();
+    if own.is_empty() {
+        return Err(SEC_E_NO_CREDENTIALS.into());
+    }
+    Ok(Client {
+        principal,
+        secret: Secret::Keytab(own),
+        time_offset: 0,
+    })
+}
+
 /// A principal from `user@REALM` or `user` and `domain`; the realm is
 /// upper-cased (Windows takes the domain's NetBIOS or DNS name).
 pub fn principal(user: &str, domain: Option<&str>, config: &Config) -> Option<Principal> {
@@ -134,10 +168,20 @@ impl KerberosCredentials {
         let env = request.env;
         let config = load_config(env);
         let identity = request.auth.as_ref().map(identity::decode).transpose()?;
+        // An EX2 identity's packed keytab (SEC_WINNT_AUTH_DATA_TYPE_KEYTAB).
+        let packed_keytab = identity
+            .as_ref()
+            .and_then(|i| i.keytab.as_deref())
+            .map(|k| files::parse_keytab(k).map_err(|_| Error::from(SEC_E_UNKNOWN_CREDENTIALS)))
+            .transpose()?;
         let mut client = None;
         let mut tickets = Vec::new();
         if request.usage.outbound() {
             match identity.as_ref().filter(|i| i.user.is_some()) {
+                _ if packed_keytab.is_some() => {
+                    let entries = packed_keytab.clone().unwrap_or_default();
+                    client = Some(keytab_client(identity.as_ref(), entries, &config)?);
+                }
                 Some(id) => {
                     let user = id.user.as_deref().unwrap_or_default();
                     let principal = principal(user, id.domain.as_deref(), &config)
@@ -156,8 +200,10 @@ impl KerberosCredentials {
         }
         let mut keytab_entries = Vec::new();
         if request.usage.inbound() {
-            keytab_entries =
-                keytab(env, "KRB5_KTNAME", Some("/etc/krb5.keytab")).unwrap_or_default();
+            keytab_entries = match packed_keytab {
+                Some(entries) => entries,
+                None => keytab(env, "KRB5_KTNAME", Some("/etc/krb5.keytab")).unwrap_or_default(),
+            };
             if let Some(name) = request.principal.as_deref() {
                 keytab_entries.retain(|e| {
                     e.principal.text().eq_ignore_ascii_case(name)

@@ -67,6 +67,10 @@ impl NtlmCredentials {
         usage: CredentialUse,
         env: &dyn Env,
     ) -> SecResult<Self> {
+        if identity.as_ref().is_some_and(|id| id.keytab.is_some()) {
+            // Packed credentials NTLM cannot use (a Kerberos keytab).
+            return Err(SEC_E_UNKNOWN_CREDENTIALS.into());
+        }
         let null_auth_data = identity.is_none();
         let account = match identity {
             Some(id)

@@ -15,6 +15,8 @@
 //! PasswordLength minus that offset (WinPR's convention, which FreeRDP's
 //! callers use).
 
+pub mod ex2;
+
 use zeroize::Zeroizing;
 
 use super::layout::{size_of_fields, Field, Fields};
@@ -80,7 +82,7 @@ fn raw(auth: &AuthData<'_>) -> SecResult<Raw> {
             flags,
         })
     } else if version == SEC_WINNT_AUTH_IDENTITY_VERSION_2 {
-        // The packed EX2 form is not supported (yet).
+        // Self-relative: `decode` and `password_bytes` read it (`ex2`).
         Err(SEC_E_UNKNOWN_CREDENTIALS.into())
     } else {
         let mut f = Fields::new(auth.head(PLAIN_SIZE).ok_or(SEC_E_INVALID_PARAMETER)?);
@@ -165,6 +167,9 @@ fn secret(bytes: Option<&[u8]>, wide: bool) -> SecResult<Option<Zeroizing<String
 /// SEC_E_INVALID_PARAMETER for a malformed one, or one whose Flags do not
 /// name exactly one encoding.
 pub fn decode(auth: &AuthData<'_>) -> SecResult<AuthIdentity> {
+    if let Some(bytes) = ex2_bytes(auth)? {
+        return ex2::decode(bytes);
+    }
     let raw = raw(auth)?;
     if raw.flags & SEC_WINNT_AUTH_IDENTITY_MARSHALLED != 0 {
         return Err(SEC_E_UNKNOWN_CREDENTIALS.into());
@@ -194,13 +199,38 @@ pub fn decode(auth: &AuthData<'_>) -> SecResult<AuthIdentity> {
         password,
         nt_hash,
         package_list,
+        keytab: None,
         flags: raw.flags,
     })
+}
+
+/// The whole of an EX2 identity (Version SEC_WINNT_AUTH_IDENTITY_VERSION_2,
+/// cbStructureLength bytes from its start), or `None` for another form.
+pub fn ex2_bytes<'a>(auth: &AuthData<'a>) -> SecResult<Option<&'a [u8]>> {
+    let head = auth
+        .head(ex2::HEADER_LEN.min(12))
+        .ok_or(SEC_E_INVALID_PARAMETER)?;
+    if u32::from_ne_bytes([head[0], head[1], head[2], head[3]]) != SEC_WINNT_AUTH_IDENTITY_VERSION_2
+    {
+        return Ok(None);
+    }
+    let length = u32::from_ne_bytes([head[8], head[9], head[10], head[11]]) as usize;
+    if !(ex2::HEADER_LEN..=ex2::MAX_LEN).contains(&length) {
+        return Err(SEC_E_INVALID_PARAMETER.into());
+    }
+    auth.head(length)
+        .map(Some)
+        .ok_or(SEC_E_INVALID_PARAMETER.into())
 }
 
 /// Where the password of the identity `auth` points at lies: (address,
 /// length in bytes), for SspiZeroAuthIdentity, which overwrites it.
 pub fn password_bytes(auth: &AuthData<'_>) -> SecResult<(usize, usize)> {
+    if let Some(bytes) = ex2_bytes(auth)? {
+        // The packed credentials' bytes, inside the structure.
+        let (offset, len) = ex2::secret_range(bytes).ok_or(SEC_E_INVALID_PARAMETER)?;
+        return Ok((bytes.as_ptr() as usize + offset, len));
+    }
     let raw = raw(auth)?;
     let (chars, _) = password_chars(raw.password.chars);
     if chars > MAX_FIELD {
