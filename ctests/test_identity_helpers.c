@@ -64,10 +64,16 @@ static void copies_of_other_forms(void) {
     /* Zeroing a caller's structure clears its password in place. */
     SspiZeroAuthIdentity(&a);
     CHECK(memcmp(password, "\0\0\0\0\0\0", 6) == 0 && a.User != NULL);
-    /* The packed EX2 form is not supported. */
+    /* The packed EX2 form: one whose cbStructureLength is below its header
+     * is refused; a well-formed one (no secret) is copied as it is. */
     {
-        ULONG ex2[8] = {SEC_WINNT_AUTH_IDENTITY_VERSION_2, sizeof ex2};
-        CHECK_STATUS(SspiCopyAuthIdentity(ex2, &copy), SEC_E_UNKNOWN_CREDENTIALS);
+        ULONG ex2[16] = {SEC_WINNT_AUTH_IDENTITY_VERSION_2, sizeof(SEC_WINNT_AUTH_IDENTITY_EX2)};
+        CHECK_STATUS(SspiCopyAuthIdentity(ex2, &copy), SEC_E_INVALID_PARAMETER);
+        ex2[2] = sizeof(SEC_WINNT_AUTH_IDENTITY_EX2);
+        ex2[9] = SEC_WINNT_AUTH_IDENTITY_UNICODE;
+        CHECK_STATUS(SspiCopyAuthIdentity(ex2, &copy), SEC_E_OK);
+        CHECK(copy != NULL && memcmp(copy, ex2, sizeof(SEC_WINNT_AUTH_IDENTITY_EX2)) == 0);
+        SspiFreeAuthIdentity(copy);
     }
 }
 
