@@ -555,13 +555,17 @@ static void packed_credentials(void) {
                                               NULL, &client, NULL),
                  SEC_E_INVALID_PARAMETER);
     h->UserOffset = saved;
-    SEC_WINNT_AUTH_PACKED_CREDENTIALS *p =
-        (SEC_WINNT_AUTH_PACKED_CREDENTIALS *)((unsigned char *)client_ex2 + h->PackedCredentialsOffset);
-    p->AuthData.CredData.ByteArrayLength += 1;
+    /* (The packed credentials need not be aligned: copied in and out.) */
+    unsigned char *at = (unsigned char *)client_ex2 + h->PackedCredentialsOffset;
+    SEC_WINNT_AUTH_PACKED_CREDENTIALS p;
+    memcpy(&p, at, sizeof p);
+    p.AuthData.CredData.ByteArrayLength += 1;
+    memcpy(at, &p, sizeof p);
     CHECK_STATUS(T->AcquireCredentialsHandleW(NULL, wstr("Kerberos"), SECPKG_CRED_OUTBOUND, NULL, client_ex2, NULL,
                                               NULL, &client, NULL),
                  SEC_E_INVALID_PARAMETER);
-    p->AuthData.CredData.ByteArrayLength -= 1;
+    p.AuthData.CredData.ByteArrayLength -= 1;
+    memcpy(at, &p, sizeof p);
     h->cbStructureLength = 0x7fffffff;
     CHECK_STATUS(T->AcquireCredentialsHandleW(NULL, wstr("Kerberos"), SECPKG_CRED_OUTBOUND, NULL, client_ex2, NULL,
                                               NULL, &client, NULL),
