@@ -325,6 +325,8 @@
 #define SECPKG_CRED_ATTR_KDC_PROXY_SETTINGS 0x00000003
 #define SECPKG_CRED_ATTR_CERT 0x00000004
 #define SECPKG_CRED_ATTR_PAC_BYPASS 0x00000005
+#define KDC_PROXY_SETTINGS_V1 0x00000001
+#define KDC_PROXY_SETTINGS_FLAGS_FORCEPROXY 0x00000001
 #define SECPKG_CRED_INBOUND 0x00000001
 #define SECPKG_CRED_OUTBOUND 0x00000002
 #define SECPKG_CRED_BOTH 0x00000003
@@ -1094,6 +1096,21 @@ typedef struct SEC_WINNT_AUTH_IDENTITY_EX2 {
 } SEC_WINNT_AUTH_IDENTITY_EX2;
 
 typedef struct SEC_WINNT_AUTH_IDENTITY_EX2 *PSEC_WINNT_AUTH_IDENTITY_EX2;
+
+// SetCredentialsAttributes(SECPKG_CRED_ATTR_KDC_PROXY_SETTINGS) on a
+// Kerberos or Negotiate credential: Version KDC_PROXY_SETTINGS_V1, Flags
+// (KDC_PROXY_SETTINGS_FLAGS_FORCEPROXY), and the proxy server
+// (`host[:port[:path]]`, UTF-16, length in bytes) at an offset from this
+// structure's start, within the buffer given (cbBuffer). The caller owns
+// it; the credential keeps a copy of the settings.
+typedef struct SecPkgCredentials_KdcProxySettingsW {
+  ULONG Version;
+  ULONG Flags;
+  USHORT ProxyServerOffset;
+  USHORT ProxyServerLength;
+  USHORT ClientTlsCredOffset;
+  USHORT ClientTlsCredLength;
+} SecPkgCredentials_KdcProxySettingsW;
 
 #ifdef __cplusplus
 extern "C" {

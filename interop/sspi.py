@@ -6,6 +6,7 @@ The library is $OPENSSPI_LIB, else build/stage/lib/libopensspi.so.
 
 import ctypes
 import os
+import struct
 from ctypes import POINTER, Structure, byref, c_size_t, c_uint16, c_uint32, c_int32, c_void_p
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -124,6 +125,15 @@ _SLOTS = [
     ("EncryptMessage", _fn(c_int32, POINTER(SecHandle), c_uint32, POINTER(SecBufferDesc), c_uint32)),
     ("DecryptMessage", _fn(c_int32, POINTER(SecHandle), POINTER(SecBufferDesc), c_uint32,
                            POINTER(c_uint32))),
+    ("ExportSecurityContext", P),
+    ("ImportSecurityContextW", P),
+    ("AddCredentialsW", P),
+    ("Reserved8", P),
+    ("QuerySecurityContextToken", P),
+    ("EncryptMessage2", P),
+    ("DecryptMessage2", P),
+    ("SetContextAttributesW", P),
+    ("SetCredentialsAttributesW", _fn(c_int32, POINTER(SecHandle), c_uint32, c_void_p, c_uint32)),
 ]
 
 
@@ -186,6 +196,16 @@ class Credentials:
 
     def __del__(self):
         self.lib.t.FreeCredentialsHandle(byref(self.handle))
+
+    def set_kdc_proxy(self, server, flags=0):
+        """SetCredentialsAttributesW(SECPKG_CRED_ATTR_KDC_PROXY_SETTINGS):
+        SecPkgCredentials_KdcProxySettingsW with `server` after it."""
+        text = server.encode("utf-16-le")
+        value = struct.pack("=IIHHHH", 1, flags, 16, len(text), 0, 0) + text
+        buf = ctypes.create_string_buffer(value, len(value))
+        status = self.lib.t.SetCredentialsAttributesW(byref(self.handle), 3, ctypes.cast(buf, c_void_p), len(value))
+        if status != SEC_E_OK:
+            raise SspiError("SetCredentialsAttributesW", status)
 
 
 class Context:

@@ -20,6 +20,9 @@ command -v krb5kdc >/dev/null || need+=(krb5-kdc)
 command -v kadmin.local >/dev/null || need+=(krb5-admin-server)
 command -v kinit >/dev/null && command -v klist >/dev/null || need+=(krb5-user)
 [ -e /usr/include/gssapi/gssapi_krb5.h ] || need+=(libkrb5-dev)
+# The KDC proxy's throwaway CA (scripts/kdc-proxy.sh), and the benchmark's
+# ceilings (openssl speed).
+command -v openssl >/dev/null || need+=(openssl)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo=sudo

@@ -34,6 +34,9 @@ echo "-- MIT Kerberos' gss-client and gss-server with gss-ntlmssp"
 echo "-- Kerberos: MIT's gss-client and gss-server in a throwaway MIT realm"
 (cd interop && ../scripts/krb5-realm.sh "$python" -m unittest -v test_mit_krb5 2>&1)
 
+echo "-- Kerberos through a KDC proxy (kdcproxy under gunicorn, TLS) in front of the realm"
+(cd interop && ../scripts/krb5-realm.sh ../scripts/kdc-proxy.sh "$python" -m unittest -v test_kdc_proxy 2>&1)
+
 # sspilib: skipped, loudly, only when pip cannot fetch it.
 if ! "$python" -c "import sspilib" 2>/dev/null; then
   if ! "${pip[@]}" -r interop/requirements-sspilib.txt; then
@@ -44,8 +47,9 @@ fi
 echo "-- sspilib with LD_PRELOAD=$OPENSSPI_LIB"
 (cd interop && "${no_krb5[@]}" LD_PRELOAD="$OPENSSPI_LIB" OPENSSPI_SSPILIB_MODE=preload "$python" -m unittest -v test_sspilib 2>&1)
 
-echo "-- sspilib's KeytabCredential (EX2 packed keytabs), LD_PRELOAD, in a throwaway MIT realm"
-(cd interop && LD_PRELOAD="$OPENSSPI_LIB" ../scripts/krb5-realm.sh "$python" -m unittest -v test_sspilib_krb5 2>&1)
+echo "-- sspilib's KeytabCredential (EX2 packed keytabs) and the KDC proxy setting, LD_PRELOAD, in a throwaway MIT realm"
+(cd interop && ../scripts/krb5-realm.sh ../scripts/kdc-proxy.sh \
+  env LD_PRELOAD="$OPENSSPI_LIB" "$python" -m unittest -v test_sspilib_krb5 2>&1)
 
 echo "-- sspilib with its bundled provider replaced by opensspi"
 site=$("$python" -c "import sysconfig; print(sysconfig.get_paths()['purelib'])")

@@ -350,6 +350,8 @@ windows_constants! {
         SECPKG_CRED_ATTR_KDC_PROXY_SETTINGS = 3;
         SECPKG_CRED_ATTR_CERT = 4;
         SECPKG_CRED_ATTR_PAC_BYPASS = 5;
+        KDC_PROXY_SETTINGS_V1 = 1;
+        KDC_PROXY_SETTINGS_FLAGS_FORCEPROXY = 0x1;
     }
 
     // ---- AcquireCredentialsHandle fCredentialUse ----

@@ -245,6 +245,23 @@ pub struct SEC_WINNT_AUTH_IDENTITY_EX2 {
 }
 pub type PSEC_WINNT_AUTH_IDENTITY_EX2 = *mut SEC_WINNT_AUTH_IDENTITY_EX2;
 
+/// SetCredentialsAttributes(SECPKG_CRED_ATTR_KDC_PROXY_SETTINGS) on a
+/// Kerberos or Negotiate credential: Version KDC_PROXY_SETTINGS_V1, Flags
+/// (KDC_PROXY_SETTINGS_FLAGS_FORCEPROXY), and the proxy server
+/// (`host[:port[:path]]`, UTF-16, length in bytes) at an offset from this
+/// structure's start, within the buffer given (cbBuffer). The caller owns
+/// it; the credential keeps a copy of the settings.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SecPkgCredentials_KdcProxySettingsW {
+    pub Version: ULONG,
+    pub Flags: ULONG,
+    pub ProxyServerOffset: USHORT,
+    pub ProxyServerLength: USHORT,
+    pub ClientTlsCredOffset: USHORT,
+    pub ClientTlsCredLength: USHORT,
+}
+
 /// An identity structure of any form, as the Sspi* helpers take and return
 /// it (theirs are SEC_WINNT_AUTH_IDENTITY_EXW blocks).
 pub type PSEC_WINNT_AUTH_IDENTITY_OPAQUE = *mut c_void;

@@ -112,6 +112,7 @@ fn exchange_text(
             let transport = match e.transport {
                 Transport::Udp => "udp",
                 Transport::Tcp => "tcp",
+                Transport::Https => "https",
             };
             format!("{}:{}/{transport}", e.host, e.port)
         })
@@ -259,11 +260,13 @@ mod tests {
                     host: "kdc1.example".into(),
                     port: 88,
                     transport: Transport::Udp,
+                    path: String::new(),
                 },
                 Endpoint {
                     host: "10.0.0.2".into(),
                     port: 88,
                     transport: Transport::Tcp,
+                    path: String::new(),
                 },
             ],
             message: vec![0; 120],

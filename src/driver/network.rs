@@ -1,6 +1,7 @@
 //! Sending a package's request to its servers: Kerberos' transports (RFC
 //! 4120 section 7.2: one UDP datagram each way, or TCP with a 4-byte
-//! big-endian length before each message), blocking, with bounded waits.
+//! big-endian length before each message) and HTTPS (an MS-KKDCP KDC
+//! proxy: one POST, on rustls), blocking, with bounded waits.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs, UdpSocket};
@@ -64,6 +65,7 @@ impl SystemNetwork {
             let r = match server.transport {
                 Transport::Udp => self.udp(addr, message),
                 Transport::Tcp => self.tcp(addr, message),
+                Transport::Https => self.https(addr, server, message),
             };
             match r {
                 Ok(reply) => return Ok(reply),
@@ -126,6 +128,147 @@ impl SystemNetwork {
     }
 }
 
+impl SystemNetwork {
+    /// A TCP connection to `addr` with this network's timeouts.
+    fn connect(&self, addr: SocketAddr) -> Result<TcpStream, IoError> {
+        let stream =
+            TcpStream::connect_timeout(&addr, self.timeout).map_err(|e| match is_timeout(&e) {
+                true => IoError::TimedOut,
+                false => IoError::Unreachable,
+            })?;
+        stream
+            .set_read_timeout(Some(self.timeout))
+            .and_then(|()| stream.set_write_timeout(Some(self.timeout)))
+            .map_err(|_| IoError::Unreachable)?;
+        Ok(stream)
+    }
+
+    /// One HTTP/1.1 POST of `message` (Content-Type application/kerberos,
+    /// MS-KKDCP) over TLS to `server`, whose certificate must be valid for
+    /// its host name; the body of a 200 answer. A TLS failure (an untrusted
+    /// or wrong certificate) counts as unreachable: no server answered.
+    fn https(&self, addr: SocketAddr, server: &Endpoint, message: &[u8]) -> Reply {
+        let config = https::client_config().ok_or(IoError::Unreachable)?;
+        let name = rustls::pki_types::ServerName::try_from(server.host.clone())
+            .map_err(|_| IoError::Unreachable)?;
+        let conn = rustls::ClientConnection::new(config, name).map_err(|_| IoError::Unreachable)?;
+        let mut tls = rustls::StreamOwned::new(conn, self.connect(addr)?);
+        let head = format!(
+            "POST {} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/kerberos\r\nContent-Length: {}\r\nCache-Control: no-cache\r\nPragma: no-cache\r\nConnection: close\r\n\r\n",
+            server.path,
+            server.host,
+            message.len()
+        );
+        let io = |e: std::io::Error| match e.kind() {
+            _ if is_timeout(&e) => IoError::TimedOut,
+            std::io::ErrorKind::InvalidData => IoError::Unreachable,
+            _ => IoError::BadReply,
+        };
+        tls.write_all(head.as_bytes()).map_err(io)?;
+        tls.write_all(message).map_err(io)?;
+        tls.flush().map_err(io)?;
+        let mut response = Vec::new();
+        // The headers and body, up to the limit (the server closes).
+        let limit = (self.max_reply + 16 * 1024) as u64;
+        match (&mut tls).take(limit).read_to_end(&mut response) {
+            Ok(_) => {}
+            // A peer that closes without close_notify has still answered.
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {}
+            Err(e) => return Err(io(e)),
+        }
+        https::body(&response, self.max_reply).ok_or(IoError::BadReply)
+    }
+}
+
+/// The TLS client and the HTTP response of the HTTPS transport.
+mod https {
+    use std::sync::{Arc, OnceLock};
+
+    /// The client configuration: rustls with its ring provider, TLS 1.2
+    /// and 1.3, the system's roots (rustls-native-certs: SSL_CERT_FILE and
+    /// SSL_CERT_DIR when set, as OpenSSL's users expect, else the
+    /// platform's store). Made once; `None` when no root can be loaded.
+    pub fn client_config() -> Option<Arc<rustls::ClientConfig>> {
+        static CONFIG: OnceLock<Option<Arc<rustls::ClientConfig>>> = OnceLock::new();
+        CONFIG
+            .get_or_init(|| {
+                let mut roots = rustls::RootCertStore::empty();
+                let found = rustls_native_certs::load_native_certs();
+                let (added, _) = roots.add_parsable_certificates(found.certs);
+                if added == 0 {
+                    return None;
+                }
+                let provider = Arc::new(rustls::crypto::ring::default_provider());
+                let config = rustls::ClientConfig::builder_with_provider(provider)
+                    .with_safe_default_protocol_versions()
+                    .ok()?
+                    .with_root_certificates(roots)
+                    .with_no_client_auth();
+                Some(Arc::new(config))
+            })
+            .clone()
+    }
+
+    /// The body of an HTTP/1.x 200 response (Content-Length, or up to the
+    /// end); `None` for another status, a malformed or chunked response,
+    /// or a body over `max`.
+    pub fn body(response: &[u8], max: usize) -> Option<Vec<u8>> {
+        let end = response.windows(4).position(|w| w == b"\r\n\r\n")?;
+        let head = std::str::from_utf8(&response[..end]).ok()?;
+        let body = &response[end + 4..];
+        let mut lines = head.split("\r\n");
+        let status = lines.next()?;
+        let mut parts = status.split(' ');
+        if !parts.next()?.starts_with("HTTP/1.") || parts.next()? != "200" {
+            return None;
+        }
+        let mut length = None;
+        for line in lines {
+            let (name, value) = line.split_once(':')?;
+            let value = value.trim();
+            if name.eq_ignore_ascii_case("content-length") {
+                length = Some(value.parse::<usize>().ok()?);
+            } else if name.eq_ignore_ascii_case("transfer-encoding")
+                && !value.eq_ignore_ascii_case("identity")
+            {
+                return None;
+            }
+        }
+        let body = match length {
+            Some(n) => body.get(..n)?,
+            None => body,
+        };
+        (body.len() <= max).then(|| body.to_vec())
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::body;
+
+        #[test]
+        fn responses() {
+            let ok = b"HTTP/1.1 200 OK\r\nContent-Type: application/kerberos\r\nContent-Length: 3\r\n\r\nabcdef";
+            assert_eq!(body(ok, 100).as_deref(), Some(&b"abc"[..]));
+            let close = b"HTTP/1.0 200 OK\r\n\r\nxyz";
+            assert_eq!(body(close, 100).as_deref(), Some(&b"xyz"[..]));
+            assert_eq!(body(close, 2), None);
+            assert_eq!(body(b"HTTP/1.1 400 Bad Request\r\n\r\n", 100), None);
+            assert_eq!(
+                body(
+                    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+                    100
+                ),
+                None
+            );
+            assert_eq!(
+                body(b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nabc", 100),
+                None
+            );
+            assert_eq!(body(b"garbage", 100), None);
+        }
+    }
+}
+
 fn is_timeout(e: &std::io::Error) -> bool {
     matches!(
         e.kind(),
@@ -148,6 +291,7 @@ mod tests {
 
     fn endpoint(port: u16, transport: Transport) -> Endpoint {
         Endpoint {
+            path: String::new(),
             host: "127.0.0.1".into(),
             port,
             transport,

@@ -119,6 +119,10 @@ pub enum Transport {
     /// A stream, each message preceded by its length as 4 big-endian bytes
     /// (RFC 4120 section 7.2.2).
     Tcp,
+    /// An HTTP POST over TLS to `Endpoint::path` (MS-KKDCP's KDC proxy),
+    /// the server's certificate checked against the system's trust store
+    /// (or SSL_CERT_FILE/SSL_CERT_DIR); the reply is the response's body.
+    Https,
 }
 
 /// A server to send a request to.
@@ -128,6 +132,8 @@ pub struct Endpoint {
     pub host: String,
     pub port: u16,
     pub transport: Transport,
+    /// The URL path of an HTTPS endpoint (`/KdcProxy`); empty otherwise.
+    pub path: String,
 }
 
 /// A request a package needs sent: the driver tries the servers in order

@@ -69,6 +69,7 @@ pub fn kdc() -> Endpoint {
         host: "kdc.test".into(),
         port: 88,
         transport: Transport::Tcp,
+        path: String::new(),
     }
 }
 

@@ -16,7 +16,10 @@ use super::credentials::{Client, KerberosCredentials, Secret};
 use super::crypto::{Enctype, Key};
 use super::files::{CachedTicket, Principal, Reader};
 use super::kdc::{self, filetime, Answer, KdcError, Now};
-use super::messages::{error_code, name_type, KerberosString, PaData, PrincipalName};
+use super::messages::{
+    error_code, kdc_proxy_reply, kdc_proxy_request, name_type, KerberosString, PaData,
+    PrincipalName,
+};
 use super::session::{SequenceWindow, Session};
 use crate::crypto::bindings::channel_bindings_hash;
 use crate::env::{Env, Level};
@@ -74,8 +77,9 @@ pub struct Established {
 struct KdcWait {
     target: Principal,
     step: KdcStep,
-    /// The request, to re-send over TCP after KRB_ERR_RESPONSE_TOO_BIG.
-    exchange: Exchange,
+    /// The request, to re-send over TCP after KRB_ERR_RESPONSE_TOO_BIG, or
+    /// through the KDC proxy when no KDC answered.
+    message: Vec<u8>,
     tcp_only: bool,
 }
 
@@ -106,6 +110,8 @@ pub struct KerberosContext {
     /// The channel-binding hash of the first call (zeros without bindings).
     bindings: [u8; 16],
     phase: Phase,
+    /// This context's KDC exchanges go through the credential's KDC proxy.
+    via_proxy: bool,
 }
 
 /// The service principal of an SSPI target name: `service/host[@REALM]`
@@ -175,6 +181,7 @@ fn exchange(
                 host: host.clone(),
                 port: *port,
                 transport,
+                path: String::new(),
             });
         }
     }
@@ -280,6 +287,7 @@ impl KerberosContext {
             req_flags: input.req_flags,
             bindings,
             phase: Phase::Failed,
+            via_proxy: false,
         };
         let progress = ctx.toward_ticket(cred, client, target, env)?;
         Ok((ctx, progress))
@@ -300,7 +308,7 @@ impl KerberosContext {
         let realm = client.principal.realm.clone();
         // Before any request is built: a realm with no KDC (the common
         // case of an NTLM-only identity under Negotiate) fails at once.
-        if cred.config.kdcs(&realm).is_empty() {
+        if cred.config.kdcs(&realm).is_empty() && cred.proxy.lock().is_none() {
             if env.tracing(Level::Errors, PACKAGE) {
                 let why = format_args!("no KDC for realm {realm} in krb5.conf");
                 env.trace(Level::Errors, PACKAGE, why);
@@ -356,12 +364,47 @@ impl KerberosContext {
             (msg, KdcStep::As { nonce, key: None })
         };
         // Both exchanges go to the client's realm (no referrals yet).
-        let exchange = exchange(env, cred, &realm, message, false)?;
+        self.ask(env, cred, &realm, message, false, target, step)
+    }
+
+    /// Sends `message` to a KDC of `realm` and waits for the reply in
+    /// `step`: directly (UDP then TCP, or TCP only), or through the
+    /// credential's KDC proxy when it is forced, when krb5.conf names no
+    /// KDC for the realm, or once no KDC answered this context directly.
+    #[allow(clippy::too_many_arguments)]
+    fn ask(
+        &mut self,
+        env: &dyn Env,
+        cred: &KerberosCredentials,
+        realm: &str,
+        message: Vec<u8>,
+        tcp_only: bool,
+        target: Principal,
+        step: KdcStep,
+    ) -> SecResult<Progress> {
+        let proxy = cred.proxy.lock().clone();
+        let exchange = match proxy {
+            Some(p) if p.force || self.via_proxy || cred.config.kdcs(realm).is_empty() => {
+                self.via_proxy = true;
+                let wrapped = kdc_proxy_request(&message, realm)
+                    .map_err(|_| Error::from(SEC_E_INTERNAL_ERROR))?;
+                Exchange {
+                    servers: vec![Endpoint {
+                        host: p.host,
+                        port: p.port,
+                        transport: Transport::Https,
+                        path: p.path,
+                    }],
+                    message: wrapped,
+                }
+            }
+            _ => exchange(env, cred, realm, message.clone(), tcp_only)?,
+        };
         self.phase = Phase::Kdc(Box::new(KdcWait {
             target,
             step,
-            exchange: exchange.clone(),
-            tcp_only: false,
+            message,
+            tcp_only,
         }));
         Ok(Progress::Exchange(exchange))
     }
@@ -417,22 +460,36 @@ impl KerberosContext {
         let Some(client) = cred.client.as_ref() else {
             return Err(SEC_E_INTERNAL_ERROR.into());
         };
-        let bytes = match reply {
-            Ok(b) => b,
-            Err(_) => {
-                return Err(fail(
-                    env,
-                    SEC_E_NO_AUTHENTICATING_AUTHORITY,
-                    &format!("no KDC of realm {} answered", client.principal.realm),
-                ))
-            }
-        };
         let KdcWait {
             target,
             step,
-            exchange: sent,
+            message: sent,
             tcp_only,
         } = *wait;
+        let realm = client.principal.realm.clone();
+        let bytes = match reply {
+            Ok(b) if self.via_proxy => kdc_proxy_reply(&b).map_err(|_| {
+                fail(
+                    env,
+                    SEC_E_NO_AUTHENTICATING_AUTHORITY,
+                    "the KDC proxy's answer is not a KDC-PROXY-MESSAGE",
+                )
+            })?,
+            Ok(b) => b,
+            Err(_) if !self.via_proxy && cred.proxy.lock().is_some() => {
+                // No KDC answered directly: the same request through the
+                // KDC proxy.
+                self.via_proxy = true;
+                return self.ask(env, cred, &realm, sent, tcp_only, target, step);
+            }
+            Err(_) => {
+                let why = match self.via_proxy {
+                    true => format!("the KDC proxy did not answer for realm {realm}"),
+                    false => format!("no KDC of realm {realm} answered"),
+                };
+                return Err(fail(env, SEC_E_NO_AUTHENTICATING_AUTHORITY, &why));
+            }
+        };
         let rep_tag = match step {
             KdcStep::As { .. } => 11,
             KdcStep::Tgs { .. } => 13,
@@ -449,15 +506,7 @@ impl KerberosContext {
             (step, Answer::Error(e))
                 if e.error_code == error_code::KRB_ERR_RESPONSE_TOO_BIG && !tcp_only =>
             {
-                let realm = client.principal.realm.clone();
-                let exchange = exchange(env, cred, &realm, sent.message, true)?;
-                self.phase = Phase::Kdc(Box::new(KdcWait {
-                    target,
-                    step,
-                    exchange: exchange.clone(),
-                    tcp_only: true,
-                }));
-                Ok(Progress::Exchange(exchange))
+                self.ask(env, cred, &realm, sent, true, target, step)
             }
             (KdcStep::As { key: None, .. }, Answer::Error(e))
                 if e.error_code == error_code::KDC_ERR_PREAUTH_REQUIRED =>
@@ -477,18 +526,11 @@ impl KerberosContext {
                     vec![pa],
                 )
                 .map_err(|_| Error::from(SEC_E_INTERNAL_ERROR))?;
-                let realm = client.principal.realm.clone();
-                let exchange = exchange(env, cred, &realm, msg, tcp_only)?;
-                self.phase = Phase::Kdc(Box::new(KdcWait {
-                    target,
-                    step: KdcStep::As {
-                        nonce,
-                        key: Some(key),
-                    },
-                    exchange: exchange.clone(),
-                    tcp_only,
-                }));
-                Ok(Progress::Exchange(exchange))
+                let step = KdcStep::As {
+                    nonce,
+                    key: Some(key),
+                };
+                self.ask(env, cred, &realm, msg, tcp_only, target, step)
             }
             (step, Answer::Error(e)) => {
                 let tgs = matches!(step, KdcStep::Tgs { .. });
@@ -600,6 +642,7 @@ impl KerberosContext {
             req_flags: input.req_flags,
             bindings: bindings.unwrap_or([0; 16]),
             phase: Phase::Failed,
+            via_proxy: false,
         };
         let out = ctx.establish_acceptor(accepted, env)?;
         Ok((ctx, Progress::Done(out)))
@@ -822,6 +865,7 @@ impl KerberosContext {
                 end,
                 ret_flags,
             })),
+            via_proxy: false,
         })
     }
 }
@@ -981,6 +1025,7 @@ mod tests {
                 end: 200,
                 ret_flags: 0x5678,
             })),
+            via_proxy: false,
         };
         let packed = ctx.export().unwrap();
         let back = KerberosContext::import(&packed).unwrap();
@@ -1016,6 +1061,7 @@ mod tests {
             req_flags: 0,
             bindings: [0; 16],
             phase: Phase::Failed,
+            via_proxy: false,
         };
         assert!(fresh.export().is_err());
     }

@@ -57,6 +57,75 @@ pub struct KerberosCredentials {
     /// Tickets got or read so far.
     pub tickets: Mutex<Vec<CachedTicket>>,
     pub replay: Mutex<ReplayCache>,
+    /// The KDC proxy SetCredentialsAttributes gave, if any.
+    pub proxy: Mutex<Option<KdcProxy>>,
+}
+
+/// A KDC proxy (MS-KKDCP): an HTTPS URL the credential's KDC exchanges go
+/// to when no KDC can be reached directly, or always (`force`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KdcProxy {
+    pub host: String,
+    pub port: u16,
+    /// The URL path, with its leading `/`.
+    pub path: String,
+    /// KDC_PROXY_SETTINGS_FLAGS_FORCEPROXY: never ask a KDC directly.
+    pub force: bool,
+}
+
+/// SecPkgCredentials_KdcProxySettingsW's size.
+const KDC_PROXY_SETTINGS_LEN: usize = 16;
+
+impl KdcProxy {
+    /// SecPkgCredentials_KdcProxySettingsW's bytes (`value`, the structure
+    /// then its strings, each at an offset from its start, lengths in
+    /// bytes): the proxy, or `None` when ProxyServer is empty (no proxy).
+    /// ProxyServer is `host[:port[:path]]`, by default port 443 and path
+    /// `KdcProxy`. A client TLS credential is not supported.
+    pub fn from_settings(value: &[u8]) -> SecResult<Option<KdcProxy>> {
+        let bad = || Error::from(SEC_E_INVALID_PARAMETER);
+        let u16_at = |at: usize| -> SecResult<usize> {
+            let b = value.get(at..at + 2).ok_or_else(bad)?;
+            Ok(usize::from(u16::from_ne_bytes([b[0], b[1]])))
+        };
+        if value.len() < KDC_PROXY_SETTINGS_LEN {
+            return Err(bad());
+        }
+        let version = u32::from_ne_bytes(value[..4].try_into().map_err(|_| bad())?);
+        let flags = u32::from_ne_bytes(value[4..8].try_into().map_err(|_| bad())?);
+        if version != KDC_PROXY_SETTINGS_V1 || flags & !KDC_PROXY_SETTINGS_FLAGS_FORCEPROXY != 0 {
+            return Err(bad());
+        }
+        if u16_at(14)? != 0 {
+            return Err(SEC_E_UNSUPPORTED_FUNCTION.into());
+        }
+        let (offset, len) = (u16_at(8)?, u16_at(10)?);
+        if len == 0 {
+            return Ok(None);
+        }
+        let bytes = value.get(offset..offset + len).ok_or_else(bad)?;
+        if len % 2 != 0 {
+            return Err(bad());
+        }
+        let units: Vec<u16> = bytes
+            .chunks_exact(2)
+            .map(|c| u16::from_ne_bytes([c[0], c[1]]))
+            .collect();
+        let server = String::from_utf16(&units).map_err(|_| bad())?;
+        let mut parts = server.splitn(3, ':');
+        let host = parts.next().filter(|h| !h.is_empty()).ok_or_else(bad)?;
+        let port = match parts.next() {
+            Some(p) => p.parse::<u16>().map_err(|_| bad())?,
+            None => 443,
+        };
+        let path = parts.next().unwrap_or("KdcProxy").trim_start_matches('/');
+        Ok(Some(KdcProxy {
+            host: host.to_owned(),
+            port,
+            path: format!("/{path}"),
+            force: flags & KDC_PROXY_SETTINGS_FLAGS_FORCEPROXY != 0,
+        }))
+    }
 }
 
 /// A path from an MIT cache or keytab name: `FILE:path`, `WRFILE:path` or a
@@ -222,6 +291,7 @@ impl KerberosCredentials {
             keytab: keytab_entries,
             tickets: Mutex::new(tickets),
             replay: Mutex::new(ReplayCache::default()),
+            proxy: Mutex::new(None),
         })
     }
 
@@ -292,6 +362,61 @@ fn default_client(env: &dyn Env, tickets: &mut Vec<CachedTicket>) -> Option<Clie
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// SecPkgCredentials_KdcProxySettingsW with `server` after it.
+    fn settings(flags: u32, server: &str) -> Vec<u8> {
+        let units: Vec<u8> = server.encode_utf16().flat_map(u16::to_ne_bytes).collect();
+        let mut v = Vec::new();
+        v.extend_from_slice(&1u32.to_ne_bytes());
+        v.extend_from_slice(&flags.to_ne_bytes());
+        v.extend_from_slice(&16u16.to_ne_bytes());
+        v.extend_from_slice(&(units.len() as u16).to_ne_bytes());
+        v.extend_from_slice(&[0; 4]);
+        v.extend_from_slice(&units);
+        v
+    }
+
+    #[test]
+    fn kdc_proxy_settings() {
+        let p = KdcProxy::from_settings(&settings(1, "proxy.example"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (p.host.as_str(), p.port, p.path.as_str(), p.force),
+            ("proxy.example", 443, "/KdcProxy", true)
+        );
+        let p = KdcProxy::from_settings(&settings(0, "localhost:8443:kdc/proxy"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (p.port, p.path.as_str(), p.force),
+            (8443, "/kdc/proxy", false)
+        );
+        assert_eq!(KdcProxy::from_settings(&settings(0, "")).unwrap(), None);
+        for bad in [settings(2, "x"), settings(0, ":443"), settings(0, "h:port")] {
+            assert_eq!(
+                KdcProxy::from_settings(&bad).unwrap_err(),
+                SEC_E_INVALID_PARAMETER
+            );
+        }
+        // The string past the end, a short structure, another version.
+        let mut past = settings(0, "proxy");
+        past.truncate(past.len() - 2);
+        assert_eq!(
+            KdcProxy::from_settings(&past).unwrap_err(),
+            SEC_E_INVALID_PARAMETER
+        );
+        assert_eq!(
+            KdcProxy::from_settings(&[1, 0, 0]).unwrap_err(),
+            SEC_E_INVALID_PARAMETER
+        );
+        let mut v2 = settings(0, "proxy");
+        v2[0] = 2;
+        assert_eq!(
+            KdcProxy::from_settings(&v2).unwrap_err(),
+            SEC_E_INVALID_PARAMETER
+        );
+    }
 
     #[test]
     fn principals_from_identities() {

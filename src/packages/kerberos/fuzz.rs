@@ -25,6 +25,10 @@ pub fn messages(data: &[u8]) {
     let _ = decode_app::<27, EncApRepPart>(data);
     let _ = decode_enc_kdc_rep_part(data);
     let _ = decode_seq_of::<PaData>(data);
+    if let Ok(reply) = kdc_proxy_reply(data) {
+        assert!(reply.len() + 4 <= data.len());
+    }
+    let _ = super::credentials::KdcProxy::from_settings(data);
     let _ = decode_seq_of::<EtypeInfo2Entry>(data);
     for tag in [11, 13] {
         if let Ok(kdc::Answer::Rep(rep)) = kdc::answer(data, tag) {

@@ -623,6 +623,43 @@ pub struct KrbError {
     pub e_data: Option<OctetString>,
 }
 
+/// KDC-PROXY-MESSAGE (MS-KKDCP 2.2.2): a Kerberos message as TCP frames
+/// it (a 4-byte length first), and the realm it is for.
+#[derive(Clone, Debug, Sequence, PartialEq, Eq)]
+pub struct KdcProxyMessage {
+    #[asn1(context_specific = "0")]
+    pub kerb_message: OctetString,
+    #[asn1(context_specific = "1", optional = "true")]
+    pub target_domain: Option<KerberosString>,
+    #[asn1(context_specific = "2", optional = "true")]
+    pub dclocator_hint: Option<i32>,
+}
+
+/// The KDC-PROXY-MESSAGE that carries `message` to a KDC of `realm`.
+pub fn kdc_proxy_request(message: &[u8], realm: &str) -> Result<Vec<u8>, Malformed> {
+    let len = u32::try_from(message.len()).map_err(|_| Malformed)?;
+    let mut framed = Vec::with_capacity(4 + message.len());
+    framed.extend_from_slice(&len.to_be_bytes());
+    framed.extend_from_slice(message);
+    let m = KdcProxyMessage {
+        kerb_message: octets(framed),
+        target_domain: Some(realm.into()),
+        dclocator_hint: None,
+    };
+    Ok(der::Encode::to_der(&m)?)
+}
+
+/// The KDC's reply inside a KDC proxy's answer (its length checked).
+pub fn kdc_proxy_reply(answer: &[u8]) -> Result<Vec<u8>, Malformed> {
+    let m = <KdcProxyMessage as der::Decode>::from_der(answer)?;
+    let framed = m.kerb_message.as_bytes();
+    let (len, reply) = framed.split_first_chunk::<4>().ok_or(Malformed)?;
+    if u32::from_be_bytes(*len) as usize != reply.len() {
+        return Err(Malformed);
+    }
+    Ok(reply.to_vec())
+}
+
 /// KRB-ERROR codes this implementation acts on (RFC 4120 section 7.5.9).
 #[allow(dead_code)] // vocabulary, used as the package grows
 pub mod error_code {

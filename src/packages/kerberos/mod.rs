@@ -74,6 +74,23 @@ impl Package for Kerberos {
         }
     }
 
+    /// SECPKG_CRED_ATTR_KDC_PROXY_SETTINGS: the KDC proxy the credential's
+    /// exchanges use (an empty ProxyServer removes it).
+    fn set_credentials(
+        &self,
+        cred: &KerberosCredentials,
+        attribute: u32,
+        value: &[u8],
+    ) -> SecResult<()> {
+        match attribute {
+            SECPKG_CRED_ATTR_KDC_PROXY_SETTINGS => {
+                *cred.proxy.lock() = credentials::KdcProxy::from_settings(value)?;
+                Ok(())
+            }
+            _ => Err(SEC_E_UNSUPPORTED_FUNCTION.into()),
+        }
+    }
+
     fn initialize(
         &self,
         cred: &KerberosCredentials,

@@ -235,3 +235,111 @@ fn the_acceptor_takes_the_keys_of_the_principal_it_names() {
     let r = acquire(&env, SECPKG_CRED_INBOUND, Some("nobody@OPENSSPI.TEST"));
     assert_eq!(status(r), SEC_E_NO_CREDENTIALS);
 }
+
+/// SecPkgCredentials_KdcProxySettingsW for `server`.
+fn proxy_settings(flags: u32, server: &str) -> Vec<u8> {
+    let units: Vec<u8> = server.encode_utf16().flat_map(u16::to_ne_bytes).collect();
+    let mut v = Vec::new();
+    v.extend_from_slice(&1u32.to_ne_bytes());
+    v.extend_from_slice(&flags.to_ne_bytes());
+    v.extend_from_slice(&16u16.to_ne_bytes());
+    v.extend_from_slice(&(units.len() as u16).to_ne_bytes());
+    v.extend_from_slice(&[0; 4]);
+    v.extend_from_slice(&units);
+    v
+}
+
+#[test]
+fn the_kdc_proxy_carries_the_exchanges() {
+    use super::messages::{kdc_proxy_reply, kdc_proxy_request, KdcProxyMessage};
+    let (env, cred) = keytab_client(1_796_000_000);
+    let settings = proxy_settings(
+        KDC_PROXY_SETTINGS_FLAGS_FORCEPROXY,
+        "proxy.example:8443:kdc",
+    );
+    Kerberos
+        .set_credentials(&cred, SECPKG_CRED_ATTR_KDC_PROXY_SETTINGS, &settings)
+        .unwrap();
+    let target = Some("host/localhost");
+    let (mut ctx, p) = Kerberos
+        .initialize(&cred, &input(&env, target, &[]))
+        .unwrap();
+    // Forced: one HTTPS server, the AS-REQ inside a KDC-PROXY-MESSAGE
+    // naming the realm.
+    let x = exchange(Ok(p));
+    assert_eq!(x.servers.len(), 1);
+    let s = &x.servers[0];
+    assert_eq!(
+        (s.host.as_str(), s.port, s.transport, s.path.as_str()),
+        ("proxy.example", 8443, Transport::Https, "/kdc")
+    );
+    let m = <KdcProxyMessage as der::Decode>::from_der(&x.message).unwrap();
+    assert_eq!(m.target_domain.unwrap().0, "OPENSSPI.TEST");
+    let framed = m.kerb_message.as_bytes();
+    assert_eq!(
+        u32::from_be_bytes(framed[..4].try_into().unwrap()) as usize,
+        framed.len() - 4
+    );
+    decode_app::<10, KdcReq>(&framed[4..]).unwrap();
+    // The proxy's answer, unwrapped: a skew error from the KDC.
+    let answer =
+        kdc_proxy_request(&krb_error(error_code::KRB_AP_ERR_SKEW), "OPENSSPI.TEST").unwrap();
+    assert_eq!(
+        kdc_proxy_reply(&answer).unwrap(),
+        krb_error(error_code::KRB_AP_ERR_SKEW)
+    );
+    let r = Kerberos.resume(Some(&cred), &mut ctx, &input(&env, target, &[]), Ok(answer));
+    assert_eq!(status(r), SEC_E_TIME_SKEW);
+    // A proxy's answer that is not a KDC-PROXY-MESSAGE.
+    let (mut ctx, _) = Kerberos
+        .initialize(&cred, &input(&env, target, &[]))
+        .unwrap();
+    let r = Kerberos.resume(
+        Some(&cred),
+        &mut ctx,
+        &input(&env, target, &[]),
+        Ok(vec![0x30, 0]),
+    );
+    assert_eq!(status(r), SEC_E_NO_AUTHENTICATING_AUTHORITY);
+
+    // Not forced: the KDC first, the proxy when it does not answer.
+    let settings = proxy_settings(0, "proxy.example");
+    Kerberos
+        .set_credentials(&cred, SECPKG_CRED_ATTR_KDC_PROXY_SETTINGS, &settings)
+        .unwrap();
+    let (mut ctx, p) = Kerberos
+        .initialize(&cred, &input(&env, target, &[]))
+        .unwrap();
+    let direct = exchange(Ok(p));
+    assert_eq!(direct.servers[0].transport, Transport::Udp);
+    let via = exchange(Kerberos.resume(
+        Some(&cred),
+        &mut ctx,
+        &input(&env, target, &[]),
+        Err(IoError::Unreachable),
+    ));
+    assert_eq!(
+        (
+            via.servers[0].port,
+            via.servers[0].transport,
+            via.servers[0].path.as_str()
+        ),
+        (443, Transport::Https, "/KdcProxy")
+    );
+    // An empty ProxyServer removes the proxy; another attribute is not
+    // Kerberos'.
+    Kerberos
+        .set_credentials(
+            &cred,
+            SECPKG_CRED_ATTR_KDC_PROXY_SETTINGS,
+            &proxy_settings(0, ""),
+        )
+        .unwrap();
+    assert!(cred.proxy.lock().is_none());
+    assert_eq!(
+        Kerberos
+            .set_credentials(&cred, SECPKG_CRED_ATTR_NAMES, &[])
+            .unwrap_err(),
+        SEC_E_UNSUPPORTED_FUNCTION
+    );
+}

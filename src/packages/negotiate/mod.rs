@@ -80,6 +80,25 @@ impl Package for Negotiate {
         first.mech.package.query_credentials(&first.cred, attribute)
     }
 
+    /// Given to every mechanism; it succeeds when one takes it (the KDC
+    /// proxy settings are Kerberos').
+    fn set_credentials(
+        &self,
+        cred: &NegotiateCredentials,
+        attribute: u32,
+        value: &[u8],
+    ) -> SecResult<()> {
+        let mut result = Err(Error::from(SEC_E_UNSUPPORTED_FUNCTION));
+        for m in cred.mechs() {
+            match m.mech.package.set_credentials(&m.cred, attribute, value) {
+                Ok(()) => result = Ok(()),
+                Err(e) if e != SEC_E_UNSUPPORTED_FUNCTION => return Err(e),
+                Err(_) => {}
+            }
+        }
+        result
+    }
+
     fn initialize(
         &self,
         cred: &NegotiateCredentials,
