@@ -406,6 +406,19 @@ static void negotiate_over_kerberos(void) {
         T->DeleteSecurityContext(&c);
         T->DeleteSecurityContext(&s);
     }
+    /* Kerberos offered first (its ticket in hand), the acceptor with NTLM
+     * only: NTLM is chosen with request-mic, the initiator restarts it and
+     * is complete only on the acceptor's mechListMIC. */
+    CredHandle ntlm_only;
+    CHECK_STATUS(acquire_in("Negotiate", "alice", "OPENSSPI.TEST", "Passw0rd!alice", "NTLM", SECPKG_CRED_INBOUND,
+                            &ntlm_only),
+                 SEC_E_OK);
+    CHECK_STATUS(nego_handshake(&client, &ntlm_only, "host/localhost", REQ, &c, &s, &first), SEC_E_OK);
+    CHECK(find(&first, MS_KRB5, sizeof MS_KRB5) != NULL);
+    CHECK(negotiated(&c, "NTLM") && negotiated(&s, "NTLM"));
+    T->DeleteSecurityContext(&c);
+    T->DeleteSecurityContext(&s);
+    T->FreeCredentialsHandle(&ntlm_only);
     /* PackageList: "!Kerberos" takes NTLM; "Kerberos" alone has no fallback. */
     CHECK_STATUS(acquire_in("Negotiate", "alice", "opensspi.test", "Passw0rd!alice", "!Kerberos", SECPKG_CRED_OUTBOUND,
                             &list_client),
