@@ -33,16 +33,12 @@
 #include <string.h>
 #include <time.h>
 #include <sspi.h>
+#include "bench_common.h"
 
 #define SIZES 3
 static const size_t sizes[SIZES] = {64, 1024, 16384};
 static double seconds = 1.0;
 
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void fail(const char *what, long code) {
     fprintf(stderr, "kerberos_bench: %s failed: %#lx\n", what, (unsigned long)code);
@@ -53,15 +49,6 @@ static void fail(const char *what, long code) {
 
 static PSecurityFunctionTableW T;
 
-static SEC_WCHAR *w(const char *s) {
-    static SEC_WCHAR bufs[4][64];
-    static int next;
-    SEC_WCHAR *o = bufs[next++ % 4];
-    size_t i;
-    for (i = 0; s[i] && i < 63; i++) o[i] = (SEC_WCHAR)s[i];
-    o[i] = 0;
-    return o;
-}
 
 #define REQ (ISC_REQ_MUTUAL_AUTH | ISC_REQ_CONFIDENTIALITY | ISC_REQ_INTEGRITY | ISC_REQ_REPLAY_DETECT | ISC_REQ_SEQUENCE_DETECT)
 

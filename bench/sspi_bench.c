@@ -32,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sspi.h>
+#include "bench_common.h"
 
 #define SIZES 3
 static const size_t sizes[SIZES] = {64, 1024, 16384};
@@ -47,21 +48,7 @@ struct results {
 static PSecurityFunctionTableW T;
 static double seconds = 1.0;
 
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
-static SEC_WCHAR *w(const char *s) {
-    static SEC_WCHAR bufs[4][64];
-    static int next;
-    SEC_WCHAR *o = bufs[next++ % 4];
-    size_t i;
-    for (i = 0; s[i] && i < 63; i++) o[i] = (SEC_WCHAR)s[i];
-    o[i] = 0;
-    return o;
-}
 
 static SECURITY_STATUS acquire(const char *package, ULONG use, CredHandle *h) {
     SEC_WINNT_AUTH_IDENTITY_W id;

@@ -360,11 +360,11 @@ fn default_client(env: &dyn Env, tickets: &mut Vec<CachedTicket>) -> Option<Clie
 }
 
 #[cfg(test)]
-mod tests {
+pub mod tests {
     use super::*;
 
     /// SecPkgCredentials_KdcProxySettingsW with `server` after it.
-    fn settings(flags: u32, server: &str) -> Vec<u8> {
+    pub fn settings(flags: u32, server: &str) -> Vec<u8> {
         let units: Vec<u8> = server.encode_utf16().flat_map(u16::to_ne_bytes).collect();
         let mut v = Vec::new();
         v.extend_from_slice(&1u32.to_ne_bytes());

@@ -9,6 +9,20 @@
 //! the `Package` trait with Windows' SSPI semantics; KDC requests go out
 //! through the driver (`Progress::Exchange`).
 
+/// The bytes of a file captured from MIT (`tests/data/kerberos`), for the
+/// package's tests.
+#[cfg(test)]
+macro_rules! data {
+    ($name:literal) => {
+        include_bytes!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/kerberos/",
+            $name
+        ))
+        .as_slice()
+    };
+}
+
 pub mod ap;
 mod attributes;
 pub mod config;
@@ -22,7 +36,7 @@ pub mod kdc;
 pub mod messages;
 mod protection;
 #[cfg(test)]
-mod scripted;
+pub mod scripted;
 pub mod session;
 #[cfg(test)]
 mod tests;

@@ -4,6 +4,7 @@
 //! becomes. Default credentials come from the environment's variables and
 //! files (KRB5_CONFIG, KRB5CCNAME, KRB5_CLIENT_KTNAME, KRB5_KTNAME).
 
+use super::credentials::tests::settings;
 use super::files::parse_ccache;
 use super::messages::*;
 use super::{Kerberos, KerberosContext, KerberosCredentials};
@@ -13,17 +14,6 @@ use crate::package::{
     StepInput, Transport,
 };
 use crate::vocabulary::*;
-
-macro_rules! data {
-    ($name:literal) => {
-        include_bytes!(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/data/kerberos/",
-            $name
-        ))
-        .as_slice()
-    };
-}
 
 const CONF: &str = "[libdefaults]\n default_realm = OPENSSPI.TEST\n\n\
                     [realms]\n OPENSSPI.TEST = {\n  kdc = 127.0.0.1:60088\n }\n";
@@ -74,8 +64,13 @@ fn input<'a>(env: &'a FixedEnv, target: Option<&'a str>, inputs: &'a [InBuf<'a>]
     }
 }
 
-/// A KRB-ERROR with `code` from the realm's KDC.
+/// A KRB-ERROR with `code` from the KDC of OPENSSPI.TEST.
 fn krb_error(code: i32) -> Vec<u8> {
+    krb_error_of("OPENSSPI.TEST", code)
+}
+
+/// A KRB-ERROR with `code` from the KDC of `realm`.
+pub fn krb_error_of(realm: &str, code: i32) -> Vec<u8> {
     let err = KrbError {
         pvno: 5,
         msg_type: 30,
@@ -86,8 +81,8 @@ fn krb_error(code: i32) -> Vec<u8> {
         error_code: code,
         crealm: None,
         cname: None,
-        realm: "OPENSSPI.TEST".into(),
-        sname: PrincipalName::new(name_type::SRV_INST, &["krbtgt", "OPENSSPI.TEST"]),
+        realm: realm.into(),
+        sname: PrincipalName::new(name_type::SRV_INST, &["krbtgt", realm]),
         e_text: None,
         e_data: None,
     };
@@ -236,29 +231,16 @@ fn the_acceptor_takes_the_keys_of_the_principal_it_names() {
     assert_eq!(status(r), SEC_E_NO_CREDENTIALS);
 }
 
-/// SecPkgCredentials_KdcProxySettingsW for `server`.
-fn proxy_settings(flags: u32, server: &str) -> Vec<u8> {
-    let units: Vec<u8> = server.encode_utf16().flat_map(u16::to_ne_bytes).collect();
-    let mut v = Vec::new();
-    v.extend_from_slice(&1u32.to_ne_bytes());
-    v.extend_from_slice(&flags.to_ne_bytes());
-    v.extend_from_slice(&16u16.to_ne_bytes());
-    v.extend_from_slice(&(units.len() as u16).to_ne_bytes());
-    v.extend_from_slice(&[0; 4]);
-    v.extend_from_slice(&units);
-    v
-}
-
 #[test]
 fn the_kdc_proxy_carries_the_exchanges() {
     use super::messages::{kdc_proxy_reply, kdc_proxy_request, KdcProxyMessage};
     let (env, cred) = keytab_client(1_796_000_000);
-    let settings = proxy_settings(
+    let value = settings(
         KDC_PROXY_SETTINGS_FLAGS_FORCEPROXY,
         "proxy.example:8443:kdc",
     );
     Kerberos
-        .set_credentials(&cred, SECPKG_CRED_ATTR_KDC_PROXY_SETTINGS, &settings)
+        .set_credentials(&cred, SECPKG_CRED_ATTR_KDC_PROXY_SETTINGS, &value)
         .unwrap();
     let target = Some("host/localhost");
     let (mut ctx, p) = Kerberos
@@ -303,9 +285,9 @@ fn the_kdc_proxy_carries_the_exchanges() {
     assert_eq!(status(r), SEC_E_NO_AUTHENTICATING_AUTHORITY);
 
     // Not forced: the KDC first, the proxy when it does not answer.
-    let settings = proxy_settings(0, "proxy.example");
+    let value = settings(0, "proxy.example");
     Kerberos
-        .set_credentials(&cred, SECPKG_CRED_ATTR_KDC_PROXY_SETTINGS, &settings)
+        .set_credentials(&cred, SECPKG_CRED_ATTR_KDC_PROXY_SETTINGS, &value)
         .unwrap();
     let (mut ctx, p) = Kerberos
         .initialize(&cred, &input(&env, target, &[]))
@@ -329,11 +311,7 @@ fn the_kdc_proxy_carries_the_exchanges() {
     // An empty ProxyServer removes the proxy; another attribute is not
     // Kerberos'.
     Kerberos
-        .set_credentials(
-            &cred,
-            SECPKG_CRED_ATTR_KDC_PROXY_SETTINGS,
-            &proxy_settings(0, ""),
-        )
+        .set_credentials(&cred, SECPKG_CRED_ATTR_KDC_PROXY_SETTINGS, &settings(0, ""))
         .unwrap();
     assert!(cred.proxy.lock().is_none());
     assert_eq!(

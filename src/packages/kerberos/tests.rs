@@ -9,17 +9,6 @@ use super::kdc::{self, Answer, Now};
 use super::messages::*;
 use super::session::{SequenceWindow, Session};
 
-macro_rules! data {
-    ($name:literal) => {
-        include_bytes!(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/data/kerberos/",
-            $name
-        ))
-        .as_slice()
-    };
-}
-
 const SALT: &[u8] = b"OPENSSPI.TESTalice";
 const PASSWORD: &str = "Passw0rd!alice";
 

@@ -1055,9 +1055,7 @@ fn no_common_mechanism_is_traced() {
 mod kerberos_first {
     use super::*;
     use crate::env::FixedEnv;
-    use crate::packages::kerberos::messages::{
-        encode_app, error_code, name_type, time, KrbError, PrincipalName,
-    };
+    use crate::packages::kerberos::messages::error_code;
 
     fn env() -> FixedEnv {
         let mut e = FixedEnv::new(&[], 133_000_000_000_000_000);
@@ -1070,22 +1068,7 @@ mod kerberos_first {
     }
 
     fn krb_error(code: i32) -> Vec<u8> {
-        let err = KrbError {
-            pvno: 5,
-            msg_type: 30,
-            ctime: None,
-            cusec: None,
-            stime: time(1_700_000_000).unwrap(),
-            susec: 0,
-            error_code: code,
-            crealm: None,
-            cname: None,
-            realm: "CONTOSO".into(),
-            sname: PrincipalName::new(name_type::SRV_INST, &["krbtgt", "CONTOSO"]),
-            e_text: None,
-            e_data: None,
-        };
-        encode_app::<30, _>(&err).unwrap()
+        crate::packages::kerberos::scripted::krb_error_of("CONTOSO", code)
     }
 
     /// A Negotiate context whose Kerberos waits for the KDC.
