@@ -81,6 +81,9 @@ struct KdcWait {
     /// through the KDC proxy when no KDC answered.
     message: Vec<u8>,
     tcp_only: bool,
+    /// This request went through the KDC proxy: its reply is a
+    /// KDC-PROXY-MESSAGE.
+    via_proxy: bool,
 }
 
 #[derive(Debug)]
@@ -383,9 +386,11 @@ impl KerberosContext {
         step: KdcStep,
     ) -> SecResult<Progress> {
         let proxy = cred.proxy.lock().clone();
+        let mut via_proxy = false;
         let exchange = match proxy {
             Some(p) if p.force || self.via_proxy || cred.config.kdcs(realm).is_empty() => {
                 self.via_proxy = true;
+                via_proxy = true;
                 let wrapped = kdc_proxy_request(&message, realm)
                     .map_err(|_| Error::from(SEC_E_INTERNAL_ERROR))?;
                 Exchange {
@@ -405,6 +410,7 @@ impl KerberosContext {
             step,
             message,
             tcp_only,
+            via_proxy,
         }));
         Ok(Progress::Exchange(exchange))
     }
@@ -465,10 +471,11 @@ impl KerberosContext {
             step,
             message: sent,
             tcp_only,
+            via_proxy,
         } = *wait;
         let realm = client.principal.realm.clone();
         let bytes = match reply {
-            Ok(b) if self.via_proxy => kdc_proxy_reply(&b).map_err(|_| {
+            Ok(b) if via_proxy => kdc_proxy_reply(&b).map_err(|_| {
                 fail(
                     env,
                     SEC_E_NO_AUTHENTICATING_AUTHORITY,
@@ -476,14 +483,14 @@ impl KerberosContext {
                 )
             })?,
             Ok(b) => b,
-            Err(_) if !self.via_proxy && cred.proxy.lock().is_some() => {
+            Err(_) if !via_proxy && cred.proxy.lock().is_some() => {
                 // No KDC answered directly: the same request through the
                 // KDC proxy.
                 self.via_proxy = true;
                 return self.ask(env, cred, &realm, sent, tcp_only, target, step);
             }
             Err(_) => {
-                let why = match self.via_proxy {
+                let why = match via_proxy {
                     true => format!("the KDC proxy did not answer for realm {realm}"),
                     false => format!("no KDC of realm {realm} answered"),
                 };

@@ -119,6 +119,14 @@ impl KdcProxy {
             None => 443,
         };
         let path = parts.next().unwrap_or("KdcProxy").trim_start_matches('/');
+        // Nothing that would change the HTTP request line or headers.
+        let clean = |s: &str| {
+            s.chars()
+                .all(|c| c.is_ascii_graphic() && c != '?' && c != '#')
+        };
+        if !clean(host) || !clean(path) {
+            return Err(bad());
+        }
         Ok(Some(KdcProxy {
             host: host.to_owned(),
             port,
@@ -393,7 +401,13 @@ pub mod tests {
             (8443, "/kdc/proxy", false)
         );
         assert_eq!(KdcProxy::from_settings(&settings(0, "")).unwrap(), None);
-        for bad in [settings(2, "x"), settings(0, ":443"), settings(0, "h:port")] {
+        for bad in [
+            settings(2, "x"),
+            settings(0, ":443"),
+            settings(0, "h:port"),
+            settings(0, "h:443:/x HTTP/1.1\r\nX: y"),
+            settings(0, "h\r\n:443"),
+        ] {
             assert_eq!(
                 KdcProxy::from_settings(&bad).unwrap_err(),
                 SEC_E_INVALID_PARAMETER

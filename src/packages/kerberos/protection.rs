@@ -176,7 +176,10 @@ pub fn decrypt(ctx: &mut KerberosContext, msg: &mut [SecBuf<'_>]) -> SecResult<U
                 .map(|b| &b.data()[..b.len()]),
         );
     }
-    let (plain, sealed) = est.session.unwrap(&parts).map_err(status)?;
+    // Room for the plaintext: the DATA buffers (checked before the
+    // sequence number counts, so that a failed call uses nothing up).
+    let room: usize = data_parts(msg).iter().map(|p| p.len()).sum();
+    let (plain, sealed) = est.session.unwrap_within(&parts, room).map_err(status)?;
     // The plaintext goes back into the DATA buffers in order; the last one
     // written reports the length it received.
     let mut at = 0;

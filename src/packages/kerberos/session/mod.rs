@@ -442,8 +442,19 @@ impl Session {
     /// whether it was sealed. The plaintext lives in the session until the
     /// next message.
     pub fn unwrap(&mut self, parts: &[&[u8]]) -> Result<(&[u8], bool), TokenError> {
+        self.unwrap_within(parts, usize::MAX)
+    }
+
+    /// `unwrap` for a caller with room for `room` bytes of plaintext: a
+    /// longer one is refused (Malformed) before its sequence number counts
+    /// as received, so that nothing is used up by a call that fails.
+    pub fn unwrap_within(
+        &mut self,
+        parts: &[&[u8]],
+        room: usize,
+    ) -> Result<(&[u8], bool), TokenError> {
         if self.rc4() {
-            return self.rc4_unwrap(parts);
+            return self.rc4_unwrap(parts, room);
         }
         let usage = self.seal_usage(false);
         let (initiator, acceptor_subkey) = (self.initiator, self.acceptor_subkey);
@@ -502,6 +513,9 @@ impl Session {
             }
             HEADER_LEN..HEADER_LEN + data.len()
         };
+        if data.len() > room {
+            return Err(TokenError::Malformed);
+        }
         self.recv.check(h.seq)?;
         Ok((&self.scratch.0[data], sealed))
     }
@@ -584,6 +598,18 @@ mod tests {
                 let t = a.wrap(&[&m], sealed, &[2; 16]).unwrap().joined();
                 assert_eq!(b.unwrap(&[&t]).unwrap(), (&m[..], sealed));
             }
+        }
+    }
+
+    #[test]
+    fn no_room_uses_nothing_up() {
+        for e in [Enctype::Aes256CtsHmacSha196, Enctype::Rc4Hmac] {
+            let (mut a, mut b) = pair(e);
+            let t = a.wrap(&[b"twelve bytes"], true, &[4; 16]).unwrap().joined();
+            // Room for 11 bytes: refused, and the sequence number is not
+            // spent: the same token then goes through.
+            assert_eq!(b.unwrap_within(&[&t], 11), Err(TokenError::Malformed));
+            assert_eq!(b.unwrap_within(&[&t], 12).unwrap().0, b"twelve bytes");
         }
     }
 

@@ -131,6 +131,10 @@ impl Session {
         token: &[u8],
     ) -> Result<(), TokenError> {
         let (oid, tok_id, header) = unframe(token).ok_or(TokenError::Malformed)?;
+        let at = header.as_ptr() as usize - token.as_ptr() as usize;
+        if at + header.len() != token.len() {
+            return Err(TokenError::Malformed);
+        }
         if (oid != KRB5_OID && oid != MS_KRB5_OID)
             || tok_id != TOK_MIC
             || header.len() != HEADER_LEN
@@ -159,6 +163,10 @@ impl Session {
             .get(..CONFOUNDER_LEN)
             .ok_or(TokenError::Malformed)?;
         let n: usize = parts.iter().map(|p| p.len()).sum();
+        // The framing's length is at most 32 bits.
+        if n > (u32::MAX as usize) / 2 {
+            return Err(TokenError::Malformed);
+        }
         let body_len = HEADER_LEN + CONFOUNDER_LEN + n + PADDING_LEN;
         let frame = frame_head(&KRB5_OID, TOK_WRAP, body_len);
         let at = frame.len();
@@ -202,22 +210,28 @@ impl Session {
         })
     }
 
-    pub(super) fn rc4_unwrap(&mut self, parts: &[&[u8]]) -> Result<(&[u8], bool), TokenError> {
+    pub(super) fn rc4_unwrap(
+        &mut self,
+        parts: &[&[u8]],
+        room: usize,
+    ) -> Result<(&[u8], bool), TokenError> {
         let n: usize = parts.iter().map(|p| p.len()).sum();
         // The buffer leaves the session while `rc4_open` borrows it.
         let mut scratch = std::mem::take(&mut self.scratch);
-        let opened = self.rc4_open(parts, scratch.take(n));
+        let opened = self.rc4_open(parts, scratch.take(n), room);
         self.scratch = scratch;
         let (range, sealed) = opened?;
         Ok((&self.scratch.0[range], sealed))
     }
 
     /// Opens the Wrap token gathered from `parts` into `buf` (as long):
-    /// where its plaintext lies in `buf`, and whether it was sealed.
+    /// where its plaintext (at most `room` bytes) lies in `buf`, and
+    /// whether it was sealed.
     fn rc4_open(
         &mut self,
         parts: &[&[u8]],
         buf: &mut [u8],
+        room: usize,
     ) -> Result<(core::ops::Range<usize>, bool), TokenError> {
         gather(parts, buf);
         let total = buf.len();
@@ -225,7 +239,12 @@ impl Session {
         if (oid != KRB5_OID && oid != MS_KRB5_OID) || tok_id != TOK_WRAP {
             return Err(TokenError::Malformed);
         }
-        let at = total - body.len();
+        // The framing must cover the whole token: every field below is
+        // read from, and checksummed over, the same bytes.
+        let at = body.as_ptr() as usize - buf.as_ptr() as usize;
+        if at + body.len() != total {
+            return Err(TokenError::Malformed);
+        }
         if body.len() < HEADER_LEN + CONFOUNDER_LEN + PADDING_LEN
             || body[..2] != SGN_ALG_HMAC_MD5
             || body[4..6] != [0xff, 0xff]
@@ -266,8 +285,12 @@ impl Session {
         {
             return Err(TokenError::Malformed);
         }
+        let plain = at + 22 + CONFOUNDER_LEN..end - pad;
+        if plain.len() > room {
+            return Err(TokenError::Malformed);
+        }
         self.recv.check(seq)?;
-        Ok((at + 22 + CONFOUNDER_LEN..end - pad, sealed))
+        Ok((plain, sealed))
     }
 }
 
@@ -307,6 +330,10 @@ mod tests {
             b.verify_mic(&[b"hello World"], &mic2),
             Err(TokenError::Altered)
         );
+        // Bytes after a framed MIC are refused.
+        let mut longer = a.mic(&[b"x"]).unwrap();
+        longer.push(0);
+        assert_eq!(b.verify_mic(&[b"x"], &longer), Err(TokenError::Malformed));
         // Our own MIC is refused by its maker: the direction is wrong.
         let own = b.mic(&[b"x"]).unwrap();
         assert_eq!(b.verify_mic(&[b"x"], &own), Err(TokenError::Malformed));
@@ -342,5 +369,22 @@ mod tests {
                 a.unwrap(&[&good]).unwrap();
             }
         }
+        // A token whose framing covers less than the buffer: the header of
+        // one token before the body of another (an attempt to replay the
+        // latter under the former's sequence number) is refused.
+        let first = b
+            .wrap(&[b"first message"], true, &[1; 16])
+            .unwrap()
+            .joined();
+        let second = b
+            .wrap(&[b"other message"], true, &[2; 16])
+            .unwrap()
+            .joined();
+        a.unwrap(&[&first]).unwrap();
+        let frame = first.len() - (HEADER_LEN + 8 + 13 + 1);
+        let mut spliced = second.clone();
+        spliced.extend_from_slice(&first[frame..]);
+        assert_eq!(a.unwrap(&[&spliced]), Err(TokenError::Malformed));
+        a.unwrap(&[&second]).unwrap();
     }
 }
