@@ -1010,6 +1010,65 @@ mod tests {
     use super::*;
     use crate::packages::kerberos::messages::name_type;
 
+    /// An established context of this role, keyed with `key`.
+    fn established(key: &Key, initiator: bool) -> KerberosContext {
+        let alice = Principal {
+            realm: "R.TEST".into(),
+            name: PrincipalName::new(name_type::PRINCIPAL, &["alice"]),
+        };
+        KerberosContext {
+            req_flags: 0,
+            bindings: [0; 16],
+            phase: Phase::Done(Box::new(Established {
+                session: Session::new(
+                    key.clone(),
+                    initiator,
+                    true,
+                    5,
+                    SequenceWindow::new(5, true, true),
+                ),
+                client: alice.clone(),
+                server: alice,
+                start: 0,
+                end: 0,
+                ret_flags: 0,
+            })),
+            via_proxy: false,
+        }
+    }
+
+    #[test]
+    fn the_mech_list_mic_under_negotiate() {
+        use crate::package::{Mechanism, MicPolicy};
+        use crate::packages::kerberos::Kerberos;
+        for e in [Enctype::Aes256CtsHmacSha196, Enctype::Rc4Hmac] {
+            let key = Key::new(e, &vec![3; e.key_len()]).unwrap();
+            let (mut c, mut s) = (established(&key, true), established(&key, false));
+            assert_eq!(Kerberos.mech_list_mic_policy(&c), MicPolicy::Optional);
+            let types = b"\x30\x0b\x06\x09\x2a\x86\x48\x82\xf7\x12\x01\x02\x02";
+            let mic = Kerberos.mech_list_mic(&mut c, types).unwrap();
+            // An altered list is refused; the real one verifies (the
+            // refused attempt used no sequence number up).
+            assert_eq!(
+                Kerberos
+                    .verify_mech_list_mic(&mut s, b"\x30\x00", &mic)
+                    .unwrap_err(),
+                SEC_E_MESSAGE_ALTERED
+            );
+            Kerberos.verify_mech_list_mic(&mut s, types, &mic).unwrap();
+            // The acceptor's answer, the other way.
+            let back = Kerberos.mech_list_mic(&mut s, types).unwrap();
+            Kerberos.verify_mech_list_mic(&mut c, types, &back).unwrap();
+        }
+        let fresh = KerberosContext {
+            req_flags: 0,
+            bindings: [0; 16],
+            phase: Phase::Failed,
+            via_proxy: false,
+        };
+        assert_eq!(Kerberos.mech_list_mic_policy(&fresh), MicPolicy::None);
+    }
+
     #[test]
     fn export_import_round_trip_and_refusals() {
         let key = Key::new(Enctype::Aes256CtsHmacSha384192, &[7; 32]).unwrap();

@@ -1145,6 +1145,54 @@ mod kerberos_first {
         );
     }
 
+    /// The default credentials of `env` (NULL auth data), outbound.
+    fn default_credentials(env: &FixedEnv) -> NegotiateCredentials {
+        let request = AcquireRequest {
+            principal: None,
+            usage: CredentialUse(SECPKG_CRED_OUTBOUND),
+            auth: None,
+            env,
+        };
+        Package::acquire_credentials(&NEGOTIATE, request).unwrap().0
+    }
+
+    /// The mechanisms a first step offers.
+    fn offered(env: &FixedEnv, cred: &NegotiateCredentials) -> Vec<der::asn1::ObjectIdentifier> {
+        let input = StepInput {
+            env,
+            ..step_input(&[])
+        };
+        let (_, progress) = Package::initialize(&NEGOTIATE, cred, &input).unwrap();
+        let Progress::Done(out) = progress else {
+            panic!("an exchange")
+        };
+        token::decode_init(&out.token).unwrap().mech_types.0
+    }
+
+    #[test]
+    fn no_kerberos_credentials_means_ntlm() {
+        // NULL auth data, NTLM's account file, no Kerberos cache or keytab:
+        // Kerberos is not acquired.
+        let mut env = env();
+        env.vars.push(("NTLM_USER_FILE".into(), "/k/users".into()));
+        env.files
+            .push(("/k/users".into(), b"CONTOSO:alice:Passw0rd\n".to_vec()));
+        let cred = default_credentials(&env);
+        assert_eq!(offered(&env, &cred), vec![NTLM_OID]);
+        // A cache whose tickets have expired, and no password: Kerberos is
+        // acquired but cannot start.
+        let cache = include_bytes!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/kerberos/ccache-v4"
+        ));
+        env.vars.push(("KRB5CCNAME".into(), "FILE:/k/cc".into()));
+        env.files.push(("/k/cc".into(), cache.to_vec()));
+        env.time = 150_000_000_000_000_000; // 2076: long after they expired
+        let cred = default_credentials(&env);
+        assert_eq!(cred.mechs().len(), 2);
+        assert_eq!(offered(&env, &cred), vec![NTLM_OID]);
+    }
+
     #[test]
     fn no_kerberos_for_an_ip_address() {
         let env = env();
