@@ -494,9 +494,9 @@ static size_t read_file(const char *name, unsigned char *buf, size_t cap) {
 /* Windows' packed credentials: a keytab for each side, a password; lies
  * and unknown types refused. */
 static void packed_credentials(void) {
-    static const GUID KEYTAB = {0xd587aae8, 0xf78f, 0x4455, {0xa1, 0x12, 0xc9, 0x34, 0xbe, 0xee, 0x7c, 0xe1}};
-    static const GUID PASSWORD = {0x28bfc32f, 0x10f6, 0x4738, {0x98, 0xd1, 0x1a, 0xc0, 0x61, 0xdf, 0x71, 0x6a}};
-    static const GUID CERT = {0x235f69ad, 0x73fb, 0x4dbc, {0x82, 0x03, 0x06, 0x29, 0xe7, 0x39, 0x33, 0x9b}};
+    static const GUID KEYTAB = SEC_WINNT_AUTH_DATA_TYPE_KEYTAB;
+    static const GUID PASSWORD = SEC_WINNT_AUTH_DATA_TYPE_PASSWORD;
+    static const GUID CERT = SEC_WINNT_AUTH_DATA_TYPE_CERT;
     /* 8-byte aligned, as AcquireCredentialsHandle wants a structure. */
     static uint64_t client_ex2[4096], server_ex2[4096], pw_ex2[256];
     unsigned char keytab[16384];

@@ -407,6 +407,16 @@
 #define SECURITY_ENTRYPOINT_ANSIA "InitSecurityInterfaceA"
 #define SECURITY_ENTRYPOINT_ANSIW "InitSecurityInterfaceW"
 
+/* Packed credential types of SEC_WINNT_AUTH_IDENTITY_EX2, as GUID
+ * initializers (GUID g = SEC_WINNT_AUTH_DATA_TYPE_PASSWORD;), as Windows
+ * defines them. */
+#define SEC_WINNT_AUTH_DATA_TYPE_PASSWORD \
+    { 0x28bfc32f, 0x10f6, 0x4738, { 0x98, 0xd1, 0x1a, 0xc0, 0x61, 0xdf, 0x71, 0x6a } }
+#define SEC_WINNT_AUTH_DATA_TYPE_KEYTAB \
+    { 0xd587aae8, 0xf78f, 0x4455, { 0xa1, 0x12, 0xc9, 0x34, 0xbe, 0xee, 0x7c, 0xe1 } }
+#define SEC_WINNT_AUTH_DATA_TYPE_CERT \
+    { 0x235f69ad, 0x73fb, 0x4dbc, { 0x82, 0x03, 0x06, 0x29, 0xe7, 0x39, 0x33, 0x9b } }
+
 /* Unsuffixed names: the W forms when UNICODE is defined, else the A forms. */
 #ifdef UNICODE
 #define InitSecurityInterface InitSecurityInterfaceW
