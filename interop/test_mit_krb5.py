@@ -209,6 +209,17 @@ class TheirSpnegoClientOurNegotiate(unittest.TestCase):
     acceptor, whose default credentials are the keytab of KRB5_KTNAME (and
     NTLM_USER_FILE's account)."""
 
+    def test_gss_client_delegating(self):
+        # A forwardable TGT, and gss-client -d: the AP-REQ's checksum
+        # carries a KRB-CRED (delegation, not supported here), which our
+        # acceptor passes over without claiming ASC_RET_DELEGATE.
+        subprocess.run(["kinit", "-f", USER], input=PASSWORD.encode(), env=peer_env(), check=True,
+                       stdout=subprocess.DEVNULL, timeout=TIMEOUT)
+        ctx, output = self.serve(["-d"], peer_env(), with_output=True)
+        self.assertIn("GSS_C_DELEG_FLAG", output)
+        self.assertEqual(ctx.negotiation_info()[0], "Kerberos")
+        self.assertEqual(ctx.user_name(), PRINCIPAL)
+
     def test_gss_client_spnego(self):
         kinit()
         ctx = self.serve(["-spnego"], peer_env())
@@ -224,7 +235,7 @@ class TheirSpnegoClientOurNegotiate(unittest.TestCase):
         ctx = self.serve(["-q", "-spnego", "-user", "%s\\%s" % (REALM, USER), "-pass", PASSWORD], env)
         self.assertEqual(ctx.negotiation_info(), ("NTLM", sspi.SECPKG_NEGOTIATION_COMPLETE))
 
-    def serve(self, args, env):
+    def serve(self, args, env, with_output=False):
         """gss-client with `args` against our Negotiate acceptor: the
         context, after sealed messages and MICs."""
         listener = socket.socket()
@@ -265,7 +276,7 @@ class TheirSpnegoClientOurNegotiate(unittest.TestCase):
         self.assertEqual(peer.finish(), 0, peer.output)
         if "-q" not in args:
             self.assertIn("Signature verified", peer.output)
-        return ctx
+        return (ctx, peer.output) if with_output else ctx
 
 
 class TheirClientOurServer(unittest.TestCase):
