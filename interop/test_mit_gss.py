@@ -140,6 +140,40 @@ def connect(port, peer):
             time.sleep(0.05)
 
 
+def initiate(test, sock, ctx):
+    """Our initiator's side of a gss-server's context loop on `sock`:
+    tokens both ways until our context is complete."""
+    send_token(sock, TOKEN_NOOP | TOKEN_CONTEXT_NEXT, b"")
+    token = ctx.step()
+    while True:
+        if token:
+            send_token(sock, TOKEN_CONTEXT, token)
+        if ctx.complete:
+            return
+        kind, token = recv_token(sock)
+        test.assertEqual(kind, TOKEN_CONTEXT)
+        token = ctx.step(token)
+
+
+def gss_client(test, args, env, msg):
+    """gss-client with `args` (and `env`, by default `peer_env()`)
+    connecting to a loopback listener here for host@localhost, sending
+    `msg`: (its Peer, the accepted connection)."""
+    listener = socket.socket()
+    test.addCleanup(listener.close)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    listener.settimeout(TIMEOUT)
+    port = listener.getsockname()[1]
+    peer = Peer(["gss-client", "-port", str(port)] + args + ["-mcount", str(MESSAGES), "127.0.0.1",
+                 SERVICE, msg.decode()], env=env)
+    test.addCleanup(peer.stop)
+    conn, _ = listener.accept()
+    test.addCleanup(conn.close)
+    conn.settimeout(TIMEOUT)
+    return peer, conn
+
+
 class OurClientTheirServer(unittest.TestCase):
     """opensspi's initiator against gss-server."""
 
@@ -160,16 +194,7 @@ class OurClientTheirServer(unittest.TestCase):
         server's exit status, its output)."""
         peer, sock, ctx = self.start(package, password, flags)
         try:
-            send_token(sock, TOKEN_NOOP | TOKEN_CONTEXT_NEXT, b"")
-            token = ctx.step()
-            while True:
-                if token:
-                    send_token(sock, TOKEN_CONTEXT, token)
-                if ctx.complete:
-                    break
-                kind, token = recv_token(sock)
-                self.assertEqual(kind, TOKEN_CONTEXT)
-                token = ctx.step(token)
+            initiate(self, sock, ctx)
             for i in range(MESSAGES):
                 msg = b"sealed for gss-server %d" % i
                 wrapped = ctx.wrap(msg)
@@ -252,20 +277,9 @@ class TheirClientOurServer(unittest.TestCase):
         -user/-pass when `explicit`, else with the account of
         NTLM_USER_FILE. Returns (our context or the SspiError our acceptor
         raised, gss-client's exit status, its output)."""
-        listener = socket.socket()
-        self.addCleanup(listener.close)
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(1)
-        listener.settimeout(TIMEOUT)
-        port = listener.getsockname()[1]
         msg = "sealed for opensspi"
-        peer = Peer(["gss-client", "-port", str(port), "-q", "-mcount", str(MESSAGES)] + mech_args
-                    + (["-user", PRINCIPAL, "-pass", password] if explicit else [])
-                    + ["127.0.0.1", SERVICE, msg])
-        self.addCleanup(peer.stop)
-        conn, _ = listener.accept()
-        self.addCleanup(conn.close)
-        conn.settimeout(TIMEOUT)
+        logon = ["-user", PRINCIPAL, "-pass", password] if explicit else []
+        peer, conn = gss_client(self, ["-q"] + mech_args + logon, None, msg.encode())
         package = package or ("Negotiate" if "-spnego" in mech_args else "NTLM")
         cred = LIB.credentials(package, sspi.SECPKG_CRED_INBOUND)
         ctx = sspi.Context(cred, initiator=False)

@@ -21,7 +21,7 @@ import unittest
 import sspi
 from test_mit_gss import (MESSAGES, TIMEOUT, TOKEN_CONTEXT, TOKEN_CONTEXT_NEXT, TOKEN_DATA, TOKEN_ENCRYPTED,
                           TOKEN_MIC, TOKEN_NOOP, TOKEN_SEND_MIC, TOKEN_WRAPPED, Peer, connect, free_port,
-                          recv_token, send_token)
+                          gss_client, initiate, recv_token, send_token)
 
 REALM = "OPENSSPI.TEST"
 USER, PASSWORD = "alice", "Passw0rd!alice"
@@ -92,18 +92,7 @@ class OurClientTheirServer(unittest.TestCase):
         self.assertEqual(kind, TOKEN_CONTEXT)
         self.assertEqual(ctx.step(token), b"")
         self.assertTrue(ctx.complete)
-        for i in range(MESSAGES):
-            msg = b"sealed by opensspi for gss-server %d" % i
-            wrapped = ctx.wrap(msg, padding=True)
-            self.assertNotIn(msg, wrapped)
-            send_token(sock, TOKEN_DATA | TOKEN_WRAPPED | TOKEN_ENCRYPTED | TOKEN_SEND_MIC, wrapped)
-            kind, mic = recv_token(sock)
-            self.assertEqual(kind, TOKEN_MIC)
-            ctx.verify(msg, mic)
-            with self.assertRaises(sspi.SspiError) as e:
-                ctx.verify(msg + b"!", mic)
-            self.assertEqual(e.exception.status, sspi.SEC_E_MESSAGE_ALTERED)
-        send_token(sock, TOKEN_NOOP, b"")
+        seal_and_check(self, sock, ctx, b"sealed by opensspi for gss-server", altered=True)
         self.assertEqual(peer.finish(), 0, peer.output)
         self.assertIn('Accepted connection: "%s"' % PRINCIPAL, peer.output)
         self.assertIn("sealed by opensspi for gss-server 2", peer.output)
@@ -142,28 +131,31 @@ def unreachable_kdc_conf():
     return path
 
 
-def converse(test, sock, ctx, messages=MESSAGES):
-    """Runs our initiator's exchange with a gss-server on `sock`, then
-    seals `messages` messages and checks the server's MIC of each."""
-    send_token(sock, TOKEN_NOOP | TOKEN_CONTEXT_NEXT, b"")
-    token = ctx.step()
-    while True:
-        if token:
-            send_token(sock, TOKEN_CONTEXT, token)
-        if ctx.complete:
-            break
-        kind, token = recv_token(sock)
-        test.assertEqual(kind, TOKEN_CONTEXT)
-        token = ctx.step(token)
-    for i in range(messages):
-        msg = b"sealed by opensspi's Negotiate %d" % i
+def seal_and_check(test, sock, ctx, label, altered=False):
+    """Seals MESSAGES messages (`label` and a number) to the gss-server on
+    `sock`, checks the server's MIC of each (with `altered`, a Kerberos
+    MIC of the message changed is refused as altered, before its used-up
+    sequence number counts), then says goodbye."""
+    for i in range(MESSAGES):
+        msg = b"%s %d" % (label, i)
         wrapped = ctx.wrap(msg, padding=True)
         test.assertNotIn(msg, wrapped)
         send_token(sock, TOKEN_DATA | TOKEN_WRAPPED | TOKEN_ENCRYPTED | TOKEN_SEND_MIC, wrapped)
         kind, mic = recv_token(sock)
         test.assertEqual(kind, TOKEN_MIC)
         ctx.verify(msg, mic)
+        if altered:
+            with test.assertRaises(sspi.SspiError) as e:
+                ctx.verify(msg + b"!", mic)
+            test.assertEqual(e.exception.status, sspi.SEC_E_MESSAGE_ALTERED)
     send_token(sock, TOKEN_NOOP, b"")
+
+
+def converse(test, sock, ctx):
+    """Runs our initiator's exchange with a gss-server on `sock`, then
+    `seal_and_check`."""
+    initiate(test, sock, ctx)
+    seal_and_check(test, sock, ctx, b"sealed by opensspi's Negotiate")
 
 
 class OurNegotiateTheirServer(unittest.TestCase):
@@ -238,19 +230,8 @@ class TheirSpnegoClientOurNegotiate(unittest.TestCase):
     def serve(self, args, env, with_output=False):
         """gss-client with `args` against our Negotiate acceptor: the
         context, after sealed messages and MICs."""
-        listener = socket.socket()
-        self.addCleanup(listener.close)
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(1)
-        listener.settimeout(TIMEOUT)
-        port = listener.getsockname()[1]
         msg = b"sealed by gss-client -spnego for opensspi"
-        peer = Peer(["gss-client", "-port", str(port)] + args + ["-mcount", str(MESSAGES), "127.0.0.1",
-                     "host@localhost", msg.decode()], env=env)
-        self.addCleanup(peer.stop)
-        conn, _ = listener.accept()
-        self.addCleanup(conn.close)
-        conn.settimeout(TIMEOUT)
+        peer, conn = gss_client(self, args, env, msg)
         os.environ["NTLM_USER_FILE"] = USER_FILE
         cred = LIB.credentials("Negotiate", sspi.SECPKG_CRED_INBOUND)
         ctx = sspi.Context(cred, initiator=False, flags=0)
@@ -285,19 +266,8 @@ class TheirClientOurServer(unittest.TestCase):
 
     def exchange(self):
         kinit()
-        listener = socket.socket()
-        self.addCleanup(listener.close)
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(1)
-        listener.settimeout(TIMEOUT)
-        port = listener.getsockname()[1]
         msg = b"sealed by gss-client for opensspi"
-        peer = Peer(["gss-client", "-port", str(port), "-mcount", str(MESSAGES), "127.0.0.1", "host@localhost",
-                     msg.decode()], env=peer_env())
-        self.addCleanup(peer.stop)
-        conn, _ = listener.accept()
-        self.addCleanup(conn.close)
-        conn.settimeout(TIMEOUT)
+        peer, conn = gss_client(self, [], peer_env(), msg)
         cred = LIB.credentials("Kerberos", sspi.SECPKG_CRED_INBOUND)
         ctx = sspi.Context(cred, initiator=False, flags=0)
         kind, _ = recv_token(conn)
