@@ -365,6 +365,86 @@
 #define SECPKG_NEGOTIATION_IN_PROGRESS 0x00000002
 #define SECPKG_NEGOTIATION_DIRECT 0x00000003
 #define SECPKG_NEGOTIATION_TRY_MULTICRED 0x00000004
+#define SCHANNEL_CRED_VERSION 0x00000004
+#define SCH_CREDENTIALS_VERSION 0x00000005
+#define SCH_CRED_FORMAT_CERT_CONTEXT 0x00000000
+#define SCH_CRED_FORMAT_CERT_HASH 0x00000001
+#define SCH_CRED_FORMAT_CERT_HASH_STORE 0x00000002
+#define SP_PROT_PCT1_SERVER 0x00000001
+#define SP_PROT_PCT1_CLIENT 0x00000002
+#define SP_PROT_SSL2_SERVER 0x00000004
+#define SP_PROT_SSL2_CLIENT 0x00000008
+#define SP_PROT_SSL3_SERVER 0x00000010
+#define SP_PROT_SSL3_CLIENT 0x00000020
+#define SP_PROT_TLS1_0_SERVER 0x00000040
+#define SP_PROT_TLS1_0_CLIENT 0x00000080
+#define SP_PROT_TLS1_1_SERVER 0x00000100
+#define SP_PROT_TLS1_1_CLIENT 0x00000200
+#define SP_PROT_TLS1_2_SERVER 0x00000400
+#define SP_PROT_TLS1_2_CLIENT 0x00000800
+#define SP_PROT_TLS1_3_SERVER 0x00001000
+#define SP_PROT_TLS1_3_CLIENT 0x00002000
+#define SP_PROT_DTLS1_0_SERVER 0x00010000
+#define SP_PROT_DTLS1_0_CLIENT 0x00020000
+#define SP_PROT_DTLS1_2_SERVER 0x00040000
+#define SP_PROT_DTLS1_2_CLIENT 0x00080000
+#define SP_PROT_TLS1_SERVER 0x00000040
+#define SP_PROT_TLS1_CLIENT 0x00000080
+#define SP_PROT_TLS1_2 0x00000C00
+#define SP_PROT_TLS1_3 0x00003000
+#define SP_PROT_NONE 0x00000000
+#define SCH_CRED_NO_SYSTEM_MAPPER 0x00000002
+#define SCH_CRED_NO_SERVERNAME_CHECK 0x00000004
+#define SCH_CRED_MANUAL_CRED_VALIDATION 0x00000008
+#define SCH_CRED_NO_DEFAULT_CREDS 0x00000010
+#define SCH_CRED_AUTO_CRED_VALIDATION 0x00000020
+#define SCH_CRED_USE_DEFAULT_CREDS 0x00000040
+#define SCH_CRED_DISABLE_RECONNECTS 0x00000080
+#define SCH_CRED_REVOCATION_CHECK_END_CERT 0x00000100
+#define SCH_CRED_REVOCATION_CHECK_CHAIN 0x00000200
+#define SCH_CRED_REVOCATION_CHECK_CHAIN_EXCLUDE_ROOT 0x00000400
+#define SCH_CRED_IGNORE_NO_REVOCATION_CHECK 0x00000800
+#define SCH_CRED_IGNORE_REVOCATION_OFFLINE 0x00001000
+#define SCH_CRED_RESTRICTED_ROOTS 0x00002000
+#define SCH_CRED_REVOCATION_CHECK_CACHE_ONLY 0x00004000
+#define SCH_CRED_CACHE_ONLY_URL_RETRIEVAL 0x00008000
+#define SCH_CRED_MEMORY_STORE_CERT 0x00010000
+#define SCH_CRED_CACHE_ONLY_URL_RETRIEVAL_ON_CREATE 0x00020000
+#define SCH_SEND_ROOT_CERT 0x00040000
+#define SCH_CRED_SNI_CREDENTIAL 0x00080000
+#define SCH_SEND_AUX_RECORD 0x00200000
+#define SCH_USE_STRONG_CRYPTO 0x00400000
+#define SCH_USE_PRESHAREDKEY_ONLY 0x00800000
+#define TLS_PARAMS_OPTIONAL 0x00000001
+#define SCHANNEL_RENEGOTIATE 0x00000000
+#define SCHANNEL_SHUTDOWN 0x00000001
+#define SCHANNEL_ALERT 0x00000002
+#define SCHANNEL_SESSION 0x00000003
+#define TLS1_ALERT_WARNING 0x00000001
+#define TLS1_ALERT_FATAL 0x00000002
+#define TLS1_ALERT_CLOSE_NOTIFY 0x00000000
+#define TLS1_ALERT_BAD_CERTIFICATE 0x0000002A
+#define SECPKGCONTEXT_CIPHERINFO_V1 0x00000001
+#define SecApplicationProtocolNegotiationExt_None 0x00000000
+#define SecApplicationProtocolNegotiationExt_NPN 0x00000001
+#define SecApplicationProtocolNegotiationExt_ALPN 0x00000002
+#define SecApplicationProtocolNegotiationStatus_None 0x00000000
+#define SecApplicationProtocolNegotiationStatus_Success 0x00000001
+#define SecApplicationProtocolNegotiationStatus_SelectedClientOnly 0x00000002
+#define SSL_SESSION_RECONNECT 0x00000001
+#define X509_ASN_ENCODING 0x00000001
+#define PKCS_7_ASN_ENCODING 0x00010000
+#define CALG_AES_128 0x0000660E
+#define CALG_AES_192 0x0000660F
+#define CALG_AES_256 0x00006610
+#define CALG_SHA_256 0x0000800C
+#define CALG_SHA_384 0x0000800D
+#define CALG_SHA_512 0x0000800E
+#define CALG_RSA_KEYX 0x0000A400
+#define CALG_RSA_SIGN 0x00002400
+#define CALG_ECDSA 0x00002203
+#define CALG_ECDH 0x0000AA05
+#define CALG_ECDH_EPHEM 0x0000AE06
 #define SECURITY_NATIVE_DREP 0x00000010
 #define SECURITY_NETWORK_DREP 0x00000000
 #define SECQOP_WRAP_NO_ENCRYPT 0x80000001
@@ -515,8 +595,33 @@
 #endif
 
 
+// Windows' 32-bit `unsigned long`.
+typedef uint32_t ULONG;
+
+// A certificate as wincrypt.h lays it out. opensspi reads
+// `dwCertEncodingType`, `pbCertEncoded` and `cbCertEncoded`; the contexts
+// it hands out have `pCertInfo` and `hCertStore` NULL.
+typedef struct CERT_CONTEXT {
+  ULONG dwCertEncodingType;
+  uint8_t *pbCertEncoded;
+  ULONG cbCertEncoded;
+  void *pCertInfo;
+  void *hCertStore;
+} CERT_CONTEXT;
+
+// SECPKG_ATTR_REMOTE_CERT_CONTEXT and _LOCAL_CERT_CONTEXT (Schannel): the
+// caller's PCCERT_CONTEXT receives a context freed with
+// CertFreeCertificateContext.
+typedef const struct CERT_CONTEXT *PCCERT_CONTEXT;
+
 // Status code returned by every SSPI function (`SEC_E_*`, `SEC_I_*`).
 typedef int32_t SECURITY_STATUS;
+
+// An 8-bit character: UTF-8 in opensspi's A entry points.
+typedef char SEC_CHAR;
+
+// A UTF-16 code unit, as Windows' `WCHAR` (not `wchar_t`).
+typedef uint16_t SEC_WCHAR;
 
 // Pointer-sized unsigned integer.
 typedef uintptr_t ULONG_PTR;
@@ -538,12 +643,6 @@ typedef CredHandle *PCredHandle;
 typedef struct SecHandle CtxtHandle;
 
 typedef CtxtHandle *PCtxtHandle;
-
-// A UTF-16 code unit, as Windows' `WCHAR` (not `wchar_t`).
-typedef uint16_t SEC_WCHAR;
-
-// Windows' 32-bit `unsigned long`.
-typedef uint32_t ULONG;
 
 // One buffer of a message or token. The caller owns `pvBuffer` unless a
 // call was asked to allocate it (ISC_REQ_ALLOCATE_MEMORY), in which case
@@ -579,9 +678,6 @@ typedef struct SECURITY_INTEGER {
 } SECURITY_INTEGER;
 
 typedef struct SECURITY_INTEGER *PTimeStamp;
-
-// An 8-bit character: UTF-8 in opensspi's A entry points.
-typedef char SEC_CHAR;
 
 // Windows' one-byte boolean.
 typedef uint8_t BOOLEAN;
@@ -1122,9 +1218,138 @@ typedef struct SecPkgCredentials_KdcProxySettingsW {
   USHORT ClientTlsCredLength;
 } SecPkgCredentials_KdcProxySettingsW;
 
+// SECPKG_ATTR_CIPHER_INFO (Schannel): set `dwVersion` to
+// SECPKGCONTEXT_CIPHERINFO_V1; the strings are UTF-16 in both the A and
+// W forms, as on Windows.
+typedef struct SecPkgContext_CipherInfo {
+  ULONG dwVersion;
+  ULONG dwProtocol;
+  ULONG dwCipherSuite;
+  ULONG dwBaseCipherSuite;
+  SEC_WCHAR szCipherSuite[64];
+  SEC_WCHAR szCipher[64];
+  ULONG dwCipherLen;
+  ULONG dwCipherBlockLen;
+  SEC_WCHAR szHash[64];
+  ULONG dwHashLen;
+  SEC_WCHAR szExchange[64];
+  ULONG dwMinExchangeLen;
+  ULONG dwMaxExchangeLen;
+  SEC_WCHAR szCertificate[64];
+  ULONG dwKeyType;
+} SecPkgContext_CipherInfo;
+
+// The legacy Schannel credential (dwVersion SCHANNEL_CRED_VERSION), given
+// as AcquireCredentialsHandle's pAuthData. opensspi reads cCreds and
+// paCred (at most one certificate), grbitEnabledProtocols and dwFlags.
+// As on Windows, TLS 1.3 is never negotiated with it.
+typedef struct SCHANNEL_CRED {
+  ULONG dwVersion;
+  ULONG cCreds;
+  PCCERT_CONTEXT *paCred;
+  void *hRootStore;
+  ULONG cMappers;
+  void **aphMappers;
+  ULONG cSupportedAlgs;
+  ULONG *palgSupportedAlgs;
+  ULONG grbitEnabledProtocols;
+  ULONG dwMinimumCipherStrength;
+  ULONG dwMaximumCipherStrength;
+  ULONG dwSessionLifespan;
+  ULONG dwFlags;
+  ULONG dwCredFormat;
+} SCHANNEL_CRED;
+
+// A counted UTF-16 string (ntdef.h): Length and MaximumLength in bytes.
+typedef struct UNICODE_STRING {
+  USHORT Length;
+  USHORT MaximumLength;
+  SEC_WCHAR *Buffer;
+} UNICODE_STRING;
+
+// Algorithms to disable (TLS_PARAMETERS.pDisabledCrypto); accepted and
+// not applied: rustls offers only AEAD suites and modern groups.
+typedef struct CRYPTO_SETTINGS {
+  int32_t eAlgorithmUsage;
+  struct UNICODE_STRING strCngAlgId;
+  ULONG cChainingModes;
+  struct UNICODE_STRING *rgstrChainingModes;
+  ULONG dwMinBitLength;
+  ULONG dwMaxBitLength;
+} CRYPTO_SETTINGS;
+
+// Protocol restrictions of a SCH_CREDENTIALS: grbitDisabledProtocols
+// (SP_PROT_* bits to disable, 0 for the defaults) of the entry with no
+// ALPN ids applies; rgstrAlpnIds of other entries are a server's ALPN
+// preferences.
+typedef struct TLS_PARAMETERS {
+  ULONG cAlpnIds;
+  struct UNICODE_STRING *rgstrAlpnIds;
+  ULONG grbitDisabledProtocols;
+  ULONG cDisabledCrypto;
+  struct CRYPTO_SETTINGS *pDisabledCrypto;
+  ULONG dwFlags;
+} TLS_PARAMETERS;
+
+// The Schannel credential (dwVersion SCH_CREDENTIALS_VERSION), given as
+// AcquireCredentialsHandle's pAuthData: TLS 1.2 and 1.3.
+typedef struct SCH_CREDENTIALS {
+  ULONG dwVersion;
+  ULONG dwCredFormat;
+  ULONG cCreds;
+  PCCERT_CONTEXT *paCred;
+  void *hRootStore;
+  ULONG cMappers;
+  void **aphMappers;
+  ULONG dwSessionLifespan;
+  ULONG dwFlags;
+  ULONG cTlsParameters;
+  struct TLS_PARAMETERS *pTlsParameters;
+} SCH_CREDENTIALS;
+
+// ApplyControlToken's SCHANNEL_ALERT token: dwTokenType SCHANNEL_ALERT,
+// dwAlertType TLS1_ALERT_WARNING or _FATAL, dwAlertNumber the TLS alert.
+typedef struct SCHANNEL_ALERT_TOKEN {
+  ULONG dwTokenType;
+  ULONG dwAlertType;
+  ULONG dwAlertNumber;
+} SCHANNEL_ALERT_TOKEN;
+
+// SECPKG_ATTR_SUPPORTED_PROTOCOLS of a Schannel credential.
+typedef struct SecPkgCred_SupportedProtocols {
+  ULONG grbitProtocol;
+} SecPkgCred_SupportedProtocols;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+// Releases a reference to a certificate context from opensspi; the last
+// frees it. Returns TRUE, as crypt32 does, for NULL and for contexts
+// opensspi did not make (which it leaves alone).
+int32_t CertFreeCertificateContext(PCCERT_CONTEXT pCertContext);
+
+// Another reference to a certificate context from opensspi: the same
+// pointer, freed once more with CertFreeCertificateContext. NULL for
+// NULL or a context opensspi did not make.
+PCCERT_CONTEXT CertDuplicateCertificateContext(PCCERT_CONTEXT pCertContext);
+
+// An opensspi extension: loads a certificate (PEM, with its chain, or
+// DER) and its private key (PEM or DER; `pszKeyFile` NULL when the PEM
+// certificate file holds the key too) into a new certificate context
+// for a Schannel credential's paCred. Free it with
+// CertFreeCertificateContext (a credential acquired with it keeps its own
+// copy). Unreadable files: SEC_E_NO_CREDENTIALS; no certificate, no key,
+// or a key that is not the certificate's: SEC_E_UNKNOWN_CREDENTIALS.
+SECURITY_STATUS OpenSspiCertificateFromFilesA(const SEC_CHAR *pszCertFile, const SEC_CHAR *pszKeyFile, PCCERT_CONTEXT *ppCertContext);
+
+// The UTF-16 form of OpenSspiCertificateFromFilesA.
+SECURITY_STATUS OpenSspiCertificateFromFilesW(const SEC_WCHAR *pszCertFile, const SEC_WCHAR *pszKeyFile, PCCERT_CONTEXT *ppCertContext);
+
+// An opensspi extension: OpenSspiCertificateFromFilesA with the files'
+// bytes given in memory (`pbKey` NULL when `pbCert` is PEM holding the
+// key too).
+SECURITY_STATUS OpenSspiCertificateFromMemory(const uint8_t *pbCert, ULONG cbCert, const uint8_t *pbKey, ULONG cbKey, PCCERT_CONTEXT *ppCertContext);
 
 // Starts or continues the initiator's side of a handshake. First call:
 // `phContext` NULL and `phCredential` an outbound credential; later calls

@@ -43,9 +43,9 @@ def credential(protocol, usage, password=PASSWORD):
 
 class Loading(unittest.TestCase):
     def test_calls_reach_opensspi(self):
-        # opensspi lists exactly Negotiate, Kerberos and NTLM, with Windows' values.
+        # opensspi lists Negotiate, Kerberos, NTLM and Schannel under its three names, with Windows' values.
         packages = raw.enumerate_security_packages()
-        self.assertEqual([p.name for p in packages], ["Negotiate", "Kerberos", "NTLM"])
+        self.assertEqual([p.name for p in packages], ["Negotiate", "Kerberos", "NTLM", "Schannel", "Microsoft Unified Security Protocol Provider", "Default TLS SSP"])
         self.assertEqual(packages[0].comment, "Microsoft Package Negotiator")
         self.assertEqual((packages[0].rpcid, packages[0].max_token), (9, 48256))
         self.assertEqual((packages[1].rpcid, packages[1].max_token), (16, 48000))

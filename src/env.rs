@@ -10,6 +10,7 @@ use std::ffi::OsString;
 use std::fmt;
 use std::io::Read;
 use std::path::Path;
+use std::sync::Arc;
 
 use zeroize::Zeroizing;
 
@@ -42,6 +43,11 @@ pub trait Env {
     /// Writes a trace line about `package`; at `Level::Errors`, the cause
     /// of a failure, in words. Never pass a secret (see `crate::trace`).
     fn trace(&self, level: Level, package: &str, line: fmt::Arguments<'_>);
+    /// The certificate authorities TLS trusts (Schannel, the KDC proxy):
+    /// none unless the environment provides a store.
+    fn trust_roots(&self) -> Arc<rustls::RootCertStore> {
+        Arc::new(rustls::RootCertStore::empty())
+    }
 }
 
 /// The longest file `Env::read_file` reads (1 MiB): a credential file is
@@ -105,6 +111,30 @@ impl Env for SystemEnv {
 
     fn trace(&self, level: Level, package: &str, line: fmt::Arguments<'_>) {
         crate::trace::line(level, package, line);
+    }
+
+    /// The platform's store through rustls-native-certs (SSL_CERT_FILE and
+    /// SSL_CERT_DIR when set, as OpenSSL's users expect), loaded once per
+    /// value of those two variables: reading /etc/ssl/certs takes
+    /// milliseconds, too long for every handshake.
+    fn trust_roots(&self) -> Arc<rustls::RootCertStore> {
+        type Cached = Option<(
+            (Option<OsString>, Option<OsString>),
+            Arc<rustls::RootCertStore>,
+        )>;
+        static CACHE: parking_lot::Mutex<Cached> = parking_lot::Mutex::new(None);
+        let key = (self.var("SSL_CERT_FILE"), self.var("SSL_CERT_DIR"));
+        let mut cache = CACHE.lock();
+        if let Some((k, roots)) = &*cache {
+            if *k == key {
+                return roots.clone();
+            }
+        }
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
+        let roots = Arc::new(roots);
+        *cache = Some((key, roots.clone()));
+        roots
     }
 }
 

@@ -13,6 +13,8 @@
 //!   types it speaks (`error` is their one error type).
 //! - `packages`: one folder per package (`ntlm`, `negotiate`), each a
 //!   sans-IO core behind the trait, and the registry.
+//! - `certificates`: the certificate contexts handed to programs, with
+//!   the private keys Schannel credentials take from them.
 //! - Shared by packages: `env` (randomness, time, host name, variables,
 //!   files, tracing), `credentials` (identity structures), `text` (the two
 //!   string encodings).
@@ -20,6 +22,7 @@
 //!   and, through `env`, by the packages.
 
 pub mod abi;
+mod certificates;
 mod credentials;
 mod crypto;
 mod driver;

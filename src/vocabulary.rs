@@ -3,7 +3,7 @@
 //! `ALL` lists every constant with its C type: a test checks that
 //! include/sspi.h carries exactly these values, and the trace names values
 //! by it.
-#![allow(missing_docs)]
+#![allow(missing_docs, non_upper_case_globals)]
 
 use crate::abi::types::{SECURITY_STATUS, ULONG};
 

@@ -147,6 +147,13 @@ pub fn context_attribute_size(attribute: u32) -> Option<usize> {
         SECPKG_ATTR_FLAGS => size_of::<SecPkgContext_Flags>(),
         SECPKG_ATTR_NEGOTIATION_INFO => size_of::<SecPkgContext_NegotiationInfoW>(),
         SECPKG_ATTR_KEY_INFO => size_of::<SecPkgContext_KeyInfoW>(),
+        SECPKG_ATTR_CONNECTION_INFO => size_of::<SecPkgContext_ConnectionInfo>(),
+        SECPKG_ATTR_CIPHER_INFO => size_of::<SecPkgContext_CipherInfo>(),
+        SECPKG_ATTR_APPLICATION_PROTOCOL => size_of::<SecPkgContext_ApplicationProtocol>(),
+        SECPKG_ATTR_REMOTE_CERT_CONTEXT | SECPKG_ATTR_LOCAL_CERT_CONTEXT => ptr,
+        SECPKG_ATTR_ENDPOINT_BINDINGS | SECPKG_ATTR_UNIQUE_BINDINGS => {
+            size_of::<SecPkgContext_Bindings>()
+        }
         _ => return None,
     })
 }
@@ -259,7 +266,84 @@ pub unsafe fn write_context_attribute<E: Encoding>(
                 };
                 put(out, info, h)
             }
+            ContextAttribute::ConnectionInfo(v) => {
+                let info = SecPkgContext_ConnectionInfo {
+                    dwProtocol: v[0],
+                    aiCipher: v[1],
+                    dwCipherStrength: v[2],
+                    aiHash: v[3],
+                    dwHashStrength: v[4],
+                    aiExch: v[5],
+                    dwExchStrength: v[6],
+                };
+                put(out, info, h)
+            }
+            ContextAttribute::CipherInfo(c) => put(out, cipher_info(&c), h),
+            ContextAttribute::ApplicationProtocol(id) => {
+                let mut p = SecPkgContext_ApplicationProtocol {
+                    ProtoNegoStatus: if id.is_empty() {
+                        SecApplicationProtocolNegotiationStatus_None
+                    } else {
+                        SecApplicationProtocolNegotiationStatus_Success
+                    },
+                    ProtoNegoExt: if id.is_empty() {
+                        SecApplicationProtocolNegotiationExt_None
+                    } else {
+                        SecApplicationProtocolNegotiationExt_ALPN
+                    },
+                    ProtocolIdSize: id.len().min(255) as u8,
+                    ProtocolId: [0; 255],
+                };
+                let n = id.len().min(255);
+                p.ProtocolId[..n].copy_from_slice(&id[..n]);
+                put(out, p, h)
+            }
+            ContextAttribute::Certificate(_, der) => {
+                let context = crate::abi::certificates::new_context(&der, None)?;
+                if boundary::write(out.cast::<PCCERT_CONTEXT>(), context) {
+                    Ok(())
+                } else {
+                    crate::certificates::release(context as usize);
+                    Err(SEC_E_INTERNAL_ERROR.into())
+                }
+            }
+            ContextAttribute::Bindings(_, bytes) => {
+                let b = SecPkgContext_Bindings {
+                    BindingsLength: bytes.len() as u32,
+                    Bindings: h.bytes(&bytes)?.cast(),
+                };
+                put(out, b, h)
+            }
         }
+    }
+}
+
+/// UTF-16 of `s` in a fixed WCHAR array, NUL-terminated (cut to fit).
+fn wide_field(s: &str) -> [SEC_WCHAR; 64] {
+    let mut field = [0u16; 64];
+    for (slot, unit) in field.iter_mut().take(63).zip(s.encode_utf16()) {
+        *slot = unit;
+    }
+    field
+}
+
+fn cipher_info(c: &crate::package::CipherInfo) -> SecPkgContext_CipherInfo {
+    SecPkgContext_CipherInfo {
+        dwVersion: SECPKGCONTEXT_CIPHERINFO_V1,
+        dwProtocol: c.protocol,
+        dwCipherSuite: c.suite,
+        dwBaseCipherSuite: c.suite,
+        szCipherSuite: wide_field(&c.suite_name),
+        szCipher: wide_field(c.cipher),
+        dwCipherLen: c.cipher_len,
+        dwCipherBlockLen: c.cipher_block_len,
+        szHash: wide_field(c.hash),
+        dwHashLen: c.hash_len,
+        szExchange: wide_field(c.exchange),
+        dwMinExchangeLen: c.min_exchange_len,
+        dwMaxExchangeLen: c.max_exchange_len,
+        szCertificate: wide_field(c.certificate),
+        dwKeyType: c.key_type,
     }
 }
 
@@ -277,6 +361,13 @@ pub unsafe fn write_credential_attribute<E: Encoding>(
             let name = h.str::<E>(&name)?;
             // SAFETY: `out` holds one pointer by this function's contract.
             unsafe { put(out, name, h) }
+        }
+        CredentialAttribute::SupportedProtocols(bits) => {
+            let value = SecPkgCred_SupportedProtocols {
+                grbitProtocol: bits,
+            };
+            // SAFETY: `out` holds the structure by this function's contract.
+            unsafe { put(out, value, h) }
         }
     }
 }

@@ -205,7 +205,13 @@ unsafe fn query_credentials<E: Encoding>(
 ) -> SecResult<SECURITY_STATUS> {
     // SAFETY: forwarded contract.
     let cred = unsafe { credential(h) }?;
-    if out.is_null() || !(out as usize).is_multiple_of(std::mem::align_of::<*mut c_void>()) {
+    // SECPKG_ATTR_SUPPORTED_PROTOCOLS is a ULONG; the others hold pointers.
+    let align = if attribute == SECPKG_ATTR_SUPPORTED_PROTOCOLS {
+        std::mem::align_of::<ULONG>()
+    } else {
+        std::mem::align_of::<*mut c_void>()
+    };
+    if out.is_null() || !(out as usize).is_multiple_of(align) {
         return Err(SEC_E_INTERNAL_ERROR.into());
     }
     if attribute == SECPKG_CRED_ATTR_NAMES

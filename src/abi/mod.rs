@@ -5,6 +5,7 @@
 pub mod attributes;
 pub mod boundary;
 pub mod buffers;
+pub mod certificates;
 pub mod context_api;
 pub mod credentials_api;
 pub mod identity_api;

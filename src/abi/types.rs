@@ -498,6 +498,142 @@ pub struct SecPkgContext_ApplicationProtocol {
     pub ProtocolId: [u8; 255],
 }
 
+/// SECPKG_ATTR_CIPHER_INFO (Schannel): set `dwVersion` to
+/// SECPKGCONTEXT_CIPHERINFO_V1; the strings are UTF-16 in both the A and
+/// W forms, as on Windows.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct SecPkgContext_CipherInfo {
+    pub dwVersion: ULONG,
+    pub dwProtocol: ULONG,
+    pub dwCipherSuite: ULONG,
+    pub dwBaseCipherSuite: ULONG,
+    pub szCipherSuite: [SEC_WCHAR; 64],
+    pub szCipher: [SEC_WCHAR; 64],
+    pub dwCipherLen: ULONG,
+    pub dwCipherBlockLen: ULONG,
+    pub szHash: [SEC_WCHAR; 64],
+    pub dwHashLen: ULONG,
+    pub szExchange: [SEC_WCHAR; 64],
+    pub dwMinExchangeLen: ULONG,
+    pub dwMaxExchangeLen: ULONG,
+    pub szCertificate: [SEC_WCHAR; 64],
+    pub dwKeyType: ULONG,
+}
+
+/// SECPKG_ATTR_REMOTE_CERT_CONTEXT and _LOCAL_CERT_CONTEXT (Schannel): the
+/// caller's PCCERT_CONTEXT receives a context freed with
+/// CertFreeCertificateContext.
+pub type PCCERT_CONTEXT = *const CERT_CONTEXT;
+
+/// A certificate as wincrypt.h lays it out. opensspi reads
+/// `dwCertEncodingType`, `pbCertEncoded` and `cbCertEncoded`; the contexts
+/// it hands out have `pCertInfo` and `hCertStore` NULL.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct CERT_CONTEXT {
+    pub dwCertEncodingType: ULONG,
+    pub pbCertEncoded: *mut u8,
+    pub cbCertEncoded: ULONG,
+    pub pCertInfo: *mut c_void,
+    pub hCertStore: *mut c_void,
+}
+
+/// The legacy Schannel credential (dwVersion SCHANNEL_CRED_VERSION), given
+/// as AcquireCredentialsHandle's pAuthData. opensspi reads cCreds and
+/// paCred (at most one certificate), grbitEnabledProtocols and dwFlags.
+/// As on Windows, TLS 1.3 is never negotiated with it.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct SCHANNEL_CRED {
+    pub dwVersion: ULONG,
+    pub cCreds: ULONG,
+    pub paCred: *mut PCCERT_CONTEXT,
+    pub hRootStore: *mut c_void,
+    pub cMappers: ULONG,
+    pub aphMappers: *mut *mut c_void,
+    pub cSupportedAlgs: ULONG,
+    pub palgSupportedAlgs: *mut ULONG,
+    pub grbitEnabledProtocols: ULONG,
+    pub dwMinimumCipherStrength: ULONG,
+    pub dwMaximumCipherStrength: ULONG,
+    pub dwSessionLifespan: ULONG,
+    pub dwFlags: ULONG,
+    pub dwCredFormat: ULONG,
+}
+
+/// A counted UTF-16 string (ntdef.h): Length and MaximumLength in bytes.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct UNICODE_STRING {
+    pub Length: USHORT,
+    pub MaximumLength: USHORT,
+    pub Buffer: *mut SEC_WCHAR,
+}
+
+/// Algorithms to disable (TLS_PARAMETERS.pDisabledCrypto); accepted and
+/// not applied: rustls offers only AEAD suites and modern groups.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct CRYPTO_SETTINGS {
+    pub eAlgorithmUsage: i32,
+    pub strCngAlgId: UNICODE_STRING,
+    pub cChainingModes: ULONG,
+    pub rgstrChainingModes: *mut UNICODE_STRING,
+    pub dwMinBitLength: ULONG,
+    pub dwMaxBitLength: ULONG,
+}
+
+/// Protocol restrictions of a SCH_CREDENTIALS: grbitDisabledProtocols
+/// (SP_PROT_* bits to disable, 0 for the defaults) of the entry with no
+/// ALPN ids applies; rgstrAlpnIds of other entries are a server's ALPN
+/// preferences.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct TLS_PARAMETERS {
+    pub cAlpnIds: ULONG,
+    pub rgstrAlpnIds: *mut UNICODE_STRING,
+    pub grbitDisabledProtocols: ULONG,
+    pub cDisabledCrypto: ULONG,
+    pub pDisabledCrypto: *mut CRYPTO_SETTINGS,
+    pub dwFlags: ULONG,
+}
+
+/// The Schannel credential (dwVersion SCH_CREDENTIALS_VERSION), given as
+/// AcquireCredentialsHandle's pAuthData: TLS 1.2 and 1.3.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct SCH_CREDENTIALS {
+    pub dwVersion: ULONG,
+    pub dwCredFormat: ULONG,
+    pub cCreds: ULONG,
+    pub paCred: *mut PCCERT_CONTEXT,
+    pub hRootStore: *mut c_void,
+    pub cMappers: ULONG,
+    pub aphMappers: *mut *mut c_void,
+    pub dwSessionLifespan: ULONG,
+    pub dwFlags: ULONG,
+    pub cTlsParameters: ULONG,
+    pub pTlsParameters: *mut TLS_PARAMETERS,
+}
+
+/// ApplyControlToken's SCHANNEL_ALERT token: dwTokenType SCHANNEL_ALERT,
+/// dwAlertType TLS1_ALERT_WARNING or _FATAL, dwAlertNumber the TLS alert.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SCHANNEL_ALERT_TOKEN {
+    pub dwTokenType: ULONG,
+    pub dwAlertType: ULONG,
+    pub dwAlertNumber: ULONG,
+}
+
+/// SECPKG_ATTR_SUPPORTED_PROTOCOLS of a Schannel credential.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SecPkgCred_SupportedProtocols {
+    pub grbitProtocol: ULONG,
+}
+
 /// SECPKG_CRED_ATTR_NAMES: free `sUserName` with FreeContextBuffer.
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
@@ -545,5 +681,17 @@ mod tests {
         assert_eq!(size_of::<SEC_CHANNEL_BINDINGS>(), 32);
         assert_eq!(size_of::<SecPkgContext_Lifespan>(), 16);
         assert_eq!(size_of::<SecPkgContext_KeyInfoW>(), 32);
+        assert_eq!(size_of::<SCHANNEL_CRED>(), 80);
+        assert_eq!(offset_of!(SCHANNEL_CRED, grbitEnabledProtocols), 56);
+        assert_eq!(offset_of!(SCHANNEL_CRED, dwFlags), 72);
+        assert_eq!(size_of::<SCH_CREDENTIALS>(), 72);
+        assert_eq!(offset_of!(SCH_CREDENTIALS, pTlsParameters), 64);
+        assert_eq!(size_of::<TLS_PARAMETERS>(), 40);
+        assert_eq!(size_of::<CRYPTO_SETTINGS>(), 48);
+        assert_eq!(size_of::<CERT_CONTEXT>(), 40);
+        assert_eq!(size_of::<SecPkgContext_CipherInfo>(), 680);
+        assert_eq!(offset_of!(SecPkgContext_CipherInfo, dwKeyType), 676);
+        assert_eq!(size_of::<SecPkgContext_ConnectionInfo>(), 28);
+        assert_eq!(size_of::<SecPkgContext_ApplicationProtocol>(), 264);
     }
 }

@@ -3,4 +3,4 @@
 //! SEC_WINNT_AUTH_IDENTITY family, with WinPR's NT-hash convention.
 
 pub mod identity;
-mod layout;
+pub(crate) mod layout;

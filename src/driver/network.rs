@@ -192,10 +192,8 @@ mod https {
         static CONFIG: OnceLock<Option<Arc<rustls::ClientConfig>>> = OnceLock::new();
         CONFIG
             .get_or_init(|| {
-                let mut roots = rustls::RootCertStore::empty();
-                let found = rustls_native_certs::load_native_certs();
-                let (added, _) = roots.add_parsable_certificates(found.certs);
-                if added == 0 {
+                let roots = crate::env::Env::trust_roots(&crate::env::SystemEnv);
+                if roots.is_empty() {
                     return None;
                 }
                 let provider = Arc::new(rustls::crypto::ring::default_provider());

@@ -58,6 +58,37 @@ pub enum ContextAttribute {
         encrypt_algorithm: u32,
     },
     Authority(String),
+    /// SecPkgContext_ConnectionInfo's seven values, in order.
+    ConnectionInfo([u32; 7]),
+    CipherInfo(Box<CipherInfo>),
+    /// The ALPN protocol negotiated (empty: none).
+    ApplicationProtocol(Vec<u8>),
+    /// A certificate (DER) for the attribute given (REMOTE_CERT_CONTEXT,
+    /// LOCAL_CERT_CONTEXT): the ABI hands out a CERT_CONTEXT that
+    /// CertFreeCertificateContext frees.
+    Certificate(u32, Vec<u8>),
+    /// A whole SEC_CHANNEL_BINDINGS with its application data, for the
+    /// attribute given (ENDPOINT_BINDINGS, UNIQUE_BINDINGS).
+    Bindings(u32, Vec<u8>),
+}
+
+/// SecPkgContext_CipherInfo's values (strings as Windows spells them).
+#[derive(Debug)]
+pub struct CipherInfo {
+    /// The wire version (0x0303, 0x0304).
+    pub protocol: u32,
+    pub suite: u32,
+    pub suite_name: String,
+    pub cipher: &'static str,
+    pub cipher_len: u32,
+    pub cipher_block_len: u32,
+    pub hash: &'static str,
+    pub hash_len: u32,
+    pub exchange: &'static str,
+    pub min_exchange_len: u32,
+    pub max_exchange_len: u32,
+    pub certificate: &'static str,
+    pub key_type: u32,
 }
 
 impl ContextAttribute {
@@ -75,6 +106,10 @@ impl ContextAttribute {
             Self::NegotiationInfo { .. } => SECPKG_ATTR_NEGOTIATION_INFO,
             Self::KeyInfo { .. } => SECPKG_ATTR_KEY_INFO,
             Self::Authority(_) => SECPKG_ATTR_AUTHORITY,
+            Self::ConnectionInfo(_) => SECPKG_ATTR_CONNECTION_INFO,
+            Self::CipherInfo(_) => SECPKG_ATTR_CIPHER_INFO,
+            Self::ApplicationProtocol(_) => SECPKG_ATTR_APPLICATION_PROTOCOL,
+            Self::Certificate(attribute, _) | Self::Bindings(attribute, _) => *attribute,
         }
     }
 }
@@ -83,4 +118,6 @@ impl ContextAttribute {
 #[derive(Debug)]
 pub enum CredentialAttribute {
     Names(String),
+    /// SECPKG_ATTR_SUPPORTED_PROTOCOLS: SP_PROT_* bits.
+    SupportedProtocols(u32),
 }

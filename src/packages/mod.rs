@@ -8,11 +8,19 @@ pub mod kerberos;
 pub mod mock;
 pub mod negotiate;
 pub mod ntlm;
+pub mod schannel;
 
-/// Negotiate first, then Kerberos and NTLM, as Windows lists them.
+/// Negotiate first, then Kerberos and NTLM, then Schannel under its three
+/// names, in Windows' order.
 #[cfg(not(any(test, feature = "fault-injection")))]
-static PACKAGES: &[&'static dyn DynPackage] =
-    &[&negotiate::NEGOTIATE, &kerberos::Kerberos, &ntlm::Ntlm];
+static PACKAGES: &[&'static dyn DynPackage] = &[
+    &negotiate::NEGOTIATE,
+    &kerberos::Kerberos,
+    &ntlm::Ntlm,
+    &schannel::SCHANNEL,
+    &schannel::UNISP,
+    &schannel::DEFAULT_TLS,
+];
 
 /// The crate's tests and the `fault-injection` build add the mock package.
 #[cfg(any(test, feature = "fault-injection"))]
@@ -20,6 +28,9 @@ static PACKAGES: &[&'static dyn DynPackage] = &[
     &negotiate::NEGOTIATE,
     &kerberos::Kerberos,
     &ntlm::Ntlm,
+    &schannel::SCHANNEL,
+    &schannel::UNISP,
+    &schannel::DEFAULT_TLS,
     &mock::MockPackage,
 ];
 
