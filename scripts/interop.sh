@@ -4,7 +4,8 @@
 # client; MIT Kerberos' GSS-API with gss-ntlmssp through MIT's gss-client and
 # gss-server (raw NTLM and SPNEGO, both roles); Kerberos against MIT's
 # gss-client and gss-server with tickets from a throwaway MIT KDC
-# (scripts/krb5-realm.sh); then sspilib (Python
+# (scripts/krb5-realm.sh); Schannel (the TLS examples) against OpenSSL's
+# s_server and s_client; then sspilib (Python
 # bindings to the SSPI ABI, whose wheel bundles another provider) running on
 # opensspi, loaded two ways: LD_PRELOAD, and the bundled library file
 # replaced by opensspi in a copy of the package.
@@ -27,6 +28,15 @@ python="$PWD/$venv/bin/python"
 no_krb5=(env KRB5_CONFIG=/nonexistent/krb5.conf KRB5CCNAME=FILE:/nonexistent/ccache
   KRB5_KTNAME=/nonexistent/keytab KRB5_CLIENT_KTNAME=/nonexistent/keytab)
 (cd interop && "${no_krb5[@]}" "$python" -m unittest -v test_pyspnego_ntlm test_pyspnego_negotiate 2>&1)
+
+echo "-- Schannel against OpenSSL's s_server and s_client (the TLS examples, built against build/stage)"
+examples=build/examples/stage
+mkdir -p "$examples"
+tls_flags=(-Wall -Wextra -Werror -std=c11 -D_POSIX_C_SOURCE=200809L -Ibuild/stage/include/opensspi
+  -Lbuild/stage/lib -Wl,-rpath,"$PWD/build/stage/lib")
+cc "${tls_flags[@]}" examples/https_client.c -lopensspi -o "$examples/https_client"
+cc "${tls_flags[@]}" examples/tls_server.c -lopensspi -o "$examples/tls_server"
+(cd interop && OPENSSPI_EXAMPLES="$PWD/../$examples" "${no_krb5[@]}" "$python" -m unittest -v test_openssl_tls 2>&1)
 
 echo "-- MIT Kerberos' gss-client and gss-server with gss-ntlmssp"
 (cd interop && "${no_krb5[@]}" "$python" -m unittest -v test_mit_gss 2>&1)
