@@ -272,6 +272,11 @@ static void credentials(void) {
         CHECK(CertDuplicateCertificateContext(p) == p);
         CHECK(CertFreeCertificateContext(p));
         CHECK(CertFreeCertificateContext(p));
+        CHECK_STATUS(OpenSspiCertificateFromPkcs12FileA(DATA "server.p12", "wrong", &p), SEC_E_LOGON_DENIED);
+        CHECK_STATUS(OpenSspiCertificateFromPkcs12FileW(wstr(DATA "client-legacy.p12"), wstr("opensspi"), &p),
+                     SEC_E_OK);
+        CHECK(p && p->cbCertEncoded > 100);
+        CHECK(CertFreeCertificateContext(p));
         CHECK(CertDuplicateCertificateContext(&bare) == NULL);
         CHECK(CertFreeCertificateContext(&bare));
     }
@@ -618,6 +623,20 @@ static void endpoint_bindings_then_ntlm(void) {
     side_free(&s);
 }
 
+static void pkcs12_server(void) {
+    struct side c, s;
+    PCCERT_CONTEXT p12 = NULL;
+    CHECK_STATUS(OpenSspiCertificateFromPkcs12FileA(DATA "server.p12", "opensspi", &p12), SEC_E_OK);
+    side_init(&c, "localhost");
+    side_init(&s, NULL);
+    CHECK_STATUS(tls_cred(SECPKG_CRED_OUTBOUND, NULL, 0, 0, &c.cred), SEC_E_OK);
+    CHECK_STATUS(tls_cred(SECPKG_CRED_INBOUND, p12, 0, 0, &s.cred), SEC_E_OK);
+    CertFreeCertificateContext(p12);
+    CHECK_STATUS(connect_pair(&c, &s), SEC_E_OK);
+    side_free(&c);
+    side_free(&s);
+}
+
 static void deleted_contexts(void) {
     struct side c, s;
     SecPkgContext_StreamSizes sz;
@@ -648,6 +667,7 @@ int main(void) {
     RUN(mutual_tls);
     RUN(alpn);
     RUN(endpoint_bindings_then_ntlm);
+    RUN(pkcs12_server);
     RUN(deleted_contexts);
     CertFreeCertificateContext(server_cert);
     return check_summary();

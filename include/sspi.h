@@ -1351,6 +1351,18 @@ SECURITY_STATUS OpenSspiCertificateFromFilesW(const SEC_WCHAR *pszCertFile, cons
 // key too).
 SECURITY_STATUS OpenSspiCertificateFromMemory(const uint8_t *pbCert, ULONG cbCert, const uint8_t *pbKey, ULONG cbKey, PCCERT_CONTEXT *ppCertContext);
 
+// An opensspi extension: loads the certificate (with its chain) and
+// private key of a PKCS#12 file (.pfx, .p12; PBES2 or the legacy 3DES/RC2
+// encryption) into a new certificate context for a Schannel credential's
+// paCred, freed with CertFreeCertificateContext. `pszPassword` NULL is an
+// empty password. Unreadable file: SEC_E_NO_CREDENTIALS; wrong password:
+// SEC_E_LOGON_DENIED; no key or an unreadable file:
+// SEC_E_UNKNOWN_CREDENTIALS.
+SECURITY_STATUS OpenSspiCertificateFromPkcs12FileA(const SEC_CHAR *pszFile, const SEC_CHAR *pszPassword, PCCERT_CONTEXT *ppCertContext);
+
+// The UTF-16 form of OpenSspiCertificateFromPkcs12FileA.
+SECURITY_STATUS OpenSspiCertificateFromPkcs12FileW(const SEC_WCHAR *pszFile, const SEC_WCHAR *pszPassword, PCCERT_CONTEXT *ppCertContext);
+
 // Starts or continues the initiator's side of a handshake. First call:
 // `phContext` NULL and `phCredential` an outbound credential; later calls
 // pass the context. Returns SEC_I_CONTINUE_NEEDED (send the output token,

@@ -5,7 +5,8 @@
 # another provider of the SSPI ABI: the library given as $1, by default the
 # provider bundled in the sspilib wheel (downloaded with pip into
 # build/reference; nothing is built). Then Kerberos beside MIT Kerberos'
-# GSS-API in a throwaway realm (bench/run-kerberos-bench.sh). BENCH_SECONDS
+# GSS-API in a throwaway realm (bench/run-kerberos-bench.sh), and Schannel
+# beside OpenSSL's libssl (bench/tls_bench.c). BENCH_SECONDS
 # sets the time spent on each figure (default 1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -44,3 +45,15 @@ build/sspi_bench "${md5:-0}" "${rc4:-0}" "$ours" ${other:+"$other"}
 
 # Kerberos, beside MIT's GSS-API, in a throwaway realm.
 bench/run-kerberos-bench.sh "$ours"
+
+# Schannel beside OpenSSL's libssl over memory BIOs; the ceiling is
+# AES-256-GCM's one-core rate from `openssl speed` (1 KiB and 16 KiB).
+cc -O2 -Wall -Wextra -Werror -std=c11 -D_POSIX_C_SOURCE=200809L -Ibuild/stage/include/opensspi \
+  bench/tls_bench.c -Lbuild/stage/lib -Wl,-rpath,"$PWD/build/stage/lib" -lopensspi -lssl -lcrypto \
+  -o build/tls_bench
+gcm() {
+  taskset -c 0 openssl speed -seconds 1 -bytes "$1" -evp aes-256-gcm 2>/dev/null \
+    | awk '/^AES-256-GCM / { sub(/k$/, "", $2); printf "%.0f", $2 * 1000 }'
+}
+SSL_CERT_FILE="$PWD/tests/data/tls/ca.pem" SSL_CERT_DIR=/nonexistent taskset -c 0 \
+  build/tls_bench tests/data/tls "$(gcm 1024)" "$(gcm 16384)" "${BENCH_SECONDS:-1}"

@@ -23,6 +23,9 @@ command -v kinit >/dev/null && command -v klist >/dev/null || need+=(krb5-user)
 # The KDC proxy's throwaway CA (scripts/kdc-proxy.sh), and the benchmark's
 # ceilings (openssl speed).
 command -v openssl >/dev/null || need+=(openssl)
+# Schannel's peers (s_server, s_client) and the TLS benchmark's reference
+# (libssl over memory BIOs).
+[ -e /usr/include/openssl/ssl.h ] || need+=(libssl-dev)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo=sudo

@@ -117,6 +117,52 @@ pub fn parse_pem_or_der(
     (certs, key)
 }
 
+/// The certificate chain (leaf first) and private key of a PKCS#12 file:
+/// the first key bag, with the certificate bag of the same local key id
+/// (or else the certificate the key belongs to) as the leaf and the other
+/// certificates after it. A wrong password (the MAC does not verify):
+/// SEC_E_LOGON_DENIED; anything else unreadable or no key:
+/// SEC_E_UNKNOWN_CREDENTIALS.
+pub fn parse_pkcs12(bytes: &[u8], password: &str) -> SecResult<Arc<CertifiedKey>> {
+    use p12_keystore::{error::Error as P12, Pkcs12Archive};
+    let archive = Pkcs12Archive::from_pkcs12(bytes, password).map_err(|e| match e {
+        P12::MacError(_) => SEC_E_LOGON_DENIED,
+        _ => SEC_E_UNKNOWN_CREDENTIALS,
+    })?;
+    let key = archive.keys.first().ok_or(SEC_E_UNKNOWN_CREDENTIALS)?;
+    let key_der = PrivateKeyDer::try_from(key.key.as_der().to_vec())
+        .map_err(|_| SEC_E_UNKNOWN_CREDENTIALS)?;
+    let id = key.local_key_id.as_ref().map(|k| k.0.as_slice());
+    let certs: Vec<CertificateDer<'static>> = archive
+        .certs
+        .iter()
+        .map(|c| CertificateDer::from(c.cert.as_der().to_vec()))
+        .collect();
+    // The leaf: the bag sharing the key's id, else each in turn.
+    let by_id = archive
+        .certs
+        .iter()
+        .position(|c| id.is_some() && c.local_key_id.as_deref() == id);
+    let order: Vec<usize> = by_id
+        .into_iter()
+        .chain((0..certs.len()).filter(|&i| Some(i) != by_id))
+        .collect();
+    for leaf in order {
+        let mut chain = vec![certs[leaf].clone()];
+        chain.extend(
+            certs
+                .iter()
+                .enumerate()
+                .filter(|&(i, _)| i != leaf)
+                .map(|(_, c)| c.clone()),
+        );
+        if let Ok(k) = certified_key(chain, key_der.clone_key()) {
+            return Ok(k);
+        }
+    }
+    Err(SEC_E_UNKNOWN_CREDENTIALS.into())
+}
+
 /// A private key in PEM (PKCS#8, PKCS#1 or SEC1) or DER (PKCS#8).
 pub fn parse_key(bytes: &[u8]) -> Option<PrivateKeyDer<'static>> {
     use rustls::pki_types::pem::PemObject;
@@ -139,5 +185,36 @@ mod tests {
         assert!(release(0x1000));
         assert!(!release(0x1000), "already freed");
         assert!(!duplicate(0x2000), "not ours");
+    }
+
+    macro_rules! tls {
+        ($name:literal) => {
+            include_bytes!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/data/tls/",
+                $name
+            ))
+        };
+    }
+
+    #[test]
+    fn pkcs12_files_give_their_chain_and_key() {
+        let server = parse_pkcs12(tls!("server.p12"), "opensspi").unwrap();
+        let (pem, _) = parse_pem_or_der(tls!("server.pem"));
+        assert_eq!(server.cert.len(), 2, "leaf and CA");
+        assert_eq!(server.cert[0], pem[0]);
+        let client = parse_pkcs12(tls!("client-legacy.p12"), "opensspi").unwrap();
+        let (pem, _) = parse_pem_or_der(tls!("client.pem"));
+        assert_eq!(client.cert[0], pem[0], "3DES/RC2 (PBES1) too");
+        assert_eq!(
+            parse_pkcs12(tls!("server.p12"), "wrong").err().unwrap(),
+            SEC_E_LOGON_DENIED
+        );
+        assert_eq!(
+            parse_pkcs12(&tls!("server.p12")[..100], "opensspi")
+                .err()
+                .unwrap(),
+            SEC_E_UNKNOWN_CREDENTIALS
+        );
     }
 }

@@ -103,6 +103,17 @@ fn load(cert: &[u8], key: Option<&[u8]>) -> SecResult<PCCERT_CONTEXT> {
     new_context(&leaf, Some(certified))
 }
 
+/// A certificate context from a PKCS#12 file's bytes.
+fn load_pkcs12(bytes: &[u8], password: &str) -> SecResult<PCCERT_CONTEXT> {
+    let certified = certificates::parse_pkcs12(bytes, password)?;
+    let leaf = certified
+        .cert
+        .first()
+        .ok_or(SEC_E_UNKNOWN_CREDENTIALS)?
+        .clone();
+    new_context(&leaf, Some(certified))
+}
+
 /// Writes a new context to `out`.
 ///
 /// # Safety
@@ -217,5 +228,56 @@ pub unsafe extern "C" fn OpenSspiCertificateFromMemory(
     ffi_boundary!(
         "OpenSspiCertificateFromMemory",
         from_memory(pbCert, cbCert, pbKey, cbKey, ppCertContext)
+    )
+}
+
+unsafe fn from_pkcs12_file<E: Encoding>(
+    file: *const E::Unit,
+    password: *const E::Unit,
+    out: *mut PCCERT_CONTEXT,
+) -> SecResult<i32> {
+    // SAFETY: NULL or NUL-terminated strings by the caller's contract;
+    // `read_cstr` checks NULL and alignment.
+    let (file, password) = unsafe { (read_cstr::<E>(file), read_cstr::<E>(password)) };
+    let (Ok(Some(file)), Ok(password)) = (file, password) else {
+        return Err(SEC_E_INVALID_PARAMETER.into());
+    };
+    let password = zeroize::Zeroizing::new(password.unwrap_or_default());
+    let bytes = SystemEnv
+        .read_file(&PathBuf::from(file))
+        .ok_or(SEC_E_NO_CREDENTIALS)?;
+    // SAFETY: forwarded contract.
+    unsafe { hand_out(load_pkcs12(&bytes, &password), out) }
+}
+
+/// An opensspi extension: loads the certificate (with its chain) and
+/// private key of a PKCS#12 file (.pfx, .p12; PBES2 or the legacy 3DES/RC2
+/// encryption) into a new certificate context for a Schannel credential's
+/// paCred, freed with CertFreeCertificateContext. `pszPassword` NULL is an
+/// empty password. Unreadable file: SEC_E_NO_CREDENTIALS; wrong password:
+/// SEC_E_LOGON_DENIED; no key or an unreadable file:
+/// SEC_E_UNKNOWN_CREDENTIALS.
+#[no_mangle]
+pub unsafe extern "C" fn OpenSspiCertificateFromPkcs12FileA(
+    pszFile: *const SEC_CHAR,
+    pszPassword: *const SEC_CHAR,
+    ppCertContext: *mut PCCERT_CONTEXT,
+) -> SECURITY_STATUS {
+    ffi_boundary!(
+        "OpenSspiCertificateFromPkcs12FileA",
+        from_pkcs12_file::<Ansi>(pszFile.cast(), pszPassword.cast(), ppCertContext)
+    )
+}
+
+/// The UTF-16 form of OpenSspiCertificateFromPkcs12FileA.
+#[no_mangle]
+pub unsafe extern "C" fn OpenSspiCertificateFromPkcs12FileW(
+    pszFile: *const SEC_WCHAR,
+    pszPassword: *const SEC_WCHAR,
+    ppCertContext: *mut PCCERT_CONTEXT,
+) -> SECURITY_STATUS {
+    ffi_boundary!(
+        "OpenSspiCertificateFromPkcs12FileW",
+        from_pkcs12_file::<Wide>(pszFile, pszPassword, ppCertContext)
     )
 }

@@ -50,3 +50,8 @@ rm -rf "$tmp" expired.csr
 openssl ecparam -name prime256v1 -genkey -noout -out other-ca.key
 openssl req -x509 -new -key other-ca.key -sha256 -days $days -subj "/CN=opensspi other CA" -out other-ca.pem
 rm -f other-ca.key ca.srl
+# PKCS#12: the server's key and chain (PBES2, OpenSSL 3's default), and the
+# client's with the legacy encryption (3DES and RC2, as older Windows
+# exports); password "opensspi".
+openssl pkcs12 -export -in server.pem -inkey server.key -certfile ca.pem -passout pass:opensspi -out server.p12
+openssl pkcs12 -export -legacy -in client.pem -inkey client.key -passout pass:opensspi -out client-legacy.p12
