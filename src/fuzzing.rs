@@ -9,6 +9,7 @@ pub use crate::packages::kerberos::fuzz::{
     files as kerberos_files, krb5_conf, messages as kerberos_messages, tokens as kerberos_tokens,
 };
 pub use crate::packages::negotiate::fuzz::tokens as spnego_tokens;
+pub use crate::packages::schannel::fuzz::{handshake as tls_handshake, records as tls_records};
 
 /// The bytes as a SEC_WINNT_AUTH_IDENTITY_EX2 (and its packed credentials):
 /// decoded, and the secret's range found, without a read outside them.

@@ -125,6 +125,31 @@ impl SchannelCredentials {
         })
     }
 
+    /// A credential made directly (the fuzz targets): TLS 1.2 and 1.3,
+    /// this certificate, these roots.
+    #[cfg(feature = "fuzzing")]
+    pub fn direct(
+        inbound: bool,
+        certificate: Option<Arc<CertifiedKey>>,
+        roots: Arc<RootCertStore>,
+    ) -> Self {
+        SchannelCredentials {
+            outbound: !inbound,
+            inbound,
+            versions: Versions {
+                tls12: true,
+                tls13: true,
+            },
+            flags: 0,
+            certificate,
+            alpn: Vec::new(),
+            roots,
+            client: OnceLock::new(),
+            webpki: OnceLock::new(),
+            server: [OnceLock::new(), OnceLock::new()],
+        }
+    }
+
     /// The client configuration of one connection: the credential's,
     /// with this connection's checks of the server's certificate, its
     /// ALPN ids, and a flag raised when the server asks for a certificate.

@@ -258,10 +258,21 @@ impl Handshake {
         Ok(())
     }
 
-    /// The alert rustls queued after a failure (the records it was
-    /// given stay as they were: rustls keeps offsets into them).
+    /// The alert rustls queued after a failure: one record, handed out by
+    /// one more call. A second call would process the records again
+    /// (rustls keeps offsets into them, so they stay as they were), and a
+    /// failing record would make rustls send a second fatal alert.
     fn harvest(&mut self, out: &mut Vec<u8>) {
-        let _ = self.advance(out);
+        fn once<T: Tls>(conn: &mut T, incoming: &mut [u8], out: &mut Vec<u8>) {
+            let status = conn.process(incoming);
+            if let Ok(ConnectionState::EncodeTlsData(mut e)) = status.state {
+                let _ = encode(&mut e, out);
+            }
+        }
+        match &mut self.conn {
+            Conn::Client(c) => once(c, &mut self.incoming, out),
+            Conn::Server(c) => once(c, &mut self.incoming, out),
+        }
     }
 
     /// The keys and what rustls keeps for TLS 1.3's post-handshake

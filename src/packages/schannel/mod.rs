@@ -19,6 +19,9 @@ mod handshake;
 mod records;
 mod verify;
 
+#[cfg(feature = "fuzzing")]
+pub mod fuzz;
+
 #[cfg(test)]
 mod tests;
 
