@@ -61,6 +61,9 @@ struct side {
     /* An ALPN list (SEC_APPLICATION_PROTOCOLS) for the first call. */
     const unsigned char *alpn;
     ULONG alpn_len;
+    /* The last call's SECBUFFER_ALERT output: its length and first byte. */
+    ULONG alert_len;
+    unsigned char alert_type;
 };
 
 /* One handshake call on `s` with everything it has received, the way
@@ -93,6 +96,8 @@ static SECURITY_STATUS turn(struct side *s, struct pipe *peer, int server) {
         pipe_put(peer, ob[0].pvBuffer, ob[0].cbBuffer);
         T->FreeContextBuffer(ob[0].pvBuffer);
     }
+    s->alert_len = ob[1].cbBuffer;
+    s->alert_type = ob[1].pvBuffer && ob[1].cbBuffer ? *(unsigned char *)ob[1].pvBuffer : 0;
     if (ob[1].pvBuffer) T->FreeContextBuffer(ob[1].pvBuffer);
     if (st == SEC_E_INCOMPLETE_MESSAGE) return st;
     if (st == SEC_I_INCOMPLETE_CREDENTIALS) {
@@ -290,6 +295,7 @@ static void handshake_and_records(ULONG disabled, ULONG protocol, ULONG header, 
     static unsigned char big[16384], back[16384];
     ULONG n, i;
     CHECK_STATUS(pair_up(&c, &s, "localhost", disabled), SEC_E_OK);
+    CHECK(c.alert_len == 0 && s.alert_len == 0);
     CHECK(c.attrs & ISC_RET_CONFIDENTIALITY && c.attrs & ISC_RET_STREAM && c.attrs & ISC_RET_REPLAY_DETECT);
     CHECK(s.attrs & ASC_RET_CONFIDENTIALITY && s.attrs & ASC_RET_STREAM);
     CHECK_STATUS(T->QueryContextAttributesW(&c.ctx, SECPKG_ATTR_STREAM_SIZES, &sz), SEC_E_OK);
@@ -466,6 +472,8 @@ static void certificate_errors(void) {
     PCCERT_CONTEXT expired = NULL;
     const char *ca = getenv("SSL_CERT_FILE");
     CHECK_STATUS(pair_up(&c, &s, "wrong.example", 0), SEC_E_WRONG_PRINCIPAL);
+    /* The fatal alert for the server, in the SECBUFFER_ALERT output too. */
+    CHECK(c.alert_len >= 7 && c.alert_type >= 20 && c.alert_type <= 23); /* TLS 1.3: after a CCS */
     side_free(&c);
     side_free(&s);
     /* Manual validation: the program checks; the handshake goes through. */

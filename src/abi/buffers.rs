@@ -322,14 +322,19 @@ impl<'a> OutputSlot<'a> {
     }
 
     /// Writes an alert into the SECBUFFER_ALERT buffer, when the caller gave
-    /// one and it fits (an alert is advisory).
+    /// one and it fits (an alert is advisory); with no alert the buffer
+    /// reports 0 bytes, as Windows' Schannel returns it.
     pub fn put_alert(&mut self, alert: &[u8]) -> SecResult<()> {
         match self.alert.as_deref_mut() {
-            Some(slot) if !alert.is_empty() => match put_token(slot, alert, self.allocate) {
+            Some(slot) if alert.is_empty() => {
+                slot.cbBuffer = 0;
+                Ok(())
+            }
+            Some(slot) => match put_token(slot, alert, self.allocate) {
                 Err(e) if e == SEC_E_INSUFFICIENT_MEMORY => Err(e),
                 _ => Ok(()),
             },
-            _ => Ok(()),
+            None => Ok(()),
         }
     }
 

@@ -193,9 +193,12 @@ unsafe fn handshake(h: Handshake<'_>) -> SecResult<SECURITY_STATUS> {
     let (new_state, out) = match run(&party, h.role, &step) {
         Ok(done) => done,
         Err(Error::Reject { status, token }) => {
-            // The token for the peer goes out when it fits; the error is
-            // returned, and a context this call would have made is dropped.
+            // The token for the peer goes out when it fits (a TLS failure's
+            // alert record also into a SECBUFFER_ALERT output, when given);
+            // the error is returned, and a context this call would have made
+            // is dropped.
             slot.put_best_effort(&token);
+            let _ = slot.put_alert(&token);
             return Ok(status);
         }
         Err(Error::Incomplete { missing }) => {
