@@ -372,6 +372,10 @@ static void split_and_tampered_records(void) {
     CHECK_STATUS(seal_into(&c.ctx, "tampered", 8, &wire), SEC_E_OK);
     wire.data[wire.len - 3] ^= 1;
     CHECK_STATUS(open_from(&s.ctx, &wire, back, &n), SEC_E_DECRYPT_FAILURE);
+    /* A record that does not authenticate ends the connection. */
+    wire.len = 0;
+    CHECK_STATUS(seal_into(&c.ctx, "after", 5, &wire), SEC_E_OK);
+    CHECK_STATUS(open_from(&s.ctx, &wire, back, &n), SEC_E_CONTEXT_EXPIRED);
     side_free(&c);
     side_free(&s);
 }

@@ -195,8 +195,9 @@ static long tls_recv(struct tls *t, unsigned char *out, size_t cap) {
                 if (b[i].BufferType == SECBUFFER_DATA) data = &b[i];
                 if (b[i].BufferType == SECBUFFER_EXTRA) extra = &b[i];
             }
+            if (data && data->cbBuffer > cap) return tls_fail("DecryptMessage (a record over the buffer)", s);
             if (data && data->cbBuffer > 0) {
-                n = data->cbBuffer < cap ? data->cbBuffer : cap;
+                n = data->cbBuffer;
                 memcpy(out, data->pvBuffer, n);
             }
             if (extra) keep_extra(t, extra);

@@ -1280,8 +1280,7 @@ typedef struct CRYPTO_SETTINGS {
 
 // Protocol restrictions of a SCH_CREDENTIALS: grbitDisabledProtocols
 // (SP_PROT_* bits to disable, 0 for the defaults) of the entry with no
-// ALPN ids applies; rgstrAlpnIds of other entries are a server's ALPN
-// preferences.
+// ALPN ids applies; entries restricted to ALPN ids are skipped.
 typedef struct TLS_PARAMETERS {
   ULONG cAlpnIds;
   struct UNICODE_STRING *rgstrAlpnIds;

@@ -23,16 +23,30 @@ use crate::env::{Env, SystemEnv};
 use crate::package::SecResult;
 use crate::vocabulary::*;
 
-/// A CERT_CONTEXT and the DER it points at, in one allocation.
+/// A CERT_CONTEXT and the DER it points at: two allocations made with
+/// `Box::into_raw`, so that no move of their owner invalidates the
+/// pointers handed to the program, and given back when the last reference
+/// goes (`Drop`).
 struct Block {
-    context: CERT_CONTEXT,
-    _der: Box<[u8]>,
+    context: *mut CERT_CONTEXT,
+    der: *mut [u8],
 }
 
-// SAFETY: the raw pointers in `context` point into `_der`, which the block
-// owns and never changes; nothing else reaches through them while the
-// registry holds the block, so moving it between threads is sound.
+// SAFETY: `Block` is the sole owner of both allocations; the program only
+// reads them through the pointers it was given, and they are freed once,
+// by the registry, under its lock.
 unsafe impl Send for Block {}
+
+impl Drop for Block {
+    fn drop(&mut self) {
+        // SAFETY: both pointers come from `Box::into_raw` in `new_context`
+        // and are dropped only here, once.
+        unsafe {
+            drop(Box::from_raw(self.context));
+            drop(Box::from_raw(self.der));
+        }
+    }
+}
 
 /// A new CERT_CONTEXT holding `der` (and, for a credential, its key), with
 /// one reference: CertFreeCertificateContext frees it.
@@ -41,20 +55,26 @@ pub fn new_context(
     key: Option<Arc<rustls::sign::CertifiedKey>>,
 ) -> SecResult<PCCERT_CONTEXT> {
     let len = u32::try_from(der.len()).map_err(|_| SEC_E_INVALID_PARAMETER)?;
-    let mut bytes: Box<[u8]> = der.into();
-    let mut block = Box::new(Block {
-        context: CERT_CONTEXT {
-            dwCertEncodingType: X509_ASN_ENCODING | PKCS_7_ASN_ENCODING,
-            pbCertEncoded: bytes.as_mut_ptr(),
-            cbCertEncoded: len,
-            pCertInfo: std::ptr::null_mut(),
-            hCertStore: std::ptr::null_mut(),
-        },
-        _der: bytes,
-    });
-    let address: *const CERT_CONTEXT = &mut block.context;
-    certificates::insert(address as usize, Arc::new(der.to_vec()), key, block);
-    Ok(address)
+    let bytes: Box<[u8]> = der.into();
+    let der_ptr = Box::into_raw(bytes);
+    let context = Box::into_raw(Box::new(CERT_CONTEXT {
+        dwCertEncodingType: X509_ASN_ENCODING | PKCS_7_ASN_ENCODING,
+        pbCertEncoded: der_ptr.cast::<u8>(),
+        cbCertEncoded: len,
+        pCertInfo: std::ptr::null_mut(),
+        hCertStore: std::ptr::null_mut(),
+    }));
+    let block = Block {
+        context,
+        der: der_ptr,
+    };
+    certificates::insert(
+        context as usize,
+        Arc::new(der.to_vec()),
+        key,
+        Box::new(block),
+    );
+    Ok(context)
 }
 
 /// Releases a reference to a certificate context from opensspi; the last

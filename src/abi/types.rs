@@ -586,8 +586,7 @@ pub struct CRYPTO_SETTINGS {
 
 /// Protocol restrictions of a SCH_CREDENTIALS: grbitDisabledProtocols
 /// (SP_PROT_* bits to disable, 0 for the defaults) of the entry with no
-/// ALPN ids applies; rgstrAlpnIds of other entries are a server's ALPN
-/// preferences.
+/// ALPN ids applies; entries restricted to ALPN ids are skipped.
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct TLS_PARAMETERS {

@@ -365,7 +365,11 @@ impl SchannelContext {
         } else {
             Version::Tls12
         };
-        let records = RecordLayer::new(record_version, secrets.tx, secrets.rx)?;
+        let limit = match suite {
+            SupportedCipherSuite::Tls12(s) => s.common.confidentiality_limit,
+            SupportedCipherSuite::Tls13(s) => s.common.confidentiality_limit,
+        };
+        let records = RecordLayer::new(record_version, secrets.tx, secrets.rx, limit)?;
         self.negotiated = Some(Negotiated {
             version,
             suite,
@@ -447,6 +451,10 @@ impl SchannelContext {
         if msg[d].len() > records::MAX_PLAINTEXT {
             return Err(SEC_E_ENCRYPT_FAILURE.into());
         }
+        // All three are written: a read-only one fails before anything is.
+        if [h, d, t].iter().any(|&i| is_read_only(msg[i].attrs())) {
+            return Err(SEC_E_INVALID_TOKEN.into());
+        }
         let (header, data, trailer) = three_mut(msg, h, d, t)?;
         let mut hbuf = [0u8; 16];
         let mut tbuf = [0u8; 17];
@@ -497,7 +505,22 @@ impl SchannelContext {
         };
         let whole = msg[d].data().len();
         let record = msg[d].data_mut().ok_or(SEC_E_INVALID_TOKEN)?;
-        let opened = e.records.open(header, &mut record[..total])?;
+        let opened = match e.records.open(header, &mut record[..total]) {
+            Ok(o) => o,
+            Err(err) => {
+                // RFC 8446 section 5.2: a record that does not authenticate
+                // ends the connection.
+                self.state = State::Failed;
+                return Err(err);
+            }
+        };
+        let tls13 = e.records.version() == Version::Tls13;
+        // A handshake message cut across records must not be interleaved
+        // with other records (RFC 8446 section 5.1).
+        if opened.content_type != records::HANDSHAKE && !e.partial.is_empty() {
+            self.state = State::Failed;
+            return Err(SEC_E_ILLEGAL_MESSAGE.into());
+        }
         let mut status = MessageStatus::Ok;
         let (offset, mut len) = (opened.offset, opened.len);
         match opened.content_type {
@@ -505,23 +528,36 @@ impl SchannelContext {
             records::ALERT => {
                 let body = &record[offset..offset + len];
                 len = 0;
+                // close_notify ends the peer's side. TLS 1.3 knows only
+                // user_canceled (90) as a warning (RFC 8446 section 6);
+                // TLS 1.2 takes any warning. Anything else is fatal.
                 match body {
                     [_, 0] => {
                         self.peer_closed = true;
                         status = MessageStatus::ContextExpired;
                     }
-                    [1, _] => {}
-                    _ => return Err(SEC_E_ILLEGAL_MESSAGE.into()),
+                    [1, 90] => {}
+                    [1, _] if !tls13 => {}
+                    _ => {
+                        self.state = State::Failed;
+                        return Err(SEC_E_ILLEGAL_MESSAGE.into());
+                    }
                 }
             }
             records::HANDSHAKE => {
                 let body = record[offset..offset + len].to_vec();
                 len = 0;
-                e.post_handshake(&body, &mut self.to_send)?;
+                if let Err(err) = e.post_handshake(&body, &mut self.to_send) {
+                    self.state = State::Failed;
+                    return Err(err);
+                }
                 self.renegotiating = true;
                 status = MessageStatus::Renegotiate;
             }
-            _ => return Err(SEC_E_ILLEGAL_MESSAGE.into()),
+            _ => {
+                self.state = State::Failed;
+                return Err(SEC_E_ILLEGAL_MESSAGE.into());
+            }
         }
         // [DATA, EMPTY, EMPTY, EMPTY] becomes [STREAM_HEADER, DATA,
         // STREAM_TRAILER, EXTRA], each pointing into the record.

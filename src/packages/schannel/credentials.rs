@@ -78,8 +78,6 @@ pub struct SchannelCredentials {
     /// The certificate with its key: the server's, or the client's for
     /// mutual TLS.
     pub certificate: Option<Arc<CertifiedKey>>,
-    /// ALPN ids from TLS_PARAMETERS (a server's preference), if any.
-    pub alpn: Vec<Vec<u8>>,
     roots: Arc<RootCertStore>,
     client: OnceLock<SecResult<Arc<ClientConfig>>>,
     webpki: OnceLock<Option<Arc<WebPkiServerVerifier>>>,
@@ -117,7 +115,6 @@ impl SchannelCredentials {
             versions,
             flags: decoded.flags,
             certificate,
-            alpn: decoded.alpn,
             roots: request.env.trust_roots(),
             client: OnceLock::new(),
             webpki: OnceLock::new(),
@@ -142,7 +139,6 @@ impl SchannelCredentials {
             },
             flags: 0,
             certificate,
-            alpn: Vec::new(),
             roots,
             client: OnceLock::new(),
             webpki: OnceLock::new(),
@@ -217,7 +213,6 @@ impl SchannelCredentials {
                 config.enable_secret_extraction = true;
                 config.send_tls13_tickets = 0;
                 config.session_storage = Arc::new(rustls::server::NoServerSessionStorage {});
-                config.alpn_protocols = self.alpn.clone();
                 Ok(Arc::new(config))
             })
             .clone()
@@ -236,7 +231,6 @@ struct Decoded {
     flags: u32,
     /// The PCCERT_CONTEXT's address and the DER it holds.
     certificate: Option<(usize, Vec<u8>)>,
-    alpn: Vec<Vec<u8>>,
 }
 
 /// Protocol bits of each kind.
@@ -305,7 +299,6 @@ fn decode_schannel_cred(auth: AuthData<'_>) -> SecResult<Decoded> {
         legacy: true,
         flags,
         certificate: certificate(auth, count, certs, format)?,
-        alpn: Vec::new(),
     })
 }
 
@@ -327,7 +320,6 @@ fn decode_sch_credentials(auth: AuthData<'_>) -> SecResult<Decoded> {
         legacy: false,
         flags,
         certificate: certificate(auth, count, certs, format)?,
-        alpn: Vec::new(),
     };
     let all = auth
         .at(params_at, params as usize * TLS_PARAMETERS_SIZE, 8)
@@ -337,29 +329,15 @@ fn decode_sch_credentials(auth: AuthData<'_>) -> SecResult<Decoded> {
         let (alpn_count, alpn_at) = (f.u32(), f.ptr());
         let disabled = f.u32();
         let (_crypto, _crypto_at, _flags) = (f.u32(), f.ptr(), f.u32());
-        // The parameters that apply to every ALPN id (cAlpnIds 0) are the
-        // ones this implementation honours.
+        // An entry with ALPN ids restricts only connections that
+        // negotiate one of them (Microsoft's TLS_PARAMETERS); such
+        // per-protocol restrictions are not applied, the entry is skipped.
+        // The entry without ids applies to every connection.
+        if alpn_count > MAX_PARAMETERS || (alpn_count > 0 && alpn_at == 0) {
+            return Err(SEC_E_INVALID_PARAMETER.into());
+        }
         if alpn_count == 0 {
             decoded.disabled |= disabled;
-        } else {
-            if alpn_count > MAX_PARAMETERS {
-                return Err(SEC_E_INVALID_PARAMETER.into());
-            }
-            // UNICODE_STRING: Length, MaximumLength, Buffer (16 bytes).
-            let ids = auth
-                .at(alpn_at, alpn_count as usize * 16, 8)
-                .ok_or(SEC_E_INVALID_PARAMETER)?;
-            for id in ids.chunks_exact(16) {
-                let len = usize::from(u16::from_ne_bytes([id[0], id[1]]));
-                let at = usize::from_ne_bytes(id[8..16].try_into().unwrap_or_default());
-                let units = auth.at(at, len, 2).ok_or(SEC_E_INVALID_PARAMETER)?;
-                let name: Vec<u8> = units
-                    .chunks_exact(2)
-                    .map(|c| u16::from_ne_bytes([c[0], c[1]]))
-                    .map(|u| u8::try_from(u).map_err(|_| SEC_E_INVALID_PARAMETER))
-                    .collect::<Result<_, _>>()?;
-                decoded.alpn.push(name);
-            }
         }
     }
     Ok(decoded)

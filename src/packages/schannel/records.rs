@@ -131,6 +131,8 @@ pub struct RecordLayer {
     explicit_nonce: bool,
     tx: Direction,
     rx: Direction,
+    /// Records one key may seal (the suite's confidentiality limit).
+    limit: u64,
     /// TLS 1.3's plaintext and content type, contiguous for sealing (the
     /// caller's DATA and STREAM_TRAILER buffers are apart); reused.
     scratch: zeroize::Zeroizing<Vec<u8>>,
@@ -152,6 +154,7 @@ impl RecordLayer {
         version: Version,
         tx: (u64, ConnectionTrafficSecrets),
         rx: (u64, ConnectionTrafficSecrets),
+        limit: u64,
     ) -> SecResult<Self> {
         let explicit_nonce = version == Version::Tls12
             && !matches!(tx.1, ConnectionTrafficSecrets::Chacha20Poly1305 { .. });
@@ -160,6 +163,7 @@ impl RecordLayer {
             explicit_nonce,
             tx: Direction::new(tx.0, &tx.1)?,
             rx: Direction::new(rx.0, &rx.1)?,
+            limit,
             scratch: Default::default(),
         })
     }
@@ -217,6 +221,11 @@ impl RecordLayer {
         if header.len() < over.header || trailer.len() < over.trailer {
             return Err(SEC_E_BUFFER_TOO_SMALL.into());
         }
+        // Past the key's confidentiality limit nothing more is sealed with
+        // it (no KeyUpdate is sent on the program's behalf).
+        if self.tx.seq >= self.limit {
+            return Err(SEC_E_CONTEXT_EXPIRED.into());
+        }
         let body = over.header - HEADER_LEN + data.len() + over.trailer;
         let outer_type = match self.version {
             Version::Tls13 => APPLICATION_DATA,
@@ -273,7 +282,7 @@ impl RecordLayer {
                 1 + TAG_LEN
             }
         };
-        self.tx.seq += 1;
+        self.tx.seq = self.tx.seq.checked_add(1).ok_or(SEC_E_CONTEXT_EXPIRED)?;
         Ok((over.header, sealed))
     }
 
@@ -293,6 +302,9 @@ impl RecordLayer {
     /// authenticate is SEC_E_DECRYPT_FAILURE, and its body is zeroed so
     /// that no plaintext is left behind; the sequence number does not move.
     pub fn open(&mut self, header: Header, record: &mut [u8]) -> SecResult<Opened> {
+        if self.version == Version::Tls13 && header.len > MAX_BODY {
+            return Err(SEC_E_ILLEGAL_MESSAGE.into());
+        }
         let (head, body) = record.split_at_mut(HEADER_LEN);
         let nonce_len = if self.explicit_nonce {
             EXPLICIT_NONCE_LEN
@@ -332,6 +344,18 @@ impl RecordLayer {
             sealed.fill(0);
             return Err(SEC_E_DECRYPT_FAILURE.into());
         };
+        // RFC 8446 section 5.2 and RFC 5246 section 6.2: at most 2^14 bytes
+        // of plaintext (TLS 1.3: plus the content type and padding up to
+        // 2^14 + 1), else record_overflow. A program sizes its buffers by
+        // cbMaximumMessage.
+        let limit = match self.version {
+            Version::Tls12 => MAX_PLAINTEXT,
+            Version::Tls13 => MAX_PLAINTEXT + 1,
+        };
+        if len > limit {
+            sealed.fill(0);
+            return Err(SEC_E_ILLEGAL_MESSAGE.into());
+        }
         let offset = HEADER_LEN + nonce_len;
         let opened = match self.version {
             Version::Tls12 => Opened {
@@ -353,7 +377,7 @@ impl RecordLayer {
                 }
             }
         };
-        self.rx.seq += 1;
+        self.rx.seq = self.rx.seq.checked_add(1).ok_or(SEC_E_CONTEXT_EXPIRED)?;
         Ok(opened)
     }
 }
@@ -379,8 +403,20 @@ mod tests {
     }
 
     fn pair(version: Version, kind: u8) -> (RecordLayer, RecordLayer) {
-        let a = RecordLayer::new(version, (0, secrets(kind, 1)), (0, secrets(kind, 2))).unwrap();
-        let b = RecordLayer::new(version, (0, secrets(kind, 2)), (0, secrets(kind, 1))).unwrap();
+        let a = RecordLayer::new(
+            version,
+            (0, secrets(kind, 1)),
+            (0, secrets(kind, 2)),
+            1 << 24,
+        )
+        .unwrap();
+        let b = RecordLayer::new(
+            version,
+            (0, secrets(kind, 2)),
+            (0, secrets(kind, 1)),
+            1 << 24,
+        )
+        .unwrap();
         (a, b)
     }
 
@@ -492,6 +528,84 @@ mod tests {
         let mut big = vec![23, 3, 3, 0xFF, 0xFF];
         big.resize(5, 0);
         assert_eq!(frame(&big), Framing::Invalid);
+    }
+
+    /// A record whose (TLS 1.3: inner) plaintext is `inner` as given,
+    /// past the checks `seal` makes: what a peer that breaks the limits
+    /// would send.
+    fn seal_raw(layer: &mut RecordLayer, inner: &[u8]) -> Vec<u8> {
+        let tls13 = layer.version == Version::Tls13;
+        let over = layer.overhead();
+        let body_len = over.header - HEADER_LEN + inner.len() + TAG_LEN;
+        let mut header = vec![APPLICATION_DATA, 3, 3];
+        header.extend_from_slice(&(body_len as u16).to_be_bytes());
+        let nonce = layer.tx.nonce();
+        let aad: Vec<u8> = if tls13 {
+            header.clone()
+        } else {
+            let mut aad = layer.tx.seq.to_be_bytes().to_vec();
+            aad.extend_from_slice(&[APPLICATION_DATA, 3, 3]);
+            aad.extend_from_slice(&(inner.len() as u16).to_be_bytes());
+            aad
+        };
+        let mut body = inner.to_vec();
+        let tag = layer
+            .tx
+            .key
+            .seal_in_place_separate_tag(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(aad),
+                &mut body,
+            )
+            .unwrap();
+        let mut record = header;
+        if !tls13 {
+            record.extend_from_slice(&nonce[4..]);
+        }
+        record.extend_from_slice(&body);
+        record.extend_from_slice(tag.as_ref());
+        layer.tx.seq += 1;
+        record
+    }
+
+    #[test]
+    fn oversized_records_are_refused_and_the_limit_stops_sealing() {
+        // TLS 1.2: 2^14 + 1 bytes of plaintext. TLS 1.3: 2^14 bytes, the
+        // type, and two bytes of padding (the inner plaintext over 2^14 + 1).
+        for (version, inner) in [
+            (Version::Tls12, vec![1u8; MAX_PLAINTEXT + 1]),
+            (Version::Tls13, {
+                let mut v = vec![1u8; MAX_PLAINTEXT];
+                v.extend_from_slice(&[APPLICATION_DATA, 0, 0]);
+                v
+            }),
+        ] {
+            let (mut a, mut b) = pair(version, 1);
+            let mut record = seal_raw(&mut a, &inner);
+            let Framing::Record(h, _) = frame(&record) else {
+                panic!()
+            };
+            assert_eq!(b.open(h, &mut record).unwrap_err(), SEC_E_ILLEGAL_MESSAGE);
+            let (mut a, mut b) = pair(version, 1);
+            let mut ok = a
+                .seal_to_vec(APPLICATION_DATA, &vec![1u8; MAX_PLAINTEXT])
+                .unwrap();
+            let Framing::Record(h, _) = frame(&ok) else {
+                panic!()
+            };
+            assert_eq!(
+                b.open(h, &mut ok).unwrap().len,
+                MAX_PLAINTEXT,
+                "2^14 is allowed"
+            );
+        }
+        let (mut a, _) = pair(Version::Tls13, 1);
+        a.limit = 1;
+        assert!(a.seal_to_vec(APPLICATION_DATA, b"one").is_ok());
+        assert_eq!(
+            a.seal_to_vec(APPLICATION_DATA, b"two").unwrap_err(),
+            SEC_E_CONTEXT_EXPIRED
+        );
     }
 
     #[test]

@@ -616,4 +616,3 @@ fn mutual_tls_with_a_client_certificate() {
     let (client_chain, _) = crate::certificates::parse_pem_or_der(tls!("client.pem"));
     assert_eq!(der, client_chain[0].to_vec());
 }
-
