@@ -17,7 +17,7 @@ use crate::credentials::layout::Fields;
 use crate::package::{AcquireRequest, AuthData, SecResult};
 use crate::vocabulary::*;
 
-use super::verify::{ClientCertificates, PeerCertificates, ServerCertificates};
+use super::verify::{ClientCertificates, PeerCertificates, ServerCertificates, Signatures};
 
 use crate::credentials::layout::{size_of_fields, Field::*};
 
@@ -182,7 +182,7 @@ impl SchannelCredentials {
             .dangerous()
             .set_certificate_verifier(Arc::new(ServerCertificates {
                 inner,
-                provider: provider(),
+                signatures: Signatures(provider()),
                 manual: manual || self.flags & SCH_CRED_MANUAL_CRED_VALIDATION != 0,
                 check_name: check_name && self.flags & SCH_CRED_NO_SERVERNAME_CHECK == 0,
             }));

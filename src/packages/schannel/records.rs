@@ -104,6 +104,18 @@ impl Direction {
         })
     }
 
+    /// Seals `in_out` in place under `nonce`: the tag.
+    fn seal(
+        &self,
+        nonce: [u8; aead::NONCE_LEN],
+        aad: &[u8],
+        in_out: &mut [u8],
+    ) -> SecResult<aead::Tag> {
+        self.key
+            .seal_in_place_separate_tag(Nonce::assume_unique_for_key(nonce), Aad::from(aad), in_out)
+            .map_err(|_| SEC_E_ENCRYPT_FAILURE.into())
+    }
+
     /// The IV with the sequence number XORed into its last 8 bytes (RFC
     /// 8446 section 5.3; RFC 7905; rustls' TLS 1.2 GCM nonces too).
     fn nonce(&self) -> [u8; aead::NONCE_LEN] {
@@ -245,15 +257,7 @@ impl RecordLayer {
                 if self.explicit_nonce {
                     header[HEADER_LEN..over.header].copy_from_slice(&nonce[4..]);
                 }
-                let tag = self
-                    .tx
-                    .key
-                    .seal_in_place_separate_tag(
-                        Nonce::assume_unique_for_key(nonce),
-                        Aad::from(aad),
-                        data,
-                    )
-                    .map_err(|_| SEC_E_ENCRYPT_FAILURE)?;
+                let tag = self.tx.seal(nonce, &aad, data)?;
                 trailer[..TAG_LEN].copy_from_slice(tag.as_ref());
                 TAG_LEN
             }
@@ -265,15 +269,7 @@ impl RecordLayer {
                 scratch.clear();
                 scratch.extend_from_slice(data);
                 scratch.push(content_type);
-                let tag = self
-                    .tx
-                    .key
-                    .seal_in_place_separate_tag(
-                        Nonce::assume_unique_for_key(nonce),
-                        Aad::from(aad),
-                        scratch,
-                    )
-                    .map_err(|_| SEC_E_ENCRYPT_FAILURE)?;
+                let tag = self.tx.seal(nonce, &aad, scratch)?;
                 let (body, inner_type) = scratch.split_at(data.len());
                 data.copy_from_slice(body);
                 trailer[0] = inner_type[0];

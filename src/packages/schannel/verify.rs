@@ -31,13 +31,52 @@ pub fn certificate_status(error: &CertificateError) -> i32 {
     }
 }
 
+/// Handshake signatures, checked with the provider's algorithms: what both
+/// verifiers below do the same way.
+#[derive(Debug)]
+pub struct Signatures(pub Arc<CryptoProvider>);
+
+impl Signatures {
+    fn tls12(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn tls13(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn schemes(&self) -> Vec<SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
 /// How the client checks the server's certificate, for one connection.
 #[derive(Debug)]
 pub struct ServerCertificates {
     /// The trust store's verifier; `None` when the store is empty (every
     /// certificate is then untrusted).
     pub inner: Option<Arc<WebPkiServerVerifier>>,
-    pub provider: Arc<CryptoProvider>,
+    pub signatures: Signatures,
     /// SCH_CRED_MANUAL_CRED_VALIDATION or ISC_REQ_MANUAL_CRED_VALIDATION:
     /// the program validates, the handshake does not.
     pub manual: bool,
@@ -77,12 +116,7 @@ impl ServerCertVerifier for ServerCertificates {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
+        self.signatures.tls12(message, cert, dss)
     }
 
     fn verify_tls13_signature(
@@ -91,18 +125,11 @@ impl ServerCertVerifier for ServerCertificates {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
+        self.signatures.tls13(message, cert, dss)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider
-            .signature_verification_algorithms
-            .supported_schemes()
+        self.signatures.schemes()
     }
 }
 
@@ -135,12 +162,14 @@ impl ResolvesClientCert for ClientCertificates {
 /// certificate itself (SECPKG_ATTR_REMOTE_CERT_CONTEXT).
 #[derive(Debug)]
 pub struct PeerCertificates {
-    provider: Arc<CryptoProvider>,
+    signatures: Signatures,
 }
 
 impl PeerCertificates {
     pub fn new(provider: Arc<CryptoProvider>) -> Self {
-        PeerCertificates { provider }
+        PeerCertificates {
+            signatures: Signatures(provider),
+        }
     }
 }
 
@@ -168,12 +197,7 @@ impl ClientCertVerifier for PeerCertificates {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
+        self.signatures.tls12(message, cert, dss)
     }
 
     fn verify_tls13_signature(
@@ -182,18 +206,11 @@ impl ClientCertVerifier for PeerCertificates {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
+        self.signatures.tls13(message, cert, dss)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider
-            .signature_verification_algorithms
-            .supported_schemes()
+        self.signatures.schemes()
     }
 }
 
