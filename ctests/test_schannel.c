@@ -649,6 +649,31 @@ static void pkcs12_server(void) {
     side_free(&s);
 }
 
+/* tls-unique for TLS 1.2 (the same on both sides), none under TLS 1.3;
+ * SESSION_INFO without resumption. */
+static void unique_bindings_and_session_info(void) {
+    struct side c, s;
+    SecPkgContext_Bindings cb, sb;
+    SecPkgContext_SessionInfo si;
+    CHECK_STATUS(pair_up(&c, &s, "localhost", SP_PROT_TLS1_3), SEC_E_OK);
+    CHECK_STATUS(T->QueryContextAttributesW(&c.ctx, SECPKG_ATTR_UNIQUE_BINDINGS, &cb), SEC_E_OK);
+    CHECK_STATUS(T->QueryContextAttributesW(&s.ctx, SECPKG_ATTR_UNIQUE_BINDINGS, &sb), SEC_E_OK);
+    CHECK(cb.BindingsLength == 32 + 11 + 12 && cb.Bindings->dwApplicationDataOffset == 32 &&
+          memcmp((unsigned char *)cb.Bindings + 32, "tls-unique:", 11) == 0);
+    CHECK(sb.BindingsLength == cb.BindingsLength && memcmp(sb.Bindings, cb.Bindings, cb.BindingsLength) == 0);
+    T->FreeContextBuffer(cb.Bindings);
+    T->FreeContextBuffer(sb.Bindings);
+    memset(&si, 0xff, sizeof si);
+    CHECK_STATUS(T->QueryContextAttributesW(&c.ctx, SECPKG_ATTR_SESSION_INFO, &si), SEC_E_OK);
+    CHECK(si.dwFlags == 0 && si.cbSessionId == 0);
+    side_free(&c);
+    side_free(&s);
+    CHECK_STATUS(pair_up(&c, &s, "localhost", 0), SEC_E_OK);
+    CHECK_STATUS(T->QueryContextAttributesW(&c.ctx, SECPKG_ATTR_UNIQUE_BINDINGS, &cb), SEC_E_UNSUPPORTED_FUNCTION);
+    side_free(&c);
+    side_free(&s);
+}
+
 static void deleted_contexts(void) {
     struct side c, s;
     SecPkgContext_StreamSizes sz;
@@ -680,6 +705,7 @@ int main(void) {
     RUN(alpn);
     RUN(endpoint_bindings_then_ntlm);
     RUN(pkcs12_server);
+    RUN(unique_bindings_and_session_info);
     RUN(deleted_contexts);
     CertFreeCertificateContext(server_cert);
     return check_summary();

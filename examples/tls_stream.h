@@ -265,6 +265,19 @@ static void print_connection(struct tls *t, const char *who) {
         return;
     for (i = 0; i < 63 && cipher.szCipherSuite[i]; i++) suite[i] = (char)cipher.szCipherSuite[i];
     suite[i] = 0;
+    {
+        /* tls-unique (TLS 1.2): the channel binding a program would pass
+         * to an authentication package running over this channel. */
+        SecPkgContext_Bindings ub;
+        if (T->QueryContextAttributesA(&t->ctx, SECPKG_ATTR_UNIQUE_BINDINGS, &ub) == SEC_E_OK) {
+            const unsigned char *v = (const unsigned char *)ub.Bindings + 32 + 11;
+            ULONG k;
+            fprintf(stderr, "%s: tls-unique=", who);
+            for (k = 0; k < ub.BindingsLength - 32 - 11; k++) fprintf(stderr, "%02x", v[k]);
+            fprintf(stderr, "\n");
+            T->FreeContextBuffer(ub.Bindings);
+        }
+    }
     fprintf(stderr, "%s: protocol=%s suite=%s alpn=%.*s\n", who,
             ci.dwProtocol & SP_PROT_TLS1_3 ? "TLSv1.3" : "TLSv1.2", suite,
             ap.ProtoNegoStatus == SecApplicationProtocolNegotiationStatus_Success ? ap.ProtocolIdSize : 4,

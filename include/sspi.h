@@ -1319,6 +1319,14 @@ typedef struct SecPkgCred_SupportedProtocols {
   ULONG grbitProtocol;
 } SecPkgCred_SupportedProtocols;
 
+// SECPKG_ATTR_SESSION_INFO (Schannel): dwFlags SSL_SESSION_RECONNECT for
+// a resumed session (never, here), the session id.
+typedef struct SecPkgContext_SessionInfo {
+  ULONG dwFlags;
+  ULONG cbSessionId;
+  uint8_t rgbSessionId[32];
+} SecPkgContext_SessionInfo;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus

@@ -8,6 +8,7 @@ two programs, built against the installed library."""
 
 import hashlib
 import os
+import ssl
 import socket
 import subprocess
 import tempfile
@@ -217,6 +218,62 @@ class OurClientAgainstOpenSSL(unittest.TestCase):
         self.assertNotEqual(rc, 0)
         self.assertIn("DecryptMessage failed: 0x80090330", err, "SEC_E_DECRYPT_FAILURE")
         self.assertNotIn(b"HTTP/1.0", out, "no plaintext of the tampered record")
+
+
+class TlsUniqueAgainstPythonSsl(unittest.TestCase):
+    """tls-unique (TLS 1.2), checked against Python's ssl module (OpenSSL's
+    SSL_get_finished) on the other side, both ways."""
+
+    def test_our_client(self):
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+        ctx.load_cert_chain(data("server.pem"), data("server.key"))
+        listener = socket.socket()
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        seen = {}
+
+        def serve():
+            conn, _ = listener.accept()
+            with ctx.wrap_socket(conn, server_side=True) as tls:
+                seen["unique"] = tls.get_channel_binding("tls-unique").hex()
+                tls.recv(4096)
+                tls.sendall(b"HTTP/1.0 200 ok\r\n\r\nhello")
+                try:
+                    tls.unwrap()
+                except (OSError, ssl.SSLError):
+                    pass
+
+        t = threading.Thread(target=serve, daemon=True)
+        t.start()
+        try:
+            rc, out, err = client("--tls12", port=listener.getsockname()[1])
+        finally:
+            t.join(10)
+            listener.close()
+        self.assertEqual(rc, 0, err)
+        self.assertIn("client: tls-unique=" + seen["unique"], err)
+
+    def test_our_server(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            port_file = os.path.join(tmp, "port")
+            server = subprocess.Popen([os.path.join(BIN, "tls_server"), "--expect", "2", port_file,
+                                       data("server.pem"), data("server.key")],
+                                      stderr=subprocess.PIPE, env=ENV)
+            try:
+                ctx = ssl.create_default_context(cafile=CA)
+                ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+                with socket.create_connection(("127.0.0.1", read_port(port_file))) as raw:
+                    with ctx.wrap_socket(raw, server_hostname="localhost") as tls:
+                        unique = tls.get_channel_binding("tls-unique").hex()
+                        tls.sendall(b"x\n")
+                        tls.recv(16)
+                _, err = server.communicate(timeout=30)
+            finally:
+                if server.poll() is None:
+                    server.kill()
+                    server.wait()
+        self.assertIn("server: tls-unique=" + unique, err.decode())
 
 
 class OpenSSLClientAgainstOurServer(unittest.TestCase):

@@ -151,6 +151,7 @@ pub fn context_attribute_size(attribute: u32) -> Option<usize> {
         SECPKG_ATTR_CIPHER_INFO => size_of::<SecPkgContext_CipherInfo>(),
         SECPKG_ATTR_APPLICATION_PROTOCOL => size_of::<SecPkgContext_ApplicationProtocol>(),
         SECPKG_ATTR_REMOTE_CERT_CONTEXT | SECPKG_ATTR_LOCAL_CERT_CONTEXT => ptr,
+        SECPKG_ATTR_SESSION_INFO => size_of::<SecPkgContext_SessionInfo>(),
         SECPKG_ATTR_ENDPOINT_BINDINGS | SECPKG_ATTR_UNIQUE_BINDINGS => {
             size_of::<SecPkgContext_Bindings>()
         }
@@ -306,6 +307,15 @@ pub unsafe fn write_context_attribute<E: Encoding>(
                     crate::certificates::release(context as usize);
                     Err(SEC_E_INTERNAL_ERROR.into())
                 }
+            }
+            ContextAttribute::SessionInfo { flags, id } => {
+                let mut info = SecPkgContext_SessionInfo {
+                    dwFlags: flags,
+                    cbSessionId: id.len().min(32) as u32,
+                    rgbSessionId: [0; 32],
+                };
+                info.rgbSessionId[..id.len().min(32)].copy_from_slice(&id[..id.len().min(32)]);
+                put(out, info, h)
             }
             ContextAttribute::Bindings(_, bytes) => {
                 let b = SecPkgContext_Bindings {

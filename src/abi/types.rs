@@ -626,6 +626,16 @@ pub struct SCHANNEL_ALERT_TOKEN {
     pub dwAlertNumber: ULONG,
 }
 
+/// SECPKG_ATTR_SESSION_INFO (Schannel): dwFlags SSL_SESSION_RECONNECT for
+/// a resumed session (never, here), the session id.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SecPkgContext_SessionInfo {
+    pub dwFlags: ULONG,
+    pub cbSessionId: ULONG,
+    pub rgbSessionId: [u8; 32],
+}
+
 /// SECPKG_ATTR_SUPPORTED_PROTOCOLS of a Schannel credential.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default)]
@@ -692,5 +702,6 @@ mod tests {
         assert_eq!(offset_of!(SecPkgContext_CipherInfo, dwKeyType), 676);
         assert_eq!(size_of::<SecPkgContext_ConnectionInfo>(), 28);
         assert_eq!(size_of::<SecPkgContext_ApplicationProtocol>(), 264);
+        assert_eq!(size_of::<SecPkgContext_SessionInfo>(), 40);
     }
 }

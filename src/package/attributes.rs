@@ -70,6 +70,12 @@ pub enum ContextAttribute {
     /// A whole SEC_CHANNEL_BINDINGS with its application data, for the
     /// attribute given (ENDPOINT_BINDINGS, UNIQUE_BINDINGS).
     Bindings(u32, Vec<u8>),
+    /// SecPkgContext_SessionInfo: SSL_SESSION_RECONNECT when resumed, and
+    /// the session id (at most 32 bytes).
+    SessionInfo {
+        flags: u32,
+        id: Vec<u8>,
+    },
 }
 
 /// SecPkgContext_CipherInfo's values (strings as Windows spells them).
@@ -110,6 +116,7 @@ impl ContextAttribute {
             Self::CipherInfo(_) => SECPKG_ATTR_CIPHER_INFO,
             Self::ApplicationProtocol(_) => SECPKG_ATTR_APPLICATION_PROTOCOL,
             Self::Certificate(attribute, _) | Self::Bindings(attribute, _) => *attribute,
+            Self::SessionInfo { .. } => SECPKG_ATTR_SESSION_INFO,
         }
     }
 }

@@ -69,6 +69,16 @@ pub fn query(
                 channel_bindings(b"tls-server-end-point:", &end_point_hash(server)),
             ))
         }
+        // RFC 5929's tls-unique: TLS 1.2 only (TLS 1.3 has none, RFC 9266).
+        SECPKG_ATTR_UNIQUE_BINDINGS => n
+            .tls_unique
+            .map(|v| ContextAttribute::Bindings(attribute, channel_bindings(b"tls-unique:", &v)))
+            .ok_or(SEC_E_UNSUPPORTED_FUNCTION.into()),
+        // No resumption: never SSL_SESSION_RECONNECT, and no session id.
+        SECPKG_ATTR_SESSION_INFO => Ok(ContextAttribute::SessionInfo {
+            flags: 0,
+            id: Vec::new(),
+        }),
         _ => Err(SEC_E_UNSUPPORTED_FUNCTION.into()),
     }
 }

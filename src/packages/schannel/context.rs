@@ -6,6 +6,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use rustls::client::{ClientConnectionData, UnbufferedClientConnection};
+use rustls::crypto::hash::HashAlgorithm;
 use rustls::kernel::KernelConnection;
 use rustls::pki_types::{CertificateDer, ServerName};
 use rustls::server::{ServerConnectionData, UnbufferedServerConnection};
@@ -17,6 +18,7 @@ use crate::vocabulary::*;
 use super::credentials::SchannelCredentials;
 use super::handshake::{Conn, Handshake};
 use super::records::{self, frame, Framing, RecordLayer, Version};
+use super::unique::MasterSecret;
 use super::verify::was_asked;
 
 /// What rustls keeps after the handshake, for TLS 1.3's post-handshake
@@ -51,6 +53,8 @@ pub struct Negotiated {
     /// This side's certificate, if it sent one.
     pub local_certificate: Option<CertificateDer<'static>>,
     pub alpn: Option<Vec<u8>>,
+    /// The first Finished's verify_data (TLS 1.2 only).
+    pub tls_unique: Option<[u8; 12]>,
 }
 
 /// An established connection.
@@ -165,15 +169,18 @@ impl SchannelContext {
             None => ServerName::IpAddress(std::net::Ipv4Addr::UNSPECIFIED.into()),
         };
         let asked = Arc::new(AtomicBool::new(false));
+        let master = Arc::new(MasterSecret::default());
         let config = cred.client_config(
             input.req_flags & ISC_REQ_MANUAL_CRED_VALIDATION != 0,
             target.is_some(),
             alpn,
             asked.clone(),
+            master.clone(),
         )?;
         let conn =
             UnbufferedClientConnection::new(config, name).map_err(|_| SEC_E_INTERNAL_ERROR)?;
-        let mut ctx = Self::new(Role::Initiator, Conn::Client(conn), asked, input.req_flags);
+        let hs = Handshake::new(Conn::Client(conn), asked, master);
+        let mut ctx = Self::new(Role::Initiator, hs, input.req_flags);
         ctx.has_certificate = cred.certificate.is_some();
         ctx.local = cred
             .certificate
@@ -188,15 +195,18 @@ impl SchannelContext {
         cred: &SchannelCredentials,
         input: &StepInput<'_>,
     ) -> SecResult<(Self, Progress)> {
-        let mut config = cred.server_config(input.req_flags & ASC_REQ_MUTUAL_AUTH != 0)?;
+        let base = cred.server_config(input.req_flags & ASC_REQ_MUTUAL_AUTH != 0)?;
+        let mut config = (*base).clone();
         if let Some(b) = input.find(SECBUFFER_APPLICATION_PROTOCOLS) {
-            let mut c = (*config).clone();
-            c.alpn_protocols = alpn_ids(b)?;
-            config = Arc::new(c);
+            config.alpn_protocols = alpn_ids(b)?;
         }
-        let conn = UnbufferedServerConnection::new(config).map_err(|_| SEC_E_INTERNAL_ERROR)?;
+        let master = Arc::new(MasterSecret::default());
+        config.key_log = master.clone();
+        let conn =
+            UnbufferedServerConnection::new(Arc::new(config)).map_err(|_| SEC_E_INTERNAL_ERROR)?;
         let asked = Arc::new(AtomicBool::new(false));
-        let mut ctx = Self::new(Role::Acceptor, Conn::Server(conn), asked, input.req_flags);
+        let hs = Handshake::new(Conn::Server(conn), asked, master);
+        let mut ctx = Self::new(Role::Acceptor, hs, input.req_flags);
         ctx.has_certificate = true;
         ctx.local = cred
             .certificate
@@ -206,10 +216,10 @@ impl SchannelContext {
         Ok((ctx, progress))
     }
 
-    fn new(role: Role, conn: Conn, asked: Arc<AtomicBool>, req_flags: u32) -> Self {
+    fn new(role: Role, hs: Handshake, req_flags: u32) -> Self {
         SchannelContext {
             role,
-            state: State::Handshaking(Box::new(Handshake::new(conn, asked))),
+            state: State::Handshaking(Box::new(hs)),
             negotiated: None,
             req_flags,
             held: None,
@@ -359,6 +369,13 @@ impl SchannelContext {
         };
         // A client sends its certificate only when the server asked.
         let sent_local = self.role == Role::Acceptor || was_asked(&hs.asked);
+        let tls_unique = match suite {
+            SupportedCipherSuite::Tls12(s) if version == ProtocolVersion::TLSv1_2 => {
+                let sha384 = s.common.hash_provider.algorithm() == HashAlgorithm::SHA384;
+                hs.transcript.client_finished(&hs.master, sha384)
+            }
+            _ => None,
+        };
         let (secrets, kernel) = hs.finish()?;
         let record_version = if version == ProtocolVersion::TLSv1_3 {
             Version::Tls13
@@ -376,6 +393,7 @@ impl SchannelContext {
             group,
             peer_certificates: peer,
             local_certificate: self.local.clone().filter(|_| sent_local),
+            tls_unique,
             alpn,
         });
         self.state = State::Established(Box::new(Established {

@@ -155,6 +155,7 @@ impl SchannelCredentials {
         check_name: bool,
         alpn: Vec<Vec<u8>>,
         asked: Arc<AtomicBool>,
+        key_log: Arc<dyn rustls::KeyLog>,
     ) -> SecResult<Arc<ClientConfig>> {
         let base = self
             .client
@@ -191,6 +192,7 @@ impl SchannelCredentials {
             asked,
         });
         config.alpn_protocols = alpn;
+        config.key_log = key_log;
         Ok(Arc::new(config))
     }
 

@@ -16,6 +16,7 @@ use crate::error::{Error, SecResult};
 use crate::vocabulary::*;
 
 use super::records::{frame, Framing};
+use super::unique::{MasterSecret, Transcript};
 use super::verify::certificate_status;
 
 /// Either side's unbuffered rustls connection.
@@ -52,6 +53,9 @@ pub struct Handshake {
     incoming: Vec<u8>,
     /// Raised when the server asks for a client certificate.
     pub asked: Arc<AtomicBool>,
+    /// What tls-unique is computed from (TLS 1.2).
+    pub transcript: Transcript,
+    pub master: Arc<MasterSecret>,
 }
 
 /// Encodes what an `EncodeTlsData` state holds onto the end of `out`.
@@ -187,12 +191,27 @@ pub fn status_of(error: &rustls::Error) -> i32 {
 }
 
 impl Handshake {
-    pub fn new(conn: Conn, asked: Arc<AtomicBool>) -> Self {
+    pub fn new(conn: Conn, asked: Arc<AtomicBool>, master: Arc<MasterSecret>) -> Self {
         Handshake {
             conn,
             incoming: Vec::new(),
             asked,
+            transcript: Transcript::default(),
+            master,
         }
+    }
+
+    fn is_client(&self) -> bool {
+        matches!(self.conn, Conn::Client(_))
+    }
+
+    /// Runs rustls on what it was given, noting what it sends.
+    fn advance_noted(&mut self, out: &mut Vec<u8>) -> Result<Phase, rustls::Error> {
+        let start = out.len();
+        let phase = self.advance(out)?;
+        let from_client = self.is_client();
+        self.transcript.observe(&out[start..], from_client);
+        Ok(phase)
     }
 
     fn is_handshaking(&self) -> bool {
@@ -231,17 +250,19 @@ impl Handshake {
 
     fn feed(&mut self, input: &[u8], progress: &mut Progress) -> Result<(), FeedError> {
         // The first call of a client has no input: its ClientHello.
-        if self.advance(&mut progress.output)? == Phase::Done {
+        if self.advance_noted(&mut progress.output)? == Phase::Done {
             progress.done = true;
             return Ok(());
         }
         while self.is_handshaking() {
             match frame(&input[progress.used..]) {
                 Framing::Record(_, total) => {
-                    self.incoming
-                        .extend_from_slice(&input[progress.used..progress.used + total]);
+                    let record = &input[progress.used..progress.used + total];
+                    let from_client = !self.is_client();
+                    self.transcript.observe(record, from_client);
+                    self.incoming.extend_from_slice(record);
                     progress.used += total;
-                    self.advance(&mut progress.output)?;
+                    self.advance_noted(&mut progress.output)?;
                 }
                 Framing::Missing(n) => {
                     if progress.used == 0 && progress.output.is_empty() {

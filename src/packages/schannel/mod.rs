@@ -17,6 +17,7 @@ mod context;
 mod credentials;
 mod handshake;
 mod records;
+mod unique;
 mod verify;
 
 #[cfg(feature = "fuzzing")]
