@@ -208,7 +208,8 @@ extern "C" {
 }
 
 /// A deterministic environment for tests: scripted random bytes (then a
-/// counter pattern), a fixed time and host name, given variables and files.
+/// counter pattern), a fixed time and host name, given variables, files
+/// and TLS trust roots.
 #[cfg(test)]
 #[derive(Debug, Default)]
 pub struct FixedEnv {
@@ -223,6 +224,8 @@ pub struct FixedEnv {
     pub files: Vec<(std::path::PathBuf, Vec<u8>)>,
     /// Every trace line written, as `LEVEL PACKAGE text`.
     pub traced: std::sync::Mutex<Vec<String>>,
+    /// What `trust_roots` returns (none by default).
+    pub roots: Option<Arc<rustls::RootCertStore>>,
 }
 
 #[cfg(test)]
@@ -302,6 +305,12 @@ impl Env for FixedEnv {
         if let Ok(mut lines) = self.traced.lock() {
             lines.push(format!("{level:?} {package} {line}"));
         }
+    }
+
+    fn trust_roots(&self) -> Arc<rustls::RootCertStore> {
+        self.roots
+            .clone()
+            .unwrap_or_else(|| Arc::new(rustls::RootCertStore::empty()))
     }
 }
 

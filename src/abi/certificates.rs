@@ -152,6 +152,14 @@ unsafe fn hand_out(result: SecResult<PCCERT_CONTEXT>, out: *mut PCCERT_CONTEXT) 
     Ok(SEC_E_OK)
 }
 
+/// A file the program named, through the environment: unreadable is
+/// SEC_E_NO_CREDENTIALS.
+fn read(path: &str) -> SecResult<zeroize::Zeroizing<Vec<u8>>> {
+    SystemEnv
+        .read_file(&PathBuf::from(path))
+        .ok_or(SEC_E_NO_CREDENTIALS.into())
+}
+
 unsafe fn from_files<E: Encoding>(
     cert: *const E::Unit,
     key: *const E::Unit,
@@ -163,17 +171,8 @@ unsafe fn from_files<E: Encoding>(
     let (Ok(Some(cert)), Ok(key)) = (cert, key) else {
         return Err(SEC_E_INVALID_PARAMETER.into());
     };
-    let env = SystemEnv;
-    let cert = env
-        .read_file(&PathBuf::from(cert))
-        .ok_or(SEC_E_NO_CREDENTIALS)?;
-    let key = match key {
-        Some(k) => Some(
-            env.read_file(&PathBuf::from(k))
-                .ok_or(SEC_E_NO_CREDENTIALS)?,
-        ),
-        None => None,
-    };
+    let cert = read(&cert)?;
+    let key = key.map(|k| read(&k)).transpose()?;
     // SAFETY: forwarded contract.
     unsafe { hand_out(load(&cert, key.as_deref().map(|k| &k[..])), out) }
 }
@@ -263,9 +262,7 @@ unsafe fn from_pkcs12_file<E: Encoding>(
         return Err(SEC_E_INVALID_PARAMETER.into());
     };
     let password = zeroize::Zeroizing::new(password.unwrap_or_default());
-    let bytes = SystemEnv
-        .read_file(&PathBuf::from(file))
-        .ok_or(SEC_E_NO_CREDENTIALS)?;
+    let bytes = read(&file)?;
     // SAFETY: forwarded contract.
     unsafe { hand_out(load_pkcs12(&bytes, &password), out) }
 }

@@ -89,7 +89,7 @@ pub struct SchannelContext {
     /// The client had no certificate for a server that asked, and said so
     /// with SEC_I_INCOMPLETE_CREDENTIALS: the step's output, and how many
     /// input bytes it used (the caller gives them again).
-    held: Option<(Vec<u8>, usize, bool)>,
+    held: Option<(Vec<u8>, usize)>,
     control: Option<Control>,
     /// SEC_I_RENEGOTIATE was returned: message calls fail until the
     /// caller hands the rest back through Initialize/AcceptSecurityContext.
@@ -99,7 +99,6 @@ pub struct SchannelContext {
     to_send: Vec<u8>,
     peer_closed: bool,
     closed: bool,
-    has_certificate: bool,
     /// This side's certificate: a server's, or a client's it may send.
     local: Option<CertificateDer<'static>>,
 }
@@ -181,7 +180,6 @@ impl SchannelContext {
             UnbufferedClientConnection::new(config, name).map_err(|_| SEC_E_INTERNAL_ERROR)?;
         let hs = Handshake::new(Conn::Client(conn), asked, master);
         let mut ctx = Self::new(Role::Initiator, hs, input.req_flags);
-        ctx.has_certificate = cred.certificate.is_some();
         ctx.local = cred
             .certificate
             .as_ref()
@@ -207,7 +205,6 @@ impl SchannelContext {
         let asked = Arc::new(AtomicBool::new(false));
         let hs = Handshake::new(Conn::Server(conn), asked, master);
         let mut ctx = Self::new(Role::Acceptor, hs, input.req_flags);
-        ctx.has_certificate = true;
         ctx.local = cred
             .certificate
             .as_ref()
@@ -228,7 +225,6 @@ impl SchannelContext {
             to_send: Vec::new(),
             peer_closed: false,
             closed: false,
-            has_certificate: false,
             local: None,
         }
     }
@@ -304,7 +300,7 @@ impl SchannelContext {
             return Err(SEC_E_INTERNAL_ERROR.into());
         };
         let (mut output, skip) = match self.held.take() {
-            Some((out, used, _)) => (out, used.min(token.len())),
+            Some((out, used)) => (out, used.min(token.len())),
             None => (Vec::new(), 0),
         };
         let progress = match hs.step(&token[skip..]) {
@@ -325,14 +321,14 @@ impl SchannelContext {
         let used = skip + progress.used;
         if self.role == Role::Initiator
             && asked
-            && !self.has_certificate
+            && self.local.is_none()
             && self.req_flags & ISC_REQ_USE_SUPPLIED_CREDS == 0
         {
             // Windows stops here so that the program may offer a
             // certificate; it calls again with the same input (and
             // ISC_REQ_USE_SUPPLIED_CREDS to go on without one).
             self.req_flags |= ISC_REQ_USE_SUPPLIED_CREDS;
-            self.held = Some((output, used, progress.done));
+            self.held = Some((output, used));
             return Ok(self.output(SEC_I_INCOMPLETE_CREDENTIALS, Vec::new(), 0));
         }
         let extra = token.len() - used;
@@ -469,27 +465,18 @@ impl SchannelContext {
         if msg[d].len() > records::MAX_PLAINTEXT {
             return Err(SEC_E_ENCRYPT_FAILURE.into());
         }
+        // Three buffers of different types, so three distinct ones.
+        let [header, data, trailer] = msg
+            .get_disjoint_mut([h, d, t])
+            .map_err(|_| SEC_E_INVALID_TOKEN)?;
         // All three are written: a read-only one fails before anything is.
-        if [h, d, t].iter().any(|&i| is_read_only(msg[i].attrs())) {
+        let (Some(hb), Some(db), Some(tb)) =
+            (header.data_mut(), data.data_mut(), trailer.data_mut())
+        else {
             return Err(SEC_E_INVALID_TOKEN.into());
-        }
-        let (header, data, trailer) = three_mut(msg, h, d, t)?;
-        let mut hbuf = [0u8; 16];
-        let mut tbuf = [0u8; 17];
-        let (hl, tl) = {
-            let data = data.data_mut().ok_or(SEC_E_INVALID_TOKEN)?;
-            let hroom = header.data().len().min(16);
-            let troom = trailer.data().len().min(17);
-            e.records.seal(
-                records::APPLICATION_DATA,
-                &mut hbuf[..hroom],
-                data,
-                &mut tbuf[..troom],
-            )?
         };
-        header.data_mut().ok_or(SEC_E_INVALID_TOKEN)?[..hl].copy_from_slice(&hbuf[..hl]);
+        let (hl, tl) = e.records.seal(records::APPLICATION_DATA, hb, db, tb)?;
         header.set_len(hl);
-        trailer.data_mut().ok_or(SEC_E_INVALID_TOKEN)?[..tl].copy_from_slice(&tbuf[..tl]);
         trailer.set_len(tl);
         Ok(())
     }
@@ -497,16 +484,28 @@ impl SchannelContext {
     /// DecryptMessage: [DATA, EMPTY, EMPTY, EMPTY]; the first record in
     /// DATA is opened in place.
     pub fn decrypt(&mut self, msg: &mut [SecBuf<'_>]) -> SecResult<Unprotected> {
-        let data_at: Vec<usize> = (0..msg.len())
-            .filter(|&i| msg[i].kind() == SECBUFFER_DATA)
-            .collect();
-        let empties: Vec<usize> = (0..msg.len())
-            .filter(|&i| msg[i].kind() == SECBUFFER_EMPTY)
-            .collect();
-        let ([d], true) = (data_at.as_slice(), empties.len() >= 3) else {
+        // Exactly one DATA buffer and at least three EMPTY ones (the first
+        // three are used), found without allocating.
+        let (mut d, mut datas) = (0, 0);
+        let (mut empties, mut n_empty) = ([0usize; 3], 0);
+        for (i, b) in msg.iter().enumerate() {
+            match b.kind() {
+                SECBUFFER_DATA => {
+                    d = i;
+                    datas += 1;
+                }
+                SECBUFFER_EMPTY => {
+                    if let Some(slot) = empties.get_mut(n_empty) {
+                        *slot = i;
+                    }
+                    n_empty += 1;
+                }
+                _ => {}
+            }
+        }
+        if datas != 1 || n_empty < 3 {
             return Err(SEC_E_INVALID_TOKEN.into());
-        };
-        let d = *d;
+        }
         let State::Established(e) = &mut self.state else {
             return Err(SEC_E_CONTEXT_EXPIRED.into());
         };
@@ -579,9 +578,7 @@ impl SchannelContext {
         }
         // [DATA, EMPTY, EMPTY, EMPTY] becomes [STREAM_HEADER, DATA,
         // STREAM_TRAILER, EXTRA], each pointing into the record.
-        let mut slots: Vec<usize> = std::iter::once(d)
-            .chain(empties.into_iter().take(3))
-            .collect();
+        let mut slots = [d, empties[0], empties[1], empties[2]];
         slots.sort_unstable();
         let plain_end = offset + len;
         let parts = [
@@ -659,23 +656,6 @@ impl Established {
             }
         }
     }
-}
-
-/// Three distinct buffers of a message, mutably.
-fn three_mut<'m, 'b>(
-    msg: &'m mut [SecBuf<'b>],
-    a: usize,
-    b: usize,
-    c: usize,
-) -> SecResult<(&'m mut SecBuf<'b>, &'m mut SecBuf<'b>, &'m mut SecBuf<'b>)> {
-    if a == b || b == c || a == c {
-        return Err(SEC_E_INVALID_TOKEN.into());
-    }
-    let mut refs: Vec<Option<&'m mut SecBuf<'b>>> = msg.iter_mut().map(Some).collect();
-    let x = refs[a].take().ok_or(SEC_E_INTERNAL_ERROR)?;
-    let y = refs[b].take().ok_or(SEC_E_INTERNAL_ERROR)?;
-    let z = refs[c].take().ok_or(SEC_E_INTERNAL_ERROR)?;
-    Ok((x, y, z))
 }
 
 #[cfg(test)]

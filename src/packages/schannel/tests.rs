@@ -1,16 +1,13 @@
 //! A client and a server of this package talking to each other through
 //! the trait, with the throwaway certificates of `tests/data/tls`.
 
-use std::ffi::{c_void, OsString};
-use std::path::Path;
+use std::ffi::c_void;
 use std::ptr::NonNull;
 use std::sync::Arc;
 
-use zeroize::Zeroizing;
-
 use super::*;
 use crate::abi::types::{PCCERT_CONTEXT, SCHANNEL_CRED, SCH_CREDENTIALS, TLS_PARAMETERS};
-use crate::env::{Level, NoRandomness, SystemEnv};
+use crate::env::FixedEnv;
 
 macro_rules! tls {
     ($name:literal) => {
@@ -22,48 +19,14 @@ macro_rules! tls {
     };
 }
 
-/// The system's environment, trusting only `roots`.
-struct TestEnv {
-    roots: Arc<rustls::RootCertStore>,
-}
-
-impl TestEnv {
-    fn trusting(pem: &[u8]) -> Self {
-        let (certs, _) = crate::certificates::parse_pem_or_der(pem);
-        let mut roots = rustls::RootCertStore::empty();
-        roots.add_parsable_certificates(certs);
-        TestEnv {
-            roots: Arc::new(roots),
-        }
-    }
-}
-
-impl Env for TestEnv {
-    fn random(&self, buf: &mut [u8]) -> Result<(), NoRandomness> {
-        SystemEnv.random(buf)
-    }
-    fn now_filetime(&self) -> u64 {
-        SystemEnv.now_filetime()
-    }
-    fn host_name(&self) -> String {
-        "localhost".into()
-    }
-    fn user_id(&self) -> u32 {
-        0
-    }
-    fn var(&self, _name: &str) -> Option<OsString> {
-        None
-    }
-    fn read_file(&self, _path: &Path) -> Option<Zeroizing<Vec<u8>>> {
-        None
-    }
-    fn tracing(&self, _level: Level, _package: &str) -> bool {
-        false
-    }
-    fn trace(&self, _level: Level, _package: &str, _line: std::fmt::Arguments<'_>) {}
-    fn trust_roots(&self) -> Arc<rustls::RootCertStore> {
-        self.roots.clone()
-    }
+/// A test environment trusting only the CA certificates in `pem`.
+fn trusting(pem: &[u8]) -> FixedEnv {
+    let (certs, _) = crate::certificates::parse_pem_or_der(pem);
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add_parsable_certificates(certs);
+    let mut env = FixedEnv::new(&[], 0);
+    env.roots = Some(Arc::new(roots));
+    env
 }
 
 /// A certificate context with its key, as OpenSspiCertificateFromMemory
@@ -312,8 +275,8 @@ fn bytes_after(msg: &[SecBuf<'_>], at: usize, len: usize) -> Vec<u8> {
     msg[0].data()[at..at + len].to_vec()
 }
 
-fn env() -> TestEnv {
-    TestEnv::trusting(tls!("ca.pem"))
+fn env() -> FixedEnv {
+    trusting(tls!("ca.pem"))
 }
 
 fn creds(client: Spec, server: Spec, env: &dyn Env) -> (SchannelCredentials, SchannelCredentials) {
@@ -512,7 +475,7 @@ fn certificate_failures_have_windows_codes() {
         SEC_E_OK,
         "no target, no name check"
     );
-    let stranger = TestEnv::trusting(tls!("other-ca.pem"));
+    let stranger = trusting(tls!("other-ca.pem"));
     let c2 = acquire(Spec::default(), &stranger).unwrap();
     assert_eq!(
         fail(Some("localhost"), 0, &c2, &s, &stranger),
