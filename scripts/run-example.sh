@@ -53,7 +53,7 @@ echo "-- Schannel: the HTTPS client fetches a page from openssl s_server -www"
 # through SSL_CERT_FILE.
 tls=tests/data/tls
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-openssl s_server -www -accept "$port" -naccept 1 -cert "$tls/server.pem" -key "$tls/server.key" \
+openssl s_server -www -accept "127.0.0.1:$port" -naccept 1 -cert "$tls/server.pem" -key "$tls/server.key" \
   >"$work/s_server.log" 2>&1 </dev/null &
 tls_server=$!
 for _ in $(seq 100); do grep -q ":$(printf '%04X' "$port") " /proc/net/tcp 2>/dev/null && break; sleep 0.05; done
