@@ -29,6 +29,9 @@ no_krb5=(env KRB5_CONFIG=/nonexistent/krb5.conf KRB5CCNAME=FILE:/nonexistent/cca
   KRB5_KTNAME=/nonexistent/keytab KRB5_CLIENT_KTNAME=/nonexistent/keytab)
 (cd interop && "${no_krb5[@]}" "$python" -m unittest -v test_pyspnego_ntlm test_pyspnego_negotiate 2>&1)
 
+echo "-- CredSSP against pyspnego's CredSSP (both roles), and a man in the middle"
+(cd interop && "${no_krb5[@]}" "$python" -m unittest -v test_pyspnego_credssp 2>&1)
+
 echo "-- Schannel against OpenSSL's s_server and s_client (the TLS examples, built against build/stage)"
 examples=build/examples/stage
 mkdir -p "$examples"

@@ -341,6 +341,11 @@ windows_constants! {
         SECPKG_ATTR_CERT_CHECK_RESULT = 0x71;
         SECPKG_ATTR_CERT_CHECK_RESULT_INPROC = 0x72;
         SECPKG_ATTR_SESSION_TICKET_KEYS = 0x73;
+        // CredSSP's (credssp.h): SECPKG_ALT_ATTR | n.
+        SECPKG_ATTR_CREDS = 0x80000080;
+        SECPKG_ATTR_NEGOTIATION_PACKAGE = 0x80000081;
+        SECPKG_ATTR_SERVER_AUTH_FLAGS = 0x80000083;
+        SECPKG_ATTR_CREDS_2 = 0x80000086;
     }
 
     // ---- QueryCredentialsAttributes attribute numbers ----
@@ -465,6 +470,7 @@ windows_constants! {
         TLS1_ALERT_FATAL = 2;
         TLS1_ALERT_CLOSE_NOTIFY = 0;
         TLS1_ALERT_BAD_CERTIFICATE = 42;
+        TLS1_ALERT_INTERNAL_ERROR = 80;
         SECPKGCONTEXT_CIPHERINFO_V1 = 1;
         SecApplicationProtocolNegotiationExt_None = 0;
         SecApplicationProtocolNegotiationExt_NPN = 1;

@@ -5,6 +5,7 @@
 //! replays exactly: it must never be enabled in a build that is shipped.
 //! Targets that go through the ABI call `crate::abi` directly.
 
+pub use crate::packages::credssp::fuzz::messages as credssp_messages;
 pub use crate::packages::kerberos::fuzz::{
     files as kerberos_files, krb5_conf, messages as kerberos_messages, tokens as kerberos_tokens,
 };

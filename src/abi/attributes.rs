@@ -152,6 +152,7 @@ pub fn context_attribute_size(attribute: u32) -> Option<usize> {
         SECPKG_ATTR_APPLICATION_PROTOCOL => size_of::<SecPkgContext_ApplicationProtocol>(),
         SECPKG_ATTR_REMOTE_CERT_CONTEXT | SECPKG_ATTR_LOCAL_CERT_CONTEXT => ptr,
         SECPKG_ATTR_SESSION_INFO => size_of::<SecPkgContext_SessionInfo>(),
+        SECPKG_ATTR_CREDS | SECPKG_ATTR_CREDS_2 => size_of::<SecPkgContext_ClientCreds>(),
         SECPKG_ATTR_ENDPOINT_BINDINGS | SECPKG_ATTR_UNIQUE_BINDINGS => {
             size_of::<SecPkgContext_Bindings>()
         }
@@ -241,6 +242,13 @@ pub unsafe fn write_context_attribute<E: Encoding>(
                     SessionKey: h.bytes(&key)?,
                 };
                 put(out, key, h)
+            }
+            ContextAttribute::ClientCreds(_, creds) => {
+                let creds = SecPkgContext_ClientCreds {
+                    AuthBufferLen: creds.len() as u32,
+                    AuthBuffer: h.bytes(&creds)?,
+                };
+                put(out, creds, h)
             }
             ContextAttribute::Flags(flags) => put(out, SecPkgContext_Flags { Flags: flags }, h),
             ContextAttribute::PackageInfo(info) => put(out, h.info::<E>(info)?, h),

@@ -387,6 +387,29 @@ pub struct SecPkgContext_PasswordExpiry {
     pub tsPasswordExpires: TimeStamp,
 }
 
+/// SECPKG_ATTR_CREDS and SECPKG_ATTR_CREDS_2 of a CredSSP acceptor: the
+/// credentials the client delegated, as a packed KERB_INTERACTIVE_LOGON
+/// (each UNICODE_STRING's Buffer an offset from AuthBuffer). Free
+/// `AuthBuffer` with FreeContextBuffer, which zeroes it first.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct SecPkgContext_ClientCreds {
+    pub AuthBufferLen: ULONG,
+    pub AuthBuffer: *mut u8,
+}
+
+/// A KERB_INTERACTIVE_LOGON as SECPKG_ATTR_CREDS_2 packs it: MessageType
+/// KerbInteractiveLogon (2), and the strings' Buffer fields holding
+/// offsets from the structure's start (UTF-16LE, no terminator).
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct KERB_INTERACTIVE_LOGON {
+    pub MessageType: ULONG,
+    pub LogonDomainName: UNICODE_STRING,
+    pub UserName: UNICODE_STRING,
+    pub Password: UNICODE_STRING,
+}
+
 /// SECPKG_ATTR_SESSION_KEY: free `SessionKey` with FreeContextBuffer.
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
@@ -703,5 +726,7 @@ mod tests {
         assert_eq!(size_of::<SecPkgContext_ConnectionInfo>(), 28);
         assert_eq!(size_of::<SecPkgContext_ApplicationProtocol>(), 264);
         assert_eq!(size_of::<SecPkgContext_SessionInfo>(), 40);
+        assert_eq!(size_of::<SecPkgContext_ClientCreds>(), 16);
+        assert_eq!(size_of::<KERB_INTERACTIVE_LOGON>(), 56);
     }
 }

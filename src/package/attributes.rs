@@ -76,6 +76,10 @@ pub enum ContextAttribute {
         flags: u32,
         id: Vec<u8>,
     },
+    /// SecPkgContext_ClientCreds for the attribute given (CredSSP's
+    /// SECPKG_ATTR_CREDS, SECPKG_ATTR_CREDS_2): the delegated credentials'
+    /// bytes, handed out in memory FreeContextBuffer zeroes and frees.
+    ClientCreds(u32, Zeroizing<Vec<u8>>),
 }
 
 /// SecPkgContext_CipherInfo's values (strings as Windows spells them).
@@ -116,6 +120,7 @@ impl ContextAttribute {
             Self::CipherInfo(_) => SECPKG_ATTR_CIPHER_INFO,
             Self::ApplicationProtocol(_) => SECPKG_ATTR_APPLICATION_PROTOCOL,
             Self::Certificate(attribute, _) | Self::Bindings(attribute, _) => *attribute,
+            Self::ClientCreds(attribute, _) => *attribute,
             Self::SessionInfo { .. } => SECPKG_ATTR_SESSION_INFO,
         }
     }

@@ -63,6 +63,15 @@ impl<'a> AuthData<'a> {
         Some(unsafe { std::slice::from_raw_parts(self.ptr.as_ptr().cast::<u8>(), len) })
     }
 
+    /// The structure at `address`, an address read from this one (a
+    /// CREDSSP_CRED's pSchannelCred): `None` for NULL.
+    pub fn follow(&self, address: usize) -> Option<AuthData<'a>> {
+        let ptr = NonNull::new(address as *mut c_void)?;
+        // SAFETY: `new`'s contract covers every structure this one points
+        // at: it holds what this structure says, for `'a`.
+        Some(unsafe { AuthData::new(ptr, self.wide) })
+    }
+
     /// `len` bytes at `address`, an address read from the structure,
     /// aligned for `align` (a UTF-16 string: 2). An empty slice for a
     /// length of 0; `None` for a NULL address with a length, or a

@@ -3,6 +3,7 @@
 
 use crate::package::DynPackage;
 
+pub mod credssp;
 pub mod kerberos;
 #[cfg(any(test, feature = "fault-injection"))]
 pub mod mock;
@@ -11,7 +12,7 @@ pub mod ntlm;
 pub mod schannel;
 
 /// Negotiate first, then Kerberos and NTLM, then Schannel under its three
-/// names, in Windows' order.
+/// names and CredSSP, in Windows' order.
 #[cfg(not(any(test, feature = "fault-injection")))]
 static PACKAGES: &[&'static dyn DynPackage] = &[
     &negotiate::NEGOTIATE,
@@ -20,6 +21,7 @@ static PACKAGES: &[&'static dyn DynPackage] = &[
     &schannel::SCHANNEL,
     &schannel::UNISP,
     &schannel::DEFAULT_TLS,
+    &credssp::Credssp,
 ];
 
 /// The crate's tests and the `fault-injection` build add the mock package.
@@ -31,6 +33,7 @@ static PACKAGES: &[&'static dyn DynPackage] = &[
     &schannel::SCHANNEL,
     &schannel::UNISP,
     &schannel::DEFAULT_TLS,
+    &credssp::Credssp,
     &mock::MockPackage,
 ];
 

@@ -191,6 +191,17 @@ fn certificate_key_name(cert: &[u8]) -> &'static str {
 
 /// The algorithm OID of a certificate's subjectPublicKeyInfo.
 fn key_oid(cert: &[u8]) -> Option<ObjectIdentifier> {
+    public_key_info(cert).map(|(oid, _)| oid)
+}
+
+/// A certificate's SubjectPublicKey: the BIT STRING's bits of its
+/// subjectPublicKeyInfo (for RSA, the DER RSAPublicKey), what CredSSP binds.
+pub fn subject_public_key(cert: &[u8]) -> Option<Vec<u8>> {
+    public_key_info(cert).map(|(_, key)| key)
+}
+
+/// The subjectPublicKeyInfo's algorithm OID and key bits.
+fn public_key_info(cert: &[u8]) -> Option<(ObjectIdentifier, Vec<u8>)> {
     let mut reader = SliceReader::new(cert).ok()?;
     reader
         .sequence(|r| {
@@ -209,12 +220,17 @@ fn key_oid(cert: &[u8]) -> Option<ObjectIdentifier> {
                 .get(if versioned { 6 } else { 5 })
                 .ok_or(der::Error::from(der::ErrorKind::Failed))?;
             let mut s = SliceReader::new(spki.value())?;
-            s.sequence(|a| {
+            let oid = s.sequence(|a| {
                 let oid = ObjectIdentifier::decode(a)?;
                 let rest = a.remaining_len();
                 a.read_slice(rest)?;
                 Ok::<_, der::Error>(oid)
-            })
+            })?;
+            let key = der::asn1::BitStringRef::decode(&mut s)?;
+            let bits = key
+                .as_bytes()
+                .ok_or(der::Error::from(der::ErrorKind::Failed))?;
+            Ok::<_, der::Error>((oid, bits.to_vec()))
         })
         .ok()
 }

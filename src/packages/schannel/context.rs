@@ -506,10 +506,7 @@ impl SchannelContext {
         if datas != 1 || n_empty < 3 {
             return Err(SEC_E_INVALID_TOKEN.into());
         }
-        let State::Established(e) = &mut self.state else {
-            return Err(SEC_E_CONTEXT_EXPIRED.into());
-        };
-        if self.renegotiating || self.peer_closed {
+        if !matches!(self.state, State::Established(_)) || self.renegotiating || self.peer_closed {
             return Err(SEC_E_CONTEXT_EXPIRED.into());
         }
         let (header, total) = match frame(msg[d].data()) {
@@ -522,60 +519,7 @@ impl SchannelContext {
         };
         let whole = msg[d].data().len();
         let record = msg[d].data_mut().ok_or(SEC_E_INVALID_TOKEN)?;
-        let opened = match e.records.open(header, &mut record[..total]) {
-            Ok(o) => o,
-            Err(err) => {
-                // RFC 8446 section 5.2: a record that does not authenticate
-                // ends the connection.
-                self.state = State::Failed;
-                return Err(err);
-            }
-        };
-        let tls13 = e.records.version() == Version::Tls13;
-        // A handshake message cut across records must not be interleaved
-        // with other records (RFC 8446 section 5.1).
-        if opened.content_type != records::HANDSHAKE && !e.partial.is_empty() {
-            self.state = State::Failed;
-            return Err(SEC_E_ILLEGAL_MESSAGE.into());
-        }
-        let mut status = MessageStatus::Ok;
-        let (offset, mut len) = (opened.offset, opened.len);
-        match opened.content_type {
-            records::APPLICATION_DATA => {}
-            records::ALERT => {
-                let body = &record[offset..offset + len];
-                len = 0;
-                // close_notify ends the peer's side. TLS 1.3 knows only
-                // user_canceled (90) as a warning (RFC 8446 section 6);
-                // TLS 1.2 takes any warning. Anything else is fatal.
-                match body {
-                    [_, 0] => {
-                        self.peer_closed = true;
-                        status = MessageStatus::ContextExpired;
-                    }
-                    [1, 90] => {}
-                    [1, _] if !tls13 => {}
-                    _ => {
-                        self.state = State::Failed;
-                        return Err(SEC_E_ILLEGAL_MESSAGE.into());
-                    }
-                }
-            }
-            records::HANDSHAKE => {
-                let body = record[offset..offset + len].to_vec();
-                len = 0;
-                if let Err(err) = e.post_handshake(&body, &mut self.to_send) {
-                    self.state = State::Failed;
-                    return Err(err);
-                }
-                self.renegotiating = true;
-                status = MessageStatus::Renegotiate;
-            }
-            _ => {
-                self.state = State::Failed;
-                return Err(SEC_E_ILLEGAL_MESSAGE.into());
-            }
-        }
+        let (status, offset, len) = self.open_record(header, &mut record[..total])?;
         // [DATA, EMPTY, EMPTY, EMPTY] becomes [STREAM_HEADER, DATA,
         // STREAM_TRAILER, EXTRA], each pointing into the record.
         let mut slots = [d, empties[0], empties[1], empties[2]];
@@ -595,6 +539,139 @@ impl SchannelContext {
             msg[slots[3]].point_into(d, total, whole - total);
         }
         Ok(Unprotected { qop: None, status })
+    }
+
+    /// Opens one whole record in place: how the call succeeds, and where
+    /// its plaintext lies in `record` (offset, length; none for an alert
+    /// or a handshake message). A record that does not authenticate, an
+    /// illegal message or a fatal alert ends the connection.
+    fn open_record(
+        &mut self,
+        header: records::Header,
+        record: &mut [u8],
+    ) -> SecResult<(MessageStatus, usize, usize)> {
+        let State::Established(e) = &mut self.state else {
+            return Err(SEC_E_CONTEXT_EXPIRED.into());
+        };
+        let opened = match e.records.open(header, record) {
+            Ok(o) => o,
+            Err(err) => {
+                // RFC 8446 section 5.2: a record that does not authenticate
+                // ends the connection.
+                self.state = State::Failed;
+                return Err(err);
+            }
+        };
+        let tls13 = e.records.version() == Version::Tls13;
+        // A handshake message cut across records must not be interleaved
+        // with other records (RFC 8446 section 5.1).
+        if opened.content_type != records::HANDSHAKE && !e.partial.is_empty() {
+            self.state = State::Failed;
+            return Err(SEC_E_ILLEGAL_MESSAGE.into());
+        }
+        let (offset, len) = (opened.offset, opened.len);
+        match opened.content_type {
+            records::APPLICATION_DATA => Ok((MessageStatus::Ok, offset, len)),
+            records::ALERT => {
+                // close_notify ends the peer's side. TLS 1.3 knows only
+                // user_canceled (90) as a warning (RFC 8446 section 6);
+                // TLS 1.2 takes any warning. Anything else is fatal.
+                match &record[offset..offset + len] {
+                    [_, 0] => {
+                        self.peer_closed = true;
+                        Ok((MessageStatus::ContextExpired, offset, 0))
+                    }
+                    [1, 90] => Ok((MessageStatus::Ok, offset, 0)),
+                    [1, _] if !tls13 => Ok((MessageStatus::Ok, offset, 0)),
+                    _ => {
+                        self.state = State::Failed;
+                        Err(SEC_E_ILLEGAL_MESSAGE.into())
+                    }
+                }
+            }
+            records::HANDSHAKE => {
+                if let Err(err) = e.post_handshake(&record[offset..offset + len], &mut self.to_send)
+                {
+                    self.state = State::Failed;
+                    return Err(err);
+                }
+                self.renegotiating = true;
+                Ok((MessageStatus::Renegotiate, offset, 0))
+            }
+            _ => {
+                self.state = State::Failed;
+                Err(SEC_E_ILLEGAL_MESSAGE.into())
+            }
+        }
+    }
+
+    /// A fatal alert record for the peer (sealed once the channel is up),
+    /// for a package that fails a connection this channel carries: the
+    /// connection is over.
+    pub fn fatal_alert(&mut self, description: u8) -> SecResult<Vec<u8>> {
+        let record = match &mut self.state {
+            State::Established(e) => e
+                .records
+                .seal_to_vec(records::ALERT, &[TLS1_ALERT_FATAL as u8, description])?,
+            _ => return Err(SEC_E_INTERNAL_ERROR.into()),
+        };
+        self.closed = true;
+        self.state = State::Failed;
+        Ok(record)
+    }
+
+    /// Seals `plaintext` as application-data records (of at most 2^14
+    /// bytes each), for a package that runs its own messages over this
+    /// connection (CredSSP).
+    pub fn seal_stream(&mut self, plaintext: &[u8]) -> SecResult<Vec<u8>> {
+        let State::Established(e) = &mut self.state else {
+            return Err(SEC_E_CONTEXT_EXPIRED.into());
+        };
+        if self.closed {
+            return Err(SEC_E_CONTEXT_EXPIRED.into());
+        }
+        let mut out = Vec::new();
+        for chunk in plaintext.chunks(records::MAX_PLAINTEXT) {
+            out.extend(e.records.seal_to_vec(records::APPLICATION_DATA, chunk)?);
+        }
+        Ok(out)
+    }
+
+    /// Opens the whole records at the start of `data` in place, for a
+    /// package that runs its own messages over this connection (CredSSP),
+    /// until `enough` says the plaintext gathered in `plain` suffices. A
+    /// TLS 1.3 NewSessionTicket or KeyUpdate is taken here (a KeyUpdate's
+    /// answer joins `to_send`). Returns how many bytes were used and how
+    /// many more a cut record needs (0 when none is cut). The peer's
+    /// close_notify is SEC_E_CONTEXT_EXPIRED.
+    pub fn open_stream(
+        &mut self,
+        data: &mut [u8],
+        plain: &mut Vec<u8>,
+        to_send: &mut Vec<u8>,
+        enough: impl Fn(&[u8]) -> bool,
+    ) -> SecResult<(usize, usize)> {
+        let mut used = 0;
+        while !enough(plain) {
+            let (header, total) = match frame(&data[used..]) {
+                Framing::Record(h, total) => (h, total),
+                Framing::Missing(n) => return Ok((used, n)),
+                Framing::Invalid => return Err(SEC_E_INVALID_TOKEN.into()),
+            };
+            let record = &mut data[used..used + total];
+            let (status, offset, len) = self.open_record(header, record)?;
+            plain.extend_from_slice(&record[offset..offset + len]);
+            used += total;
+            match status {
+                MessageStatus::Ok => {}
+                MessageStatus::ContextExpired => return Err(SEC_E_CONTEXT_EXPIRED.into()),
+                MessageStatus::Renegotiate => {
+                    self.renegotiating = false;
+                    to_send.append(&mut self.to_send);
+                }
+            }
+        }
+        Ok((used, 0))
     }
 }
 

@@ -26,6 +26,7 @@ pub mod fuzz;
 #[cfg(test)]
 mod tests;
 
+pub use attributes::subject_public_key;
 pub use context::SchannelContext;
 pub use credentials::SchannelCredentials;
 

@@ -55,3 +55,14 @@ rm -f other-ca.key ca.srl
 # exports); password "opensspi".
 openssl pkcs12 -export -in server.pem -inkey server.key -certfile ca.pem -passout pass:opensspi -out server.p12
 openssl pkcs12 -export -legacy -in client.pem -inkey client.key -passout pass:opensspi -out client-legacy.p12
+# An RSA-2048 server certificate (localhost, 127.0.0.1) for CredSSP peers
+# that read the key as PKCS#1 RSAPublicKey (pyspnego).
+mkrsa() { # name subject san
+  openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$1.key"
+  openssl req -new -key "$1.key" -subj "$2" -out "$1.csr"
+  printf 'subjectAltName=%s\nbasicConstraints=CA:FALSE\n' "$3" > "$1.ext"
+  openssl x509 -req -in "$1.csr" -CA ca.pem -CAkey ca.key -CAcreateserial -sha256 \
+    -days $days -extfile "$1.ext" -out "$1.pem"
+  rm "$1.csr" "$1.ext"
+}
+mkrsa rsa-server "/CN=localhost" "DNS:localhost,IP:127.0.0.1"
