@@ -320,6 +320,10 @@
 #define SECPKG_ATTR_CERT_CHECK_RESULT 0x00000071
 #define SECPKG_ATTR_CERT_CHECK_RESULT_INPROC 0x00000072
 #define SECPKG_ATTR_SESSION_TICKET_KEYS 0x00000073
+#define SECPKG_ATTR_CREDS 0x80000080
+#define SECPKG_ATTR_NEGOTIATION_PACKAGE 0x80000081
+#define SECPKG_ATTR_SERVER_AUTH_FLAGS 0x80000083
+#define SECPKG_ATTR_CREDS_2 0x80000086
 #define SECPKG_CRED_ATTR_NAMES 0x00000001
 #define SECPKG_CRED_ATTR_SSI_PROVIDER 0x00000002
 #define SECPKG_CRED_ATTR_KDC_PROXY_SETTINGS 0x00000003
@@ -424,6 +428,15 @@
 #define TLS1_ALERT_FATAL 0x00000002
 #define TLS1_ALERT_CLOSE_NOTIFY 0x00000000
 #define TLS1_ALERT_BAD_CERTIFICATE 0x0000002A
+#define TLS1_ALERT_INTERNAL_ERROR 0x00000050
+#define CredsspPasswordCreds 0x00000002
+#define CredsspSchannelCreds 0x00000004
+#define CredsspCertificateCreds 0x0000000D
+#define CredsspSubmitBufferBoth 0x00000032
+#define CredsspSubmitBufferBothOld 0x00000033
+#define CredsspCredEx 0x00000064
+#define CREDSSP_CRED_EX_VERSION 0x00000000
+#define CREDSSP_FLAG_REDIRECT 0x00000001
 #define SECPKGCONTEXT_CIPHERINFO_V1 0x00000001
 #define SecApplicationProtocolNegotiationExt_None 0x00000000
 #define SecApplicationProtocolNegotiationExt_NPN 0x00000001
@@ -594,6 +607,9 @@
 #define SECURITY_ENTRYPOINT_ANSI SECURITY_ENTRYPOINT_ANSIA
 #endif
 
+
+// A status by name (`SEC_I_CONTINUE_NEEDED`), or in hex.
+typedef struct Status Status;
 
 // Windows' 32-bit `unsigned long`.
 typedef uint32_t ULONG;
@@ -876,6 +892,56 @@ typedef struct SecurityFunctionTableA {
 } SecurityFunctionTableA;
 
 typedef struct SecurityFunctionTableA *PSecurityFunctionTableA;
+
+// AcquireCredentialsHandle("CREDSSP")'s pAuthData: Type a
+// CREDSPP_SUBMIT_TYPE (CredsspSubmitBufferBoth: both pointers used;
+// CredsspPasswordCreds: pSpnegoCred only; CredsspSchannelCreds:
+// pSchannelCred only), pSchannelCred an SCH_CREDENTIALS or SCHANNEL_CRED
+// (NULL: Schannel's defaults), pSpnegoCred a SEC_WINNT_AUTH_IDENTITY(_EX,
+// _EX2) for Negotiate, whose password is what an initiator delegates
+// (NULL: default credentials, nothing delegated). Read during the call
+// only.
+typedef struct CREDSSP_CRED {
+  ULONG Type;
+  void *pSchannelCred;
+  void *pSpnegoCred;
+} CREDSSP_CRED;
+
+// CREDSSP_CRED with a header: Type CredsspCredEx, Version
+// CREDSSP_CRED_EX_VERSION, Flags 0 or CREDSSP_FLAG_REDIRECT.
+typedef struct CREDSSP_CRED_EX {
+  ULONG Type;
+  ULONG Version;
+  ULONG Flags;
+  ULONG Reserved;
+  struct CREDSSP_CRED Cred;
+} CREDSSP_CRED_EX;
+
+// SECPKG_ATTR_CREDS and SECPKG_ATTR_CREDS_2 of a CredSSP acceptor: the
+// credentials the client delegated, as a packed KERB_INTERACTIVE_LOGON
+// (each UNICODE_STRING's Buffer an offset from AuthBuffer). Free
+// `AuthBuffer` with FreeContextBuffer, which zeroes it first.
+typedef struct SecPkgContext_ClientCreds {
+  ULONG AuthBufferLen;
+  uint8_t *AuthBuffer;
+} SecPkgContext_ClientCreds;
+
+// A counted UTF-16 string (ntdef.h): Length and MaximumLength in bytes.
+typedef struct UNICODE_STRING {
+  USHORT Length;
+  USHORT MaximumLength;
+  SEC_WCHAR *Buffer;
+} UNICODE_STRING;
+
+// A KERB_INTERACTIVE_LOGON as SECPKG_ATTR_CREDS_2 packs it: MessageType
+// KerbInteractiveLogon (2), and the strings' Buffer fields holding
+// offsets from the structure's start (UTF-16LE, no terminator).
+typedef struct KERB_INTERACTIVE_LOGON {
+  ULONG MessageType;
+  struct UNICODE_STRING LogonDomainName;
+  struct UNICODE_STRING UserName;
+  struct UNICODE_STRING Password;
+} KERB_INTERACTIVE_LOGON;
 
 typedef PSecurityFunctionTableW (*INIT_SECURITY_INTERFACE_W)(void);
 
@@ -1259,13 +1325,6 @@ typedef struct SCHANNEL_CRED {
   ULONG dwFlags;
   ULONG dwCredFormat;
 } SCHANNEL_CRED;
-
-// A counted UTF-16 string (ntdef.h): Length and MaximumLength in bytes.
-typedef struct UNICODE_STRING {
-  USHORT Length;
-  USHORT MaximumLength;
-  SEC_WCHAR *Buffer;
-} UNICODE_STRING;
 
 // Algorithms to disable (TLS_PARAMETERS.pDisabledCrypto); accepted and
 // not applied: rustls offers only AEAD suites and modern groups.

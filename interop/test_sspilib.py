@@ -45,7 +45,7 @@ class Loading(unittest.TestCase):
     def test_calls_reach_opensspi(self):
         # opensspi lists Negotiate, Kerberos, NTLM and Schannel under its three names, with Windows' values.
         packages = raw.enumerate_security_packages()
-        self.assertEqual([p.name for p in packages], ["Negotiate", "Kerberos", "NTLM", "Schannel", "Microsoft Unified Security Protocol Provider", "Default TLS SSP"])
+        self.assertEqual([p.name for p in packages], ["Negotiate", "Kerberos", "NTLM", "Schannel", "Microsoft Unified Security Protocol Provider", "Default TLS SSP", "CREDSSP"])
         self.assertEqual(packages[0].comment, "Microsoft Package Negotiator")
         self.assertEqual((packages[0].rpcid, packages[0].max_token), (9, 48256))
         self.assertEqual((packages[1].rpcid, packages[1].max_token), (16, 48000))

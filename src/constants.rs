@@ -471,6 +471,14 @@ windows_constants! {
         TLS1_ALERT_CLOSE_NOTIFY = 0;
         TLS1_ALERT_BAD_CERTIFICATE = 42;
         TLS1_ALERT_INTERNAL_ERROR = 80;
+        CredsspPasswordCreds = 2;
+        CredsspSchannelCreds = 4;
+        CredsspCertificateCreds = 13;
+        CredsspSubmitBufferBoth = 50;
+        CredsspSubmitBufferBothOld = 51;
+        CredsspCredEx = 100;
+        CREDSSP_CRED_EX_VERSION = 0;
+        CREDSSP_FLAG_REDIRECT = 1;
         SECPKGCONTEXT_CIPHERINFO_V1 = 1;
         SecApplicationProtocolNegotiationExt_None = 0;
         SecApplicationProtocolNegotiationExt_NPN = 1;

@@ -387,6 +387,34 @@ pub struct SecPkgContext_PasswordExpiry {
     pub tsPasswordExpires: TimeStamp,
 }
 
+/// AcquireCredentialsHandle("CREDSSP")'s pAuthData: Type a
+/// CREDSPP_SUBMIT_TYPE (CredsspSubmitBufferBoth: both pointers used;
+/// CredsspPasswordCreds: pSpnegoCred only; CredsspSchannelCreds:
+/// pSchannelCred only), pSchannelCred an SCH_CREDENTIALS or SCHANNEL_CRED
+/// (NULL: Schannel's defaults), pSpnegoCred a SEC_WINNT_AUTH_IDENTITY(_EX,
+/// _EX2) for Negotiate, whose password is what an initiator delegates
+/// (NULL: default credentials, nothing delegated). Read during the call
+/// only.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct CREDSSP_CRED {
+    pub Type: ULONG,
+    pub pSchannelCred: *mut c_void,
+    pub pSpnegoCred: *mut c_void,
+}
+
+/// CREDSSP_CRED with a header: Type CredsspCredEx, Version
+/// CREDSSP_CRED_EX_VERSION, Flags 0 or CREDSSP_FLAG_REDIRECT.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct CREDSSP_CRED_EX {
+    pub Type: ULONG,
+    pub Version: ULONG,
+    pub Flags: ULONG,
+    pub Reserved: ULONG,
+    pub Cred: CREDSSP_CRED,
+}
+
 /// SECPKG_ATTR_CREDS and SECPKG_ATTR_CREDS_2 of a CredSSP acceptor: the
 /// credentials the client delegated, as a packed KERB_INTERACTIVE_LOGON
 /// (each UNICODE_STRING's Buffer an offset from AuthBuffer). Free
@@ -727,6 +755,9 @@ mod tests {
         assert_eq!(size_of::<SecPkgContext_ApplicationProtocol>(), 264);
         assert_eq!(size_of::<SecPkgContext_SessionInfo>(), 40);
         assert_eq!(size_of::<SecPkgContext_ClientCreds>(), 16);
+        assert_eq!(size_of::<CREDSSP_CRED>(), 24);
+        assert_eq!(size_of::<CREDSSP_CRED_EX>(), 40);
+        assert_eq!(std::mem::offset_of!(CREDSSP_CRED_EX, Cred), 16);
         assert_eq!(size_of::<KERB_INTERACTIVE_LOGON>(), 56);
     }
 }

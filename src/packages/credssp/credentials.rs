@@ -20,18 +20,6 @@ use crate::vocabulary::*;
 
 use super::messages::PasswordCreds;
 
-/// CREDSPP_SUBMIT_TYPE values (credssp.h).
-pub const CREDSSP_PASSWORD_CREDS: u32 = 2;
-pub const CREDSSP_SCHANNEL_CREDS: u32 = 4;
-pub const CREDSSP_CERTIFICATE_CREDS: u32 = 13;
-pub const CREDSSP_SUBMIT_BUFFER_BOTH: u32 = 50;
-pub const CREDSSP_SUBMIT_BUFFER_BOTH_OLD: u32 = 51;
-pub const CREDSSP_CRED_EX: u32 = 100;
-/// CREDSSP_CRED_EX's only version.
-pub const CREDSSP_CRED_EX_VERSION: u32 = 0;
-/// CREDSSP_CRED_EX's only flag.
-pub const CREDSSP_FLAG_REDIRECT: u32 = 1;
-
 /// sizeof(CREDSSP_CRED) and sizeof(CREDSSP_CRED_EX) on LP64.
 const CRED_LEN: usize = 24;
 const CRED_EX_LEN: usize = 40;
@@ -70,13 +58,15 @@ impl CredsspCredentials {
     /// AcquireCredentialsHandle for CredSSP. An unknown CREDSSP_CRED Type,
     /// smart-card credentials (CredsspCertificateCreds) or a CREDSSP_CRED_EX
     /// of another version: SEC_E_UNKNOWN_CREDENTIALS.
+    // The CREDSPP_SUBMIT_TYPE values keep credssp.h's names.
+    #[allow(non_upper_case_globals)]
     pub fn acquire(request: AcquireRequest<'_>) -> SecResult<Self> {
         let (schannel_auth, spnego_auth) = match request.auth {
             None => (None, None),
             Some(auth) => {
                 let head = auth.head(CRED_LEN).ok_or(SEC_E_INVALID_PARAMETER)?;
                 let mut cred = head;
-                if Fields::new(head).u32() == CREDSSP_CRED_EX {
+                if Fields::new(head).u32() == CredsspCredEx {
                     let ex = auth.head(CRED_EX_LEN).ok_or(SEC_E_INVALID_PARAMETER)?;
                     let mut f = Fields::new(ex);
                     let (_, version, flags) = (f.u32(), f.u32(), f.u32());
@@ -88,11 +78,11 @@ impl CredsspCredentials {
                 let mut f = Fields::new(cred);
                 let (kind, schannel, spnego) = (f.u32(), f.ptr(), f.ptr());
                 let (use_schannel, use_spnego) = match kind {
-                    CREDSSP_PASSWORD_CREDS => (false, true),
-                    CREDSSP_SCHANNEL_CREDS => (true, false),
-                    CREDSSP_SUBMIT_BUFFER_BOTH | CREDSSP_SUBMIT_BUFFER_BOTH_OLD => (true, true),
+                    CredsspPasswordCreds => (false, true),
+                    CredsspSchannelCreds => (true, false),
+                    CredsspSubmitBufferBoth | CredsspSubmitBufferBothOld => (true, true),
                     // Smart-card logon is not supported.
-                    CREDSSP_CERTIFICATE_CREDS => return Err(SEC_E_UNKNOWN_CREDENTIALS.into()),
+                    CredsspCertificateCreds => return Err(SEC_E_UNKNOWN_CREDENTIALS.into()),
                     _ => return Err(SEC_E_UNKNOWN_CREDENTIALS.into()),
                 };
                 (
