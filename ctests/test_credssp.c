@@ -29,7 +29,12 @@ struct side {
     int has_ctx, done;
     ULONG req, attrs;
     struct pipe in;
+    /* With `chunk`, how many received bytes have "arrived" so far. */
+    ULONG avail;
 };
+
+/* Bytes arriving per round at each side (0: everything at once). */
+static ULONG chunk;
 
 static void put(struct pipe *p, const void *data, ULONG len) {
     CHECK(p->len + len <= IO_MAX);
@@ -79,13 +84,15 @@ static SECURITY_STATUS credssp_cred(ULONG use, PCCERT_CONTEXT cert, ULONG disabl
                                         NULL, NULL, h, NULL);
 }
 
-/* One call with everything `s` has received: [TOKEN, EMPTY] in, one
- * allocated TOKEN out to `peer`; EXTRA bytes stay for the next call. */
+/* One call with what `s` has received (what has arrived, with `chunk`):
+ * [TOKEN, EMPTY] in, one allocated TOKEN out to `peer`; EXTRA bytes stay
+ * for the next call, and all of them after SEC_E_INCOMPLETE_MESSAGE. */
 static SECURITY_STATUS turn(struct side *s, struct pipe *peer, int server) {
     SecBuffer ib[2], ob[1];
     SecBufferDesc ind = {SECBUFFER_VERSION, 2, ib}, outd = {SECBUFFER_VERSION, 1, ob};
     SECURITY_STATUS st;
-    ib[0] = (SecBuffer){s->in.len, SECBUFFER_TOKEN, s->in.data};
+    ULONG give = chunk && s->avail < s->in.len ? s->avail : s->in.len, used = 0;
+    ib[0] = (SecBuffer){give, SECBUFFER_TOKEN, s->in.data};
     ib[1] = (SecBuffer){0, SECBUFFER_EMPTY, NULL};
     ob[0] = (SecBuffer){0, SECBUFFER_TOKEN, NULL};
     if (server)
@@ -100,44 +107,44 @@ static SECURITY_STATUS turn(struct side *s, struct pipe *peer, int server) {
         put(peer, ob[0].pvBuffer, ob[0].cbBuffer);
         T->FreeContextBuffer(ob[0].pvBuffer);
     }
-    if (ib[1].BufferType == SECBUFFER_EXTRA) {
-        memmove(s->in.data, s->in.data + s->in.len - ib[1].cbBuffer, ib[1].cbBuffer);
-        s->in.len = ib[1].cbBuffer;
-    } else if (st != SEC_E_INCOMPLETE_MESSAGE) {
-        s->in.len = 0;
+    if (st == SEC_E_INCOMPLETE_MESSAGE) {
+        /* Nothing used, and the count still needed (when known). */
+        CHECK(ib[1].BufferType == SECBUFFER_MISSING);
+        return st;
     }
+    if (ib[1].BufferType == SECBUFFER_EXTRA)
+        used = give - ib[1].cbBuffer;
+    else if (st == SEC_E_OK || st == SEC_I_CONTINUE_NEEDED)
+        used = give;
+    memmove(s->in.data, s->in.data + used, s->in.len - used);
+    s->in.len -= used;
+    s->avail = s->avail > used ? s->avail - used : 0;
     if (st == SEC_E_OK) s->done = 1;
     return st;
 }
 
-/* Both sides to the end: SEC_E_OK, or the first failure. `client_calls`
- * counts the client's calls. */
-static SECURITY_STATUS connect_pair(struct side *c, struct side *s, int *client_calls) {
+/* Both sides to the end: SEC_E_OK, or the first failure. */
+static SECURITY_STATUS connect_pair(struct side *c, struct side *s) {
     int rounds;
     SECURITY_STATUS st = turn(c, &s->in, 0);
-    *client_calls = 1;
     if (st < 0) return st;
-    for (rounds = 0; rounds < 20 && !(c->done && s->done); rounds++) {
+    for (rounds = 0; rounds < 100000 && !(c->done && s->done); rounds++) {
+        c->avail += chunk;
+        s->avail += chunk;
         if (s->in.len && !s->done) {
             st = turn(s, &c->in, 1);
-            if (st < 0) return st;
+            if (st < 0 && st != SEC_E_INCOMPLETE_MESSAGE) return st;
         }
         if (c->in.len && !c->done) {
             st = turn(c, &s->in, 0);
-            ++*client_calls;
-            if (st < 0) return st;
-            /* The client's last token (authInfo) still goes out. */
-            if (c->done && s->in.len) {
-                st = turn(s, &c->in, 1);
-                if (st < 0) return st;
-            }
+            if (st < 0 && st != SEC_E_INCOMPLETE_MESSAGE) return st;
         }
     }
     return c->done && s->done ? SEC_E_OK : SEC_E_INTERNAL_ERROR;
 }
 
 static SECURITY_STATUS pair_up(struct side *c, struct side *s, const char *password, ULONG c_req,
-                               ULONG disabled, int *calls) {
+                               ULONG disabled) {
     memset(c, 0, sizeof *c);
     memset(s, 0, sizeof *s);
     c->req = c_req;
@@ -148,7 +155,7 @@ static SECURITY_STATUS pair_up(struct side *c, struct side *s, const char *passw
     CHECK_STATUS(credssp_cred(SECPKG_CRED_INBOUND, server_cert, 0, "alice", "Passw0rd!", CredsspSubmitBufferBoth,
                               0, 0, &s->cred),
                  SEC_E_OK);
-    return connect_pair(c, s, calls);
+    return connect_pair(c, s);
 }
 
 static void side_free(struct side *x) {
@@ -256,10 +263,9 @@ static void credentials(void) {
 
 static void exchange(ULONG disabled) {
     struct side c, s;
-    int calls;
     SecPkgContext_ClientCreds cc;
     SecPkgContext_NamesW names;
-    CHECK_STATUS(pair_up(&c, &s, "Passw0rd!", C_REQ, disabled, &calls), SEC_E_OK);
+    CHECK_STATUS(pair_up(&c, &s, "Passw0rd!", C_REQ, disabled), SEC_E_OK);
     CHECK((c.attrs & ISC_RET_DELEGATE) && (c.attrs & ISC_RET_STREAM) && (c.attrs & ISC_RET_ALLOCATED_MEMORY));
     CHECK(delegated_is(&s.ctx, SECPKG_ATTR_CREDS_2, "CORP", "alice", "Passw0rd!"));
     CHECK(delegated_is(&s.ctx, SECPKG_ATTR_CREDS, "CORP", "alice", "Passw0rd!"));
@@ -276,10 +282,21 @@ static void exchange(ULONG disabled) {
 static void tls13(void) { exchange(0); }
 static void tls12(void) { exchange(SP_PROT_TLS1_3_CLIENT); }
 
+/* Every record cut: bytes arrive one, then seven, at a time. */
+static void in_pieces(void) {
+    static const ULONG sizes[] = {1, 7};
+    size_t i;
+    for (i = 0; i < 2; i++) {
+        chunk = sizes[i];
+        exchange(0);
+        exchange(SP_PROT_TLS1_3_CLIENT);
+    }
+    chunk = 0;
+}
+
 static void no_delegation_flag(void) {
     struct side c, s;
-    int calls;
-    CHECK_STATUS(pair_up(&c, &s, "Passw0rd!", C_REQ & ~ISC_REQ_DELEGATE, 0, &calls), SEC_E_OK);
+    CHECK_STATUS(pair_up(&c, &s, "Passw0rd!", C_REQ & ~ISC_REQ_DELEGATE, 0), SEC_E_OK);
     CHECK(!(c.attrs & ISC_RET_DELEGATE));
     CHECK(delegated_is(&s.ctx, SECPKG_ATTR_CREDS_2, "", "", ""));
     side_free(&c);
@@ -288,9 +305,8 @@ static void no_delegation_flag(void) {
 
 static void wrong_password(void) {
     struct side c, s;
-    int calls;
     SecPkgContext_ClientCreds cc;
-    CHECK_STATUS(pair_up(&c, &s, "wrong", C_REQ, 0, &calls), SEC_E_LOGON_DENIED);
+    CHECK_STATUS(pair_up(&c, &s, "wrong", C_REQ, 0), SEC_E_LOGON_DENIED);
     CHECK(!s.done && !c.done);
     /* The server's errorCode (STATUS_LOGON_FAILURE) reaches the client. */
     CHECK(c.in.len > 0);
@@ -302,9 +318,8 @@ static void wrong_password(void) {
 
 static void deleted_contexts(void) {
     struct side c, s;
-    int calls;
     SecPkgContext_StreamSizes sz;
-    CHECK_STATUS(pair_up(&c, &s, "Passw0rd!", C_REQ, 0, &calls), SEC_E_OK);
+    CHECK_STATUS(pair_up(&c, &s, "Passw0rd!", C_REQ, 0), SEC_E_OK);
     CHECK_STATUS(T->DeleteSecurityContext(&s.ctx), SEC_E_OK);
     CHECK_STATUS(T->DeleteSecurityContext(&s.ctx), SEC_E_INVALID_HANDLE);
     CHECK_STATUS(T->QueryContextAttributesW(&s.ctx, SECPKG_ATTR_STREAM_SIZES, &sz), SEC_E_INVALID_HANDLE);
@@ -323,6 +338,7 @@ int main(void) {
     RUN(credentials);
     RUN(tls13);
     RUN(tls12);
+    RUN(in_pieces);
     RUN(no_delegation_flag);
     RUN(wrong_password);
     RUN(deleted_contexts);

@@ -93,13 +93,13 @@ def credentials(lib, use, user=None, domain=None, password=None, cert=None, disa
     return sspi.Credentials(lib, handle)
 
 
-class Stream:
+class Stream(sspi.Context):
     """One side of a CredSSP exchange through the W table, called the way
     Schannel programs call it: [TOKEN, EMPTY] in, one TOKEN out, EXTRA
-    bytes given again at once."""
+    bytes given again at once. Attributes as sspi.Context queries them."""
 
     def __init__(self, cred, initiator, target="TERMSRV/localhost", flags=None):
-        self.cred, self.t = cred, cred.lib.t
+        self.cred, self.t, self.lib = cred, cred.lib.t, cred.lib
         self.initiator, self.target = initiator, target
         self.flags = flags if flags is not None else (ISC_FLAGS if initiator else ASC_FLAGS)
         self.handle = SecHandle()
@@ -205,7 +205,3 @@ class Stream:
             assert maximum == length
             fields.append(raw[offset:offset + length].decode("utf-16-le"))
         return tuple(fields)
-
-    def __del__(self):
-        if self.started:
-            self.t.DeleteSecurityContext(byref(self.handle))

@@ -11,6 +11,8 @@ command -v nm >/dev/null || need+=(binutils)
 command -v make >/dev/null || need+=(make)
 command -v python3 >/dev/null || need+=(python3)
 python3 -c "import venv, ensurepip" 2>/dev/null || need+=(python3-venv)
+# python-gssapi and python-krb5 (CredSSP's Kerberos interop) build from source.
+[ -e "$(python3 -c 'import sysconfig; print(sysconfig.get_paths()["include"])')/Python.h" ] || need+=(python3-dev)
 # Interop peers: MIT Kerberos' sample programs and the NTLM mechanism for
 # MIT's GSS-API.
 command -v gss-server >/dev/null && command -v gss-client >/dev/null || need+=(krb5-gss-samples)

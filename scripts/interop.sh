@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Interop with independent implementations, against the installed library
-# in build/stage: pyspnego's pure-Python NTLM and SPNEGO as server and as
-# client; MIT Kerberos' GSS-API with gss-ntlmssp through MIT's gss-client and
+# in build/stage: pyspnego's pure-Python NTLM, SPNEGO and CredSSP as server
+# and as client (CredSSP with Kerberos inside through python-gssapi, in a
+# virtualenv of its own); MIT Kerberos' GSS-API with gss-ntlmssp through MIT's gss-client and
 # gss-server (raw NTLM and SPNEGO, both roles); Kerberos against MIT's
 # gss-client and gss-server with tickets from a throwaway MIT KDC
 # (scripts/krb5-realm.sh); Schannel (the TLS examples) against OpenSSL's
@@ -46,6 +47,15 @@ echo "-- MIT Kerberos' gss-client and gss-server with gss-ntlmssp"
 
 echo "-- Kerberos: MIT's gss-client and gss-server in a throwaway MIT realm"
 (cd interop && ../scripts/krb5-realm.sh "$python" -m unittest -v test_mit_krb5 2>&1)
+
+echo "-- CredSSP with Kerberos inside against pyspnego over python-gssapi, in the throwaway MIT realm"
+# A virtualenv of its own: the suites above require pyspnego without GSSAPI.
+gss_venv=build/venv-gssapi
+[ -x "$gss_venv/bin/python" ] || python3 -m venv "$gss_venv"
+if ! "$gss_venv/bin/python" -c "import spnego, gssapi, krb5" 2>/dev/null; then
+  "$gss_venv/bin/pip" install --quiet --disable-pip-version-check -r interop/requirements-gssapi.txt
+fi
+(cd interop && ../scripts/krb5-realm.sh "$PWD/../$gss_venv/bin/python" -m unittest -v test_pyspnego_credssp_krb5 2>&1)
 
 echo "-- Kerberos through a KDC proxy (kdcproxy under gunicorn, TLS) in front of the realm"
 (cd interop && ../scripts/krb5-realm.sh ../scripts/kdc-proxy.sh "$python" -m unittest -v test_kdc_proxy 2>&1)

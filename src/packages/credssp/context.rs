@@ -328,7 +328,7 @@ impl CredsspContext {
         let token = input.token().unwrap_or_default();
         if self.phase != Phase::Tls {
             let mut data = token.to_vec();
-            return self.receive(cred, input, &mut data, Vec::new());
+            return self.receive(cred, input, &mut data, Vec::new(), false);
         }
         let flags = match self.role {
             Role::Initiator => {
@@ -364,7 +364,8 @@ impl CredsspContext {
             Role::Acceptor if rest.is_empty() => {
                 Ok(self.output(SEC_I_CONTINUE_NEEDED, out.token, 0))
             }
-            Role::Acceptor => self.receive(cred, input, &mut rest, out.token),
+            // The first TSRequest came with the client's Finished (TLS 1.3).
+            Role::Acceptor => self.receive(cred, input, &mut rest, out.token, true),
         }
     }
 
@@ -457,13 +458,17 @@ impl CredsspContext {
     }
 
     /// Decrypts the records in `data` and acts on the TSRequest they
-    /// finish, after `output` (this call's bytes for the peer so far).
+    /// finish, after `output` (this call's bytes for the peer so far);
+    /// `consumed` when this call has used input before `data` already (the
+    /// end of the TLS handshake), so that it cannot be
+    /// SEC_E_INCOMPLETE_MESSAGE any more.
     fn receive(
         &mut self,
         cred: &CredsspCredentials,
         input: &StepInput<'_>,
         data: &mut [u8],
         mut output: Vec<u8>,
+        consumed: bool,
     ) -> SecResult<Progress> {
         let mut plain = std::mem::take(&mut self.pending);
         let (used, missing) = self
@@ -472,7 +477,7 @@ impl CredsspContext {
         let extra = data.len() - used;
         if !whole_request(&plain) {
             self.pending = plain;
-            if used == 0 && output.is_empty() && !data.is_empty() {
+            if used == 0 && output.is_empty() && !consumed && !data.is_empty() {
                 return Err(Error::Incomplete { missing });
             }
             return Ok(self.output(SEC_I_CONTINUE_NEEDED, output, extra));
@@ -484,6 +489,10 @@ impl CredsspContext {
         }
         let request = TsRequest::decode(&plain)?;
         drop(plain);
+        // The peer failed, and says why (MS-CSSP 2.2.1's errorCode).
+        if let Some(code) = request.error_code {
+            return Err(status::from_ntstatus(code).into());
+        }
         match self.role {
             Role::Initiator => self.client_receive(cred, input, request, output, extra),
             Role::Acceptor => self.server_receive(cred, input, request, output, extra),
@@ -511,9 +520,6 @@ impl CredsspContext {
         mut output: Vec<u8>,
         extra: usize,
     ) -> SecResult<Progress> {
-        if let Some(code) = request.error_code {
-            return Err(status::from_ntstatus(code).into());
-        }
         self.agree_version(request.version, input.env)?;
         if self.phase == Phase::Auth {
             let token = request.nego_token.ok_or(SEC_E_INVALID_TOKEN)?;
@@ -597,9 +603,6 @@ impl CredsspContext {
         mut output: Vec<u8>,
         extra: usize,
     ) -> SecResult<Progress> {
-        if let Some(code) = request.error_code {
-            return Err(status::from_ntstatus(code).into());
-        }
         if let Err(e) = self.agree_version(request.version, input.env) {
             let version = request.version.min(VERSION);
             return Err(self.refuse(e, version, output));
