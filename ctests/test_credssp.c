@@ -265,6 +265,7 @@ static void exchange(ULONG disabled) {
     struct side c, s;
     SecPkgContext_ClientCreds cc;
     SecPkgContext_NamesW names;
+    SecPkgContext_PackageInfoW pkg;
     CHECK_STATUS(pair_up(&c, &s, "Passw0rd!", C_REQ, disabled), SEC_E_OK);
     CHECK((c.attrs & ISC_RET_DELEGATE) && (c.attrs & ISC_RET_STREAM) && (c.attrs & ISC_RET_ALLOCATED_MEMORY));
     CHECK(delegated_is(&s.ctx, SECPKG_ATTR_CREDS_2, "CORP", "alice", "Passw0rd!"));
@@ -273,6 +274,16 @@ static void exchange(ULONG disabled) {
     CHECK_STATUS(T->QueryContextAttributesW(&s.ctx, SECPKG_ATTR_NAMES, &names), SEC_E_OK);
     CHECK(weq(names.sUserName, "CORP\\alice"));
     T->FreeContextBuffer(names.sUserName);
+    /* The package Negotiate chose inside, on both sides. */
+    CHECK_STATUS(T->QueryContextAttributesW(&c.ctx, SECPKG_ATTR_NEGOTIATION_PACKAGE, &pkg), SEC_E_OK);
+    CHECK(weq(pkg.PackageInfo->Name, "NTLM"));
+    T->FreeContextBuffer(pkg.PackageInfo);
+    CHECK_STATUS(T->QueryContextAttributesW(&s.ctx, SECPKG_ATTR_NEGOTIATION_PACKAGE, &pkg), SEC_E_OK);
+    CHECK(weq(pkg.PackageInfo->Name, "NTLM") && pkg.PackageInfo->wRPCID == 10);
+    T->FreeContextBuffer(pkg.PackageInfo);
+    CHECK_STATUS(T->QueryContextAttributesW(&c.ctx, SECPKG_ATTR_PACKAGE_INFO, &pkg), SEC_E_OK);
+    CHECK(weq(pkg.PackageInfo->Name, "CREDSSP"));
+    T->FreeContextBuffer(pkg.PackageInfo);
     CHECK(message(&c.ctx, &s.ctx, 1) && message(&s.ctx, &c.ctx, 1));
     CHECK(message(&c.ctx, &s.ctx, 50000) && message(&s.ctx, &c.ctx, 70000));
     side_free(&c);
@@ -299,6 +310,16 @@ static void no_delegation_flag(void) {
     CHECK_STATUS(pair_up(&c, &s, "Passw0rd!", C_REQ & ~ISC_REQ_DELEGATE, 0), SEC_E_OK);
     CHECK(!(c.attrs & ISC_RET_DELEGATE));
     CHECK(delegated_is(&s.ctx, SECPKG_ATTR_CREDS_2, "", "", ""));
+    side_free(&c);
+    side_free(&s);
+}
+
+/* ISC_REQ_MUTUAL_AUTH with NTLM inside: the server was never
+ * authenticated (the certificate is not checked), so nothing is delegated. */
+static void mutual_auth_needs_kerberos(void) {
+    struct side c, s;
+    CHECK_STATUS(pair_up(&c, &s, "Passw0rd!", C_REQ | ISC_REQ_MUTUAL_AUTH, 0), SEC_E_MUTUAL_AUTH_FAILED);
+    CHECK(!c.done && !s.done);
     side_free(&c);
     side_free(&s);
 }
@@ -340,6 +361,7 @@ int main(void) {
     RUN(tls12);
     RUN(in_pieces);
     RUN(no_delegation_flag);
+    RUN(mutual_auth_needs_kerberos);
     RUN(wrong_password);
     RUN(deleted_contexts);
     CertFreeCertificateContext(server_cert);

@@ -128,6 +128,9 @@ class Stream(sspi.Context):
         self.calls.append(status)
         produced = out_space.raw[:out[0].cbBuffer]
         if status not in (0, sspi.SEC_I_CONTINUE_NEEDED):
+            # A failure with nothing for the peer leaves the buffer as given.
+            if out[0].cbBuffer == len(out_space):
+                produced = b""
             raise SspiError("InitializeSecurityContextW" if self.initiator else "AcceptSecurityContext", status,
                             produced)
         self.started = True
@@ -137,7 +140,10 @@ class Stream(sspi.Context):
         return produced, (token[len(token) - extra:] if extra else b"")
 
     def step(self, token=None):
-        """Every byte of `token` used; the bytes for the peer."""
+        """Every byte of `token` used; the bytes for the peer. An empty
+        token (nothing arrived) is no call: there is nothing to read."""
+        if token is not None and not token:
+            return b""
         produced, extra = self._call(token)
         while extra:
             more, extra = self._call(extra)

@@ -198,6 +198,16 @@ class TheirClientOurServer(unittest.TestCase):
                 theirs.step(e.exception.token)
             self.assertEqual(their_error.exception.base_error.winerror & 0xFFFFFFFF, 0xC00000BB)
 
+    def test_wrong_password_versions_without_error_code(self):
+        for version in (2, 5):
+            with mock.patch.object(spnego._credssp, "_CREDSSP_VERSION", version):
+                theirs, ours = py_client(password="wrong"), self.server()
+                with self.assertRaises(sspi.SspiError) as e:
+                    handshake(theirs, ours)
+                self.assertEqual(e.exception.status, sspi.SEC_E_LOGON_DENIED)
+                # No errorCode field, and never the SPNEGO reject in clear.
+                self.assertEqual(e.exception.token, b"")
+
     def test_wrong_password(self):
         theirs, ours = py_client(password="wrong"), self.server()
         with self.assertRaises(sspi.SspiError) as e:

@@ -41,9 +41,12 @@ def tearDownModule():
 class OurClientTheirServer(unittest.TestCase):
     def test_kerberos_inside(self):
         cred = credssp.credentials(LIB, sspi.SECPKG_CRED_OUTBOUND, USER, REALM, PASSWORD)
-        ours = credssp.Stream(cred, initiator=True, target="host/localhost")
+        # Kerberos authenticates the server: ISC_REQ_MUTUAL_AUTH holds.
+        ours = credssp.Stream(cred, initiator=True, target="host/localhost",
+                              flags=credssp.ISC_FLAGS | sspi.ISC_REQ_MUTUAL_AUTH)
         theirs = spnego.server(protocol="credssp", hostname="localhost", service="host")
         handshake(ours, theirs)
+        self.assertEqual(ours.attrs & sspi.ISC_REQ_MUTUAL_AUTH, sspi.ISC_REQ_MUTUAL_AUTH)
         self.assertEqual(ours.negotiation_info(), ("Kerberos", sspi.SECPKG_NEGOTIATION_COMPLETE))
         self.assertEqual(theirs.client_principal, PRINCIPAL)
         self.assertEqual(theirs.get_extra_info("protocol_version"), 6)

@@ -19,6 +19,8 @@ cargo clippy --all-targets --quiet --features fuzzing -- -D warnings
 
 echo "== Rust tests"
 cargo test --quiet
+# The fuzz harnesses' own checks (a CredSSP exchange completes untouched).
+cargo test --quiet --features fuzzing --lib packages::credssp::fuzz
 
 echo "== build and install into build/stage"
 scripts/build-install.sh

@@ -6,6 +6,11 @@
 //! Targets that go through the ABI call `crate::abi` directly.
 
 pub use crate::packages::credssp::fuzz::messages as credssp_messages;
+
+/// A CredSSP exchange with one TSRequest's plaintext fuzzed.
+pub fn credssp_exchange(data: &[u8]) {
+    crate::packages::credssp::fuzz::exchange(data);
+}
 pub use crate::packages::kerberos::fuzz::{
     files as kerberos_files, krb5_conf, messages as kerberos_messages, tokens as kerberos_tokens,
 };

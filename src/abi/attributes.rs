@@ -140,7 +140,10 @@ pub fn context_attribute_size(attribute: u32) -> Option<usize> {
     Some(match attribute {
         SECPKG_ATTR_SIZES => size_of::<SecPkgContext_Sizes>(),
         SECPKG_ATTR_STREAM_SIZES => size_of::<SecPkgContext_StreamSizes>(),
-        SECPKG_ATTR_NAMES | SECPKG_ATTR_AUTHORITY | SECPKG_ATTR_PACKAGE_INFO => ptr,
+        SECPKG_ATTR_NAMES
+        | SECPKG_ATTR_AUTHORITY
+        | SECPKG_ATTR_PACKAGE_INFO
+        | SECPKG_ATTR_NEGOTIATION_PACKAGE => ptr,
         SECPKG_ATTR_NATIVE_NAMES => 2 * ptr,
         SECPKG_ATTR_LIFESPAN => size_of::<SecPkgContext_Lifespan>(),
         SECPKG_ATTR_SESSION_KEY => size_of::<SecPkgContext_SessionKey>(),
@@ -251,7 +254,9 @@ pub unsafe fn write_context_attribute<E: Encoding>(
                 put(out, creds, h)
             }
             ContextAttribute::Flags(flags) => put(out, SecPkgContext_Flags { Flags: flags }, h),
-            ContextAttribute::PackageInfo(info) => put(out, h.info::<E>(info)?, h),
+            ContextAttribute::PackageInfo(info) | ContextAttribute::NegotiationPackage(info) => {
+                put(out, h.info::<E>(info)?, h)
+            }
             ContextAttribute::NegotiationInfo { package, state } => {
                 let nego = SecPkgContext_NegotiationInfoW {
                     PackageInfo: h.info::<E>(package)?.cast(),

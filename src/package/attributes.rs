@@ -46,6 +46,9 @@ pub enum ContextAttribute {
     SessionKey(Zeroizing<Vec<u8>>),
     Flags(u32),
     PackageInfo(&'static PackageInfo),
+    /// CredSSP's SECPKG_ATTR_NEGOTIATION_PACKAGE: the package Negotiate
+    /// chose inside, as a SecPkgContext_PackageInfo.
+    NegotiationPackage(&'static PackageInfo),
     NegotiationInfo {
         package: &'static PackageInfo,
         state: u32,
@@ -113,6 +116,7 @@ impl ContextAttribute {
             Self::SessionKey(_) => SECPKG_ATTR_SESSION_KEY,
             Self::Flags(_) => SECPKG_ATTR_FLAGS,
             Self::PackageInfo(_) => SECPKG_ATTR_PACKAGE_INFO,
+            Self::NegotiationPackage(_) => SECPKG_ATTR_NEGOTIATION_PACKAGE,
             Self::NegotiationInfo { .. } => SECPKG_ATTR_NEGOTIATION_INFO,
             Self::KeyInfo { .. } => SECPKG_ATTR_KEY_INFO,
             Self::Authority(_) => SECPKG_ATTR_AUTHORITY,

@@ -86,6 +86,10 @@ pub struct CredsspContext {
     inner: Option<NegotiateContext>,
     /// The Negotiate exchange returned SEC_E_OK.
     inner_done: bool,
+    /// The ISC_RET_/ASC_RET_ flags Negotiate reported last.
+    inner_flags: u32,
+    /// The initiator delegated real credentials (not the empty set).
+    delegated_real: bool,
     target: Option<String>,
     req_flags: u32,
     /// The version in use: ours until the peer's is known, then the
@@ -99,7 +103,32 @@ pub struct CredsspContext {
     suspended: Option<Suspended>,
     /// The acceptor's delegated credentials, wiped when the context goes.
     delegated: Option<PasswordCreds>,
+    /// The fuzz target's plaintext, sent instead of this side's next
+    /// TSRequest.
+    #[cfg(feature = "fuzzing")]
+    pub replace_next: Option<Vec<u8>>,
+    /// How many TSRequests this side has sent (the fuzz target's count).
+    #[cfg(feature = "fuzzing")]
+    pub sent: usize,
 }
+
+/// The Schannel flags CredSSP's channel runs with. The client never checks
+/// the certificate itself (MS-CSSP 3.1.5: it may be self-signed; the
+/// binding authenticates it) and never sends one.
+fn tls_flags(role: Role) -> u32 {
+    match role {
+        Role::Initiator => {
+            ISC_REQ_MANUAL_CRED_VALIDATION
+                | ISC_REQ_USE_SUPPLIED_CREDS
+                | ISC_REQ_CONFIDENTIALITY
+                | ISC_REQ_STREAM
+        }
+        Role::Acceptor => ASC_REQ_CONFIDENTIALITY | ASC_REQ_STREAM,
+    }
+}
+
+/// The largest TSRequest taken: a whole CredSSP token (cbMaxToken).
+const MAX_REQUEST: usize = super::INFO.max_token as usize;
 
 /// The host of an SPN ("TERMSRV/host:3389" gives "host"), for TLS' SNI.
 pub fn host_of(target: &str) -> &str {
@@ -169,9 +198,10 @@ pub fn binding(sender: Role, nonce: Option<&[u8]>, public_key: &[u8]) -> Vec<u8>
     }
 }
 
-/// Whether `plain` starts with a whole DER element.
+/// Whether `plain` holds a whole TSRequest, or more than one may be
+/// (which `receive` refuses).
 fn whole_request(plain: &[u8]) -> bool {
-    TsRequest::element_len(plain).is_some_and(|n| plain.len() >= n)
+    plain.len() > MAX_REQUEST || TsRequest::element_len(plain).is_some_and(|n| plain.len() >= n)
 }
 
 impl CredsspContext {
@@ -186,13 +216,7 @@ impl CredsspContext {
         let target = input.target.filter(|t| !t.is_empty());
         let tls_input = StepInput {
             target: target.map(host_of),
-            // CredSSP never checks the certificate itself (MS-CSSP 3.1.5:
-            // it may be self-signed): the binding does; and a client never
-            // sends a certificate.
-            req_flags: ISC_REQ_MANUAL_CRED_VALIDATION
-                | ISC_REQ_USE_SUPPLIED_CREDS
-                | ISC_REQ_CONFIDENTIALITY
-                | ISC_REQ_STREAM,
+            req_flags: tls_flags(Role::Initiator),
             ..*input
         };
         let (tls, progress) = SchannelContext::initialize(&cred.schannel, &tls_input)?;
@@ -208,7 +232,7 @@ impl CredsspContext {
             return Err(SEC_E_NO_CREDENTIALS.into());
         }
         let tls_input = StepInput {
-            req_flags: ASC_REQ_CONFIDENTIALITY | ASC_REQ_STREAM,
+            req_flags: tls_flags(Role::Acceptor),
             ..*input
         };
         let (tls, progress) = SchannelContext::accept(&cred.schannel, &tls_input)?;
@@ -224,6 +248,8 @@ impl CredsspContext {
             tls,
             inner: None,
             inner_done: false,
+            inner_flags: 0,
+            delegated_real: false,
             target: None,
             req_flags: input.req_flags,
             version: VERSION,
@@ -232,6 +258,10 @@ impl CredsspContext {
             pending: Zeroizing::new(Vec::new()),
             suspended: None,
             delegated: None,
+            #[cfg(feature = "fuzzing")]
+            replace_next: None,
+            #[cfg(feature = "fuzzing")]
+            sent: 0,
         }
     }
 
@@ -245,7 +275,7 @@ impl CredsspContext {
         &self.tls
     }
 
-    /// The TLS channel, mutably.
+    /// The TLS channel, mutably, once the exchange is over.
     pub fn tls_mut(&mut self) -> SecResult<&mut SchannelContext> {
         match self.phase {
             Phase::Established => Ok(&mut self.tls),
@@ -263,17 +293,28 @@ impl CredsspContext {
         self.delegated.as_ref()
     }
 
-    /// ISC_RET_*/ASC_RET_* of a stream context, with DELEGATE when asked
-    /// for (the credentials are always sent; without it, empty ones).
+    /// Whether the exchange is over.
+    #[cfg(feature = "fuzzing")]
+    pub fn established(&self) -> bool {
+        self.phase == Phase::Established
+    }
+
+    /// ISC_RET_*/ASC_RET_* of a stream context: DELEGATE once real
+    /// credentials were delegated (or, on the server, when asked), and
+    /// MUTUAL_AUTH when the mechanism inside authenticated the server.
     fn ret_flags(&self) -> u32 {
         match self.role {
             Role::Initiator => {
-                ISC_RET_REPLAY_DETECT
+                let mut flags = ISC_RET_REPLAY_DETECT
                     | ISC_RET_SEQUENCE_DETECT
                     | ISC_RET_CONFIDENTIALITY
                     | ISC_RET_STREAM
-                    | self.req_flags
-                        & (ISC_REQ_DELEGATE | ISC_REQ_MUTUAL_AUTH | ISC_REQ_EXTENDED_ERROR)
+                    | self.req_flags & ISC_REQ_EXTENDED_ERROR
+                    | self.inner_flags & ISC_RET_MUTUAL_AUTH;
+                if self.delegated_real {
+                    flags |= ISC_RET_DELEGATE;
+                }
+                flags
             }
             Role::Acceptor => {
                 ASC_RET_REPLAY_DETECT
@@ -318,6 +359,11 @@ impl CredsspContext {
         }
         self.req_flags = input.req_flags;
         let result = self.advance(cred, input);
+        self.fail_on(result)
+    }
+
+    /// A failure (other than incomplete input) ends the context.
+    fn fail_on(&mut self, result: SecResult<Progress>) -> SecResult<Progress> {
         if matches!(&result, Err(e) if !matches!(e, Error::Incomplete { .. })) {
             self.phase = Phase::Failed;
         }
@@ -330,17 +376,8 @@ impl CredsspContext {
             let mut data = token.to_vec();
             return self.receive(cred, input, &mut data, Vec::new(), false);
         }
-        let flags = match self.role {
-            Role::Initiator => {
-                ISC_REQ_MANUAL_CRED_VALIDATION
-                    | ISC_REQ_USE_SUPPLIED_CREDS
-                    | ISC_REQ_CONFIDENTIALITY
-                    | ISC_REQ_STREAM
-            }
-            Role::Acceptor => ASC_REQ_CONFIDENTIALITY | ASC_REQ_STREAM,
-        };
         let tls_input = StepInput {
-            req_flags: flags,
+            req_flags: tls_flags(self.role),
             ..*input
         };
         let out = self.tls.step(&tls_input)?.done()?;
@@ -369,12 +406,14 @@ impl CredsspContext {
         }
     }
 
-    /// One Negotiate step on `token` (the first creates the context).
+    /// One Negotiate step on `token` (the first creates the context), or,
+    /// with `reply`, the resumption of the step that asked for it.
     fn step_inner(
         &mut self,
         cred: &CredsspCredentials,
         input: &StepInput<'_>,
         token: &[u8],
+        reply: Option<Reply>,
     ) -> SecResult<Progress> {
         let buffers = [InBuf {
             kind: SECBUFFER_TOKEN,
@@ -386,21 +425,33 @@ impl CredsspContext {
             &buffers[..]
         };
         let inner_input = inner_input(self.role, self.target.as_deref(), input, buffers);
-        match (self.inner.as_mut(), self.role) {
-            (Some(inner), _) => {
-                Package::step(&NEGOTIATE, Some(&cred.negotiate), inner, &inner_input)
+        let negotiate = &cred.negotiate;
+        match (self.inner.as_mut(), self.role, reply) {
+            (Some(inner), _, Some(reply)) => {
+                Package::resume(&NEGOTIATE, Some(negotiate), inner, &inner_input, reply)
             }
-            (None, Role::Initiator) => {
-                let (inner, p) = Package::initialize(&NEGOTIATE, &cred.negotiate, &inner_input)?;
+            (Some(inner), _, None) => {
+                Package::step(&NEGOTIATE, Some(negotiate), inner, &inner_input)
+            }
+            (None, _, Some(_)) => Err(SEC_E_INTERNAL_ERROR.into()),
+            (None, Role::Initiator, None) => {
+                let (inner, p) = Package::initialize(&NEGOTIATE, negotiate, &inner_input)?;
                 self.inner = Some(inner);
                 Ok(p)
             }
-            (None, Role::Acceptor) => {
-                let (inner, p) = Package::accept(&NEGOTIATE, &cred.negotiate, &inner_input)?;
+            (None, Role::Acceptor, None) => {
+                let (inner, p) = Package::accept(&NEGOTIATE, negotiate, &inner_input)?;
                 self.inner = Some(inner);
                 Ok(p)
             }
         }
+    }
+
+    /// A finished Negotiate step: remembers whether it completed and the
+    /// flags it reports.
+    fn inner_finished(&mut self, out: &StepOutput) {
+        self.inner_done = out.status == SEC_E_OK;
+        self.inner_flags = out.ret_flags;
     }
 
     /// The initiator's first TSRequest, after its side of the handshake.
@@ -416,7 +467,7 @@ impl CredsspContext {
             extra,
             token: Vec::new(),
         });
-        let progress = self.step_inner(cred, input, &[])?;
+        let progress = self.step_inner(cred, input, &[], None)?;
         self.after_inner(input, progress)
     }
 
@@ -432,29 +483,25 @@ impl CredsspContext {
             Some(s) => s.token.clone(),
             None => return Err(SEC_E_INTERNAL_ERROR.into()),
         };
-        let buffers = [InBuf {
-            kind: SECBUFFER_TOKEN,
-            data: &token,
-        }];
-        let buffers = if token.is_empty() {
-            &buffers[..0]
-        } else {
-            &buffers[..]
-        };
-        let inner_input = inner_input(self.role, self.target.as_deref(), input, buffers);
-        let inner = self.inner.as_mut().ok_or(SEC_E_INTERNAL_ERROR)?;
-        let progress = Package::resume(
-            &NEGOTIATE,
-            Some(&cred.negotiate),
-            inner,
-            &inner_input,
-            reply,
-        );
-        let result = progress.and_then(|p| self.after_inner(input, p));
-        if matches!(&result, Err(e) if !matches!(e, Error::Incomplete { .. })) {
-            self.phase = Phase::Failed;
+        let result = self
+            .step_inner(cred, input, &token, Some(reply))
+            .and_then(|p| self.after_inner(input, p));
+        self.fail_on(result)
+    }
+
+    /// Seals `request` for the peer after `output`.
+    fn send(&mut self, request: &TsRequest, output: &mut Vec<u8>) -> SecResult<()> {
+        #[allow(unused_mut)]
+        let mut plain = request.encode()?;
+        #[cfg(feature = "fuzzing")]
+        {
+            if let Some(replacement) = self.replace_next.take() {
+                plain = replacement;
+            }
+            self.sent += 1;
         }
-        result
+        output.extend(self.tls.seal_stream(&plain)?);
+        Ok(())
     }
 
     /// Decrypts the records in `data` and acts on the TSRequest they
@@ -477,14 +524,16 @@ impl CredsspContext {
         let extra = data.len() - used;
         if !whole_request(&plain) {
             self.pending = plain;
-            if used == 0 && output.is_empty() && !consumed && !data.is_empty() {
+            // Nothing used: the caller gives these bytes again with more.
+            if used == 0 && output.is_empty() && !consumed {
                 return Err(Error::Incomplete { missing });
             }
             return Ok(self.output(SEC_I_CONTINUE_NEEDED, output, extra));
         }
+        // A TSRequest travels alone (MS-CSSP 3.1.5's note <8>), and within
+        // cbMaxToken.
         let len = TsRequest::element_len(&plain).ok_or(SEC_E_INVALID_TOKEN)?;
-        // A TSRequest travels alone (MS-CSSP 3.1.5's note <8>).
-        if plain.len() != len {
+        if plain.len() != len || len > MAX_REQUEST {
             return Err(SEC_E_INVALID_TOKEN.into());
         }
         let request = TsRequest::decode(&plain)?;
@@ -528,18 +577,15 @@ impl CredsspContext {
                 extra,
                 token: token.clone(),
             });
-            let progress = self.step_inner(cred, input, &token)?;
+            let progress = self.step_inner(cred, input, &token, None)?;
             return self.after_inner(input, progress);
         }
         // The acceptor's pubKeyAuth, maybe with Negotiate's last token (an
-        // SPNEGO accept-completed with its mechListMIC).
+        // SPNEGO accept-completed, with its mechListMIC).
         let answer = request.pub_key_auth.ok_or(SEC_E_INVALID_TOKEN)?;
         if let Some(token) = request.nego_token.filter(|t| !t.is_empty()) {
-            if self.inner_done {
-                return Err(SEC_E_INVALID_TOKEN.into());
-            }
-            let out = self.step_inner(cred, input, &token)?.done()?;
-            self.inner_done = out.status == SEC_E_OK;
+            let out = self.step_inner(cred, input, &token, None)?.done()?;
+            self.inner_finished(&out);
         }
         if !self.inner_done {
             return Err(SEC_E_INVALID_TOKEN.into());
@@ -548,15 +594,24 @@ impl CredsspContext {
         if *echoed != self.binding(Role::Acceptor) {
             return Err(status::BINDING_MISMATCH.into());
         }
+        // Asked to authenticate the server: only the mechanism inside can
+        // have (the certificate is not checked).
+        if self.req_flags & ISC_REQ_MUTUAL_AUTH != 0 && self.inner_flags & ISC_RET_MUTUAL_AUTH == 0
+        {
+            return Err(SEC_E_MUTUAL_AUTH_FAILED.into());
+        }
         // Without ISC_REQ_DELEGATE, an empty set of credentials is
         // delegated (Microsoft's InitializeSecurityContext (CredSSP)).
         let creds = match (&cred.delegate, self.req_flags & ISC_REQ_DELEGATE != 0) {
-            (Some(c), true) => c.clone(),
+            (Some(c), true) => {
+                self.delegated_real = true;
+                c.clone()
+            }
             _ => PasswordCreds::default(),
         };
         let mut last = TsRequest::new(VERSION);
         last.auth_info = Some(self.wrap(&creds.encode()?, input.env)?);
-        output.extend(self.tls.seal_stream(&last.encode()?)?);
+        self.send(&last, &mut output)?;
         self.phase = Phase::Established;
         Ok(self.output(SEC_E_OK, output, extra))
     }
@@ -571,7 +626,7 @@ impl CredsspContext {
         let Suspended {
             mut output, extra, ..
         } = self.suspended.take().ok_or(SEC_E_INTERNAL_ERROR)?;
-        self.inner_done = out.status == SEC_E_OK;
+        self.inner_finished(&out);
         let mut request = TsRequest::new(VERSION);
         if !out.token.is_empty() {
             request.nego_token = Some(out.token);
@@ -591,7 +646,7 @@ impl CredsspContext {
         } else if request.nego_token.is_none() {
             return Err(SEC_E_INTERNAL_ERROR.into());
         }
-        output.extend(self.tls.seal_stream(&request.encode()?)?);
+        self.send(&request, &mut output)?;
         Ok(self.output(SEC_I_CONTINUE_NEEDED, output, extra))
     }
 
@@ -616,16 +671,24 @@ impl CredsspContext {
         }
         let mut answer = TsRequest::new(VERSION);
         if let Some(token) = &request.nego_token {
-            let out = match self.step_inner(cred, input, token).and_then(Progress::done) {
+            let out = match self
+                .step_inner(cred, input, token, None)
+                .and_then(Progress::done)
+            {
                 Ok(out) => out,
                 Err(e) => return Err(self.refuse(e, self.version, output)),
             };
-            self.inner_done = out.status == SEC_E_OK;
-            answer.nego_token = Some(out.token);
+            self.inner_finished(&out);
+            // A bare accept-completed the initiator does not need goes with
+            // pubKeyAuth only when it carries something.
+            let optional = out.token_optional && request.pub_key_auth.is_some();
+            answer.nego_token = Some(out.token).filter(|t| !t.is_empty() && !optional);
         }
         match request.pub_key_auth {
             Some(sealed) => {
-                if !(self.inner_done || self.can_protect()) {
+                // The acceptor checks the binding once Negotiate is over
+                // (its mechListMIC checked).
+                if !self.inner_done {
                     return Err(SEC_E_INVALID_TOKEN.into());
                 }
                 self.nonce = match (self.version >= 5, request.client_nonce) {
@@ -633,8 +696,10 @@ impl CredsspContext {
                     (true, None) => return Err(SEC_E_INVALID_TOKEN.into()),
                     (false, _) => None,
                 };
-                let echoed = self.unwrap(&sealed)?;
-                if *echoed != self.binding(Role::Initiator) {
+                let matches = self
+                    .unwrap(&sealed)
+                    .is_ok_and(|echoed| *echoed == self.binding(Role::Initiator));
+                if !matches {
                     // Windows ends the channel with a fatal internal_error
                     // alert, and no errorCode.
                     let alert = self.tls.fatal_alert(TLS1_ALERT_INTERNAL_ERROR as u8)?;
@@ -643,34 +708,40 @@ impl CredsspContext {
                         token: alert,
                     });
                 }
-                answer.nego_token = answer.nego_token.filter(|t| !t.is_empty());
                 answer.pub_key_auth = Some(self.wrap(&self.binding(Role::Acceptor), input.env)?);
                 self.phase = Phase::Binding;
             }
             None if request.nego_token.is_none() => return Err(SEC_E_INVALID_TOKEN.into()),
-            None => {}
+            // The initiator waits for an answer, even an empty one.
+            None => {
+                answer.nego_token.get_or_insert_with(Vec::new);
+            }
         }
-        output.extend(self.tls.seal_stream(&answer.encode()?)?);
+        self.send(&answer, &mut output)?;
         Ok(self.output(SEC_I_CONTINUE_NEEDED, output, extra))
     }
 
     /// The acceptor's failure: from version 3 on (but not 5), the
     /// initiator is told with errorCode (MS-CSSP 2.2.1), in a token the ABI
-    /// delivers before returning the status.
+    /// delivers before returning the status. A token the mechanism made
+    /// (an SPNEGO reject) never goes out: it is not a TSRequest.
     fn refuse(&mut self, e: Error, version: u32, mut output: Vec<u8>) -> Error {
         self.phase = Phase::Failed;
+        let status = e.status();
         if matches!(version, 3 | 4) || version >= 6 {
             let mut report = TsRequest::new(VERSION);
-            report.error_code = Some(status::to_ntstatus(e.status()));
-            if let Ok(sealed) = report.encode().and_then(|r| self.tls.seal_stream(&r)) {
-                output.extend(sealed);
-                return Error::Reject {
-                    status: e.status(),
-                    token: output,
-                };
+            report.error_code = Some(status::to_ntstatus(status));
+            if self.send(&report, &mut output).is_err() {
+                return status.into();
             }
         }
-        e
+        if output.is_empty() {
+            return status.into();
+        }
+        Error::Reject {
+            status,
+            token: output,
+        }
     }
 
     /// This side's binding value, for the side that sends it.

@@ -12,7 +12,7 @@
 use zeroize::Zeroizing;
 
 use crate::credentials::identity;
-use crate::credentials::layout::Fields;
+use crate::credentials::layout::{size_of_fields, Field, Fields};
 use crate::package::*;
 use crate::packages::negotiate::{NegotiateCredentials, NEGOTIATE};
 use crate::packages::schannel::SchannelCredentials;
@@ -20,11 +20,12 @@ use crate::vocabulary::*;
 
 use super::messages::PasswordCreds;
 
-/// sizeof(CREDSSP_CRED) and sizeof(CREDSSP_CRED_EX) on LP64.
-const CRED_LEN: usize = 24;
-const CRED_EX_LEN: usize = 40;
-/// FIELD_OFFSET(CREDSSP_CRED_EX, Cred).
-const CRED_EX_INNER: usize = 16;
+/// sizeof(CREDSSP_CRED): Type and two pointers.
+const CRED_LEN: usize = size_of_fields(&[Field::U32, Field::Ptr, Field::Ptr]);
+/// FIELD_OFFSET(CREDSSP_CRED_EX, Cred): four ULONGs before it.
+const CRED_EX_INNER: usize = size_of_fields(&[Field::U32; 4]);
+/// sizeof(CREDSSP_CRED_EX).
+const CRED_EX_LEN: usize = CRED_EX_INNER + CRED_LEN;
 
 /// What AcquireCredentialsHandle("CREDSSP") holds.
 pub struct CredsspCredentials {
@@ -46,7 +47,13 @@ fn delegated(id: &AuthIdentity) -> Option<PasswordCreds> {
         (_, Some((d, u))) => (d.to_string(), u.to_string()),
         (d, None) => (d.clone().unwrap_or_default(), user),
     };
-    let utf16 = |s: &str| Zeroizing::new(s.encode_utf16().flat_map(u16::to_le_bytes).collect());
+    // Sized once (UTF-16 takes at most twice UTF-8's bytes), so that no
+    // reallocation leaves a copy behind.
+    let utf16 = |s: &str| {
+        let mut out = Zeroizing::new(Vec::with_capacity(2 * s.len()));
+        out.extend(s.encode_utf16().flat_map(u16::to_le_bytes));
+        out
+    };
     Some(PasswordCreds {
         domain: utf16(&domain),
         user: utf16(&user),

@@ -3,7 +3,7 @@
 //! is bounded by the message it sits in; a message that does not decode is
 //! SEC_E_INVALID_TOKEN.
 
-use der::asn1::OctetString;
+use der::asn1::{OctetString, OctetStringRef};
 use der::{Decode, Encode, Sequence};
 use zeroize::Zeroizing;
 
@@ -122,28 +122,29 @@ impl TsRequest {
         let mut reader = der::SliceReader::new(bytes).ok()?;
         let header = der::Header::decode(&mut reader).ok()?;
         let head = usize::try_from(header.encoded_len().ok()?).ok()?;
-        Some(head + usize::try_from(header.length()).ok()?)
+        head.checked_add(usize::try_from(header.length()).ok()?)
     }
 }
 
 /// TSCredentials (2.2.1.2) with TSPasswordCreds (2.2.1.2.1): the one
-/// credential type opensspi delegates and accepts.
+/// credential type opensspi delegates and accepts. The wire forms borrow
+/// their bytes, so that every copy of a secret is one this module wipes.
 #[derive(Clone, Debug, Sequence)]
-struct TsCredentialsWire {
+struct TsCredentialsWire<'a> {
     #[asn1(context_specific = "0")]
     cred_type: u32,
     #[asn1(context_specific = "1")]
-    credentials: OctetString,
+    credentials: &'a OctetStringRef,
 }
 
 #[derive(Clone, Debug, Sequence)]
-struct TsPasswordCredsWire {
+struct TsPasswordCredsWire<'a> {
     #[asn1(context_specific = "0")]
-    domain_name: OctetString,
+    domain_name: &'a OctetStringRef,
     #[asn1(context_specific = "1")]
-    user_name: OctetString,
+    user_name: &'a OctetStringRef,
     #[asn1(context_specific = "2")]
-    password: OctetString,
+    password: &'a OctetStringRef,
 }
 
 /// TSCredentials' credType for TSPasswordCreds.
@@ -158,22 +159,33 @@ pub struct PasswordCreds {
     pub password: Zeroizing<Vec<u8>>,
 }
 
+/// `value`'s DER in a buffer sized once and wiped when dropped.
+fn der_wiped(value: &impl Encode) -> SecResult<Zeroizing<Vec<u8>>> {
+    let len = usize::try_from(value.encoded_len().map_err(|_| SEC_E_INTERNAL_ERROR)?)
+        .map_err(|_| SEC_E_INTERNAL_ERROR)?;
+    let mut out = Zeroizing::new(vec![0u8; len]);
+    value
+        .encode_to_slice(&mut out)
+        .map_err(|_| SEC_E_INTERNAL_ERROR)?;
+    Ok(out)
+}
+
+fn octets_ref(bytes: &[u8]) -> SecResult<&OctetStringRef> {
+    OctetStringRef::new(bytes).map_err(|_| Error::from(SEC_E_INVALID_TOKEN))
+}
+
 impl PasswordCreds {
     /// TSCredentials { credType 1, credentials TSPasswordCreds } as DER.
     pub fn encode(&self) -> SecResult<Zeroizing<Vec<u8>>> {
-        let inner = TsPasswordCredsWire {
-            domain_name: octets(&self.domain)?,
-            user_name: octets(&self.user)?,
-            password: octets(&self.password)?,
-        };
-        let inner = Zeroizing::new(inner.to_der().map_err(|_| SEC_E_INTERNAL_ERROR)?);
-        let outer = TsCredentialsWire {
+        let inner = der_wiped(&TsPasswordCredsWire {
+            domain_name: octets_ref(&self.domain)?,
+            user_name: octets_ref(&self.user)?,
+            password: octets_ref(&self.password)?,
+        })?;
+        der_wiped(&TsCredentialsWire {
             cred_type: CRED_TYPE_PASSWORD,
-            credentials: octets(&inner)?,
-        };
-        Ok(Zeroizing::new(
-            outer.to_der().map_err(|_| SEC_E_INTERNAL_ERROR)?,
-        ))
+            credentials: octets_ref(&inner)?,
+        })
     }
 
     /// Decodes TSCredentials. Smart-card (2) and Remote Credential Guard
@@ -182,19 +194,19 @@ impl PasswordCreds {
     pub fn decode(bytes: &[u8]) -> SecResult<Self> {
         let bad = || Error::from(SEC_E_INVALID_TOKEN);
         let outer = TsCredentialsWire::from_der(bytes).map_err(|_| bad())?;
-        let outer_bytes = Zeroizing::new(outer.credentials.into_bytes().into_vec());
         match outer.cred_type {
             CRED_TYPE_PASSWORD => {}
             2 | 6 => return Err(SEC_E_UNSUPPORTED_FUNCTION.into()),
             _ => return Err(bad()),
         }
-        let inner = TsPasswordCredsWire::from_der(&outer_bytes).map_err(|_| bad())?;
-        let text = |o: OctetString| -> SecResult<Zeroizing<Vec<u8>>> {
-            let b = Zeroizing::new(o.into_bytes().into_vec());
+        let inner =
+            TsPasswordCredsWire::from_der(outer.credentials.as_bytes()).map_err(|_| bad())?;
+        let text = |o: &OctetStringRef| -> SecResult<Zeroizing<Vec<u8>>> {
+            let b = o.as_bytes();
             if !b.len().is_multiple_of(2) {
                 return Err(bad());
             }
-            Ok(b)
+            Ok(Zeroizing::new(b.to_vec()))
         };
         Ok(PasswordCreds {
             domain: text(inner.domain_name)?,

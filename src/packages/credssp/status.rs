@@ -25,8 +25,17 @@ const STATUS_BAD_BINDINGS: u32 = 0xC000_035B;
 /// The status an initiator fails with when the acceptor reports `code`.
 pub fn from_ntstatus(code: u32) -> Status {
     match code {
-        // Already a SECURITY_STATUS.
-        0x8009_0000..=0x8009_FFFF => code as Status,
+        // Already a SECURITY_STATUS, unless one that would steer the
+        // caller instead of failing (incomplete input, a bad handle, ...).
+        0x8009_0000..=0x8009_FFFF => match code as Status {
+            SEC_E_INCOMPLETE_MESSAGE
+            | SEC_E_INCOMPLETE_CREDENTIALS
+            | SEC_E_INVALID_HANDLE
+            | SEC_E_BUFFER_TOO_SMALL
+            | SEC_E_CONTEXT_EXPIRED
+            | SEC_E_INSUFFICIENT_MEMORY => SEC_E_INTERNAL_ERROR,
+            status => status,
+        },
         STATUS_NO_SUCH_USER
         | STATUS_WRONG_PASSWORD
         | 0xC000_006C..=0xC000_0072
@@ -72,5 +81,15 @@ mod tests {
         assert_eq!(to_ntstatus(SEC_E_LOGON_DENIED), 0xC000_006D);
         assert_eq!(from_ntstatus(0xC000_006A), SEC_E_LOGON_DENIED);
         assert_eq!(from_ntstatus(0xC000_018D), SEC_E_INTERNAL_ERROR);
+        // A peer cannot make the call look incomplete or the handle bad.
+        assert_eq!(
+            from_ntstatus(SEC_E_INCOMPLETE_MESSAGE as u32),
+            SEC_E_INTERNAL_ERROR
+        );
+        assert_eq!(
+            from_ntstatus(SEC_E_INVALID_HANDLE as u32),
+            SEC_E_INTERNAL_ERROR
+        );
+        assert_eq!(from_ntstatus(SEC_E_LOGON_DENIED as u32), SEC_E_LOGON_DENIED);
     }
 }
