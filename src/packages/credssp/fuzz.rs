@@ -9,7 +9,6 @@ use std::sync::Arc;
 use zeroize::Zeroizing;
 
 use crate::abi::types::SEC_WINNT_AUTH_IDENTITY_W;
-use crate::certificates;
 use crate::env::SystemEnv;
 use crate::package::*;
 use crate::packages::negotiate::NEGOTIATE;
@@ -37,21 +36,10 @@ pub fn messages(data: &[u8]) {
     }
 }
 
-const CERT: &[u8] = include_bytes!(concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/tests/data/tls/server.pem"
-));
-const KEY: &[u8] = include_bytes!(concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/tests/data/tls/server.key"
-));
-
 /// A client's and a server's credentials, NTLM inside with the same
 /// explicit identity (CORP\alice), the server's certificate the test one.
 fn credentials() -> (CredsspCredentials, CredsspCredentials) {
-    let (chain, _) = certificates::parse_pem_or_der(CERT);
-    let key = certificates::parse_key(KEY).expect("the test key parses");
-    let certified = certificates::certified_key(chain, key).expect("the test pair matches");
+    let certified = crate::packages::schannel::fuzz::server_certificate();
     let roots = Arc::new(rustls::RootCertStore::empty());
     let mut user: Vec<u16> = "alice".encode_utf16().collect();
     let mut domain: Vec<u16> = "CORP".encode_utf16().collect();

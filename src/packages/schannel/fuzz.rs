@@ -27,10 +27,16 @@ const CA: &[u8] = include_bytes!(concat!(
     "/tests/data/tls/ca.pem"
 ));
 
-fn credentials() -> (SchannelCredentials, SchannelCredentials) {
+/// The throwaway server certificate (localhost) with its key, for the
+/// targets that run a TLS server.
+pub fn server_certificate() -> Arc<rustls::sign::CertifiedKey> {
     let (chain, _) = certificates::parse_pem_or_der(CERT);
     let key = certificates::parse_key(KEY).expect("the test key parses");
-    let certified = certificates::certified_key(chain, key).expect("the test pair matches");
+    certificates::certified_key(chain, key).expect("the test pair matches")
+}
+
+fn credentials() -> (SchannelCredentials, SchannelCredentials) {
+    let certified = server_certificate();
     let (ca, _) = certificates::parse_pem_or_der(CA);
     let mut roots = rustls::RootCertStore::empty();
     roots.add_parsable_certificates(ca);
