@@ -290,6 +290,31 @@ static void exchange(ULONG disabled) {
     side_free(&s);
 }
 
+/* Mid-exchange, only PACKAGE_INFO answers; message calls are refused. */
+static void incomplete_context(void) {
+    struct side c, s;
+    SecPkgContext_StreamSizes sz;
+    SecPkgContext_PackageInfoW pkg;
+    SecBuffer b[4];
+    SecBufferDesc d = {SECBUFFER_VERSION, 4, b};
+    unsigned char io[64];
+    int i;
+    memset(&c, 0, sizeof c);
+    memset(&s, 0, sizeof s);
+    c.req = C_REQ;
+    CHECK_STATUS(credssp_cred(SECPKG_CRED_OUTBOUND, NULL, 0, "alice", "Passw0rd!", CredsspSubmitBufferBoth, 0, 0,
+                              &c.cred),
+                 SEC_E_OK);
+    CHECK_STATUS(turn(&c, &s.in, 0), SEC_I_CONTINUE_NEEDED);
+    CHECK_STATUS(T->QueryContextAttributesW(&c.ctx, SECPKG_ATTR_STREAM_SIZES, &sz), SEC_E_INVALID_HANDLE);
+    CHECK_STATUS(T->QueryContextAttributesW(&c.ctx, SECPKG_ATTR_PACKAGE_INFO, &pkg), SEC_E_OK);
+    CHECK(weq(pkg.PackageInfo->Name, "CREDSSP"));
+    T->FreeContextBuffer(pkg.PackageInfo);
+    for (i = 0; i < 4; i++) b[i] = (SecBuffer){16, i == 1 ? SECBUFFER_DATA : SECBUFFER_EMPTY, io + 16 * i};
+    CHECK_STATUS(T->EncryptMessage(&c.ctx, 0, &d, 0), SEC_E_INVALID_HANDLE);
+    side_free(&c);
+}
+
 static void tls13(void) { exchange(0); }
 static void tls12(void) { exchange(SP_PROT_TLS1_3_CLIENT); }
 
@@ -337,6 +362,28 @@ static void wrong_password(void) {
     side_free(&s);
 }
 
+/* SCHANNEL_SHUTDOWN on a CredSSP context closes its TLS channel, as on
+ * Schannel: the next call makes the close_notify, which the peer's
+ * DecryptMessage reports as SEC_I_CONTEXT_EXPIRED. */
+static void shutdown(void) {
+    struct side c, s;
+    ULONG kind = SCHANNEL_SHUTDOWN;
+    SecBuffer b[4];
+    SecBufferDesc d = {SECBUFFER_VERSION, 1, b};
+    int i;
+    CHECK_STATUS(pair_up(&c, &s, "Passw0rd!", C_REQ, 0), SEC_E_OK);
+    b[0] = (SecBuffer){sizeof kind, SECBUFFER_TOKEN, &kind};
+    CHECK_STATUS(T->ApplyControlToken(&c.ctx, &d), SEC_E_OK);
+    CHECK_STATUS(turn(&c, &s.in, 0), SEC_E_OK);
+    CHECK(s.in.len > 0);
+    b[0] = (SecBuffer){s.in.len, SECBUFFER_DATA, s.in.data};
+    for (i = 1; i < 4; i++) b[i] = (SecBuffer){0, SECBUFFER_EMPTY, NULL};
+    d.cBuffers = 4;
+    CHECK_STATUS(T->DecryptMessage(&s.ctx, &d, 0, NULL), SEC_I_CONTEXT_EXPIRED);
+    side_free(&c);
+    side_free(&s);
+}
+
 static void deleted_contexts(void) {
     struct side c, s;
     SecPkgContext_StreamSizes sz;
@@ -357,12 +404,14 @@ int main(void) {
     }
     RUN(package_info);
     RUN(credentials);
+    RUN(incomplete_context);
     RUN(tls13);
     RUN(tls12);
     RUN(in_pieces);
     RUN(no_delegation_flag);
     RUN(mutual_auth_needs_kerberos);
     RUN(wrong_password);
+    RUN(shutdown);
     RUN(deleted_contexts);
     CertFreeCertificateContext(server_cert);
     return check_summary();

@@ -48,11 +48,16 @@ pub fn packed_logon(creds: &PasswordCreds) -> Zeroizing<Vec<u8>> {
     out
 }
 
-/// QueryContextAttributes.
+/// QueryContextAttributes. Before the exchange is over only PACKAGE_INFO
+/// answers: an incomplete context is SEC_E_INVALID_HANDLE (Microsoft's
+/// "QueryContextAttributes (CredSSP)").
 pub fn query(ctx: &CredsspContext, attribute: u32) -> SecResult<ContextAttribute> {
+    if attribute != SECPKG_ATTR_PACKAGE_INFO && !ctx.established() {
+        return Err(SEC_E_INVALID_HANDLE.into());
+    }
     match attribute {
         SECPKG_ATTR_PACKAGE_INFO => Ok(ContextAttribute::PackageInfo(&INFO)),
-        // Server only, once the credentials have arrived.
+        // Server only.
         SECPKG_ATTR_CREDS | SECPKG_ATTR_CREDS_2 => match (ctx.role(), ctx.delegated()) {
             (Role::Initiator, _) => Err(SEC_E_UNSUPPORTED_FUNCTION.into()),
             (Role::Acceptor, None) => Err(SEC_E_INVALID_HANDLE.into()),

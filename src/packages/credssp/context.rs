@@ -294,7 +294,6 @@ impl CredsspContext {
     }
 
     /// Whether the exchange is over.
-    #[cfg(feature = "fuzzing")]
     pub fn established(&self) -> bool {
         self.phase == Phase::Established
     }
