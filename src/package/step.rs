@@ -63,6 +63,17 @@ impl StepInput<'_> {
     }
 }
 
+/// The host of an SSPI target name, port included if any: Windows'
+/// `service/host[:port][/name][@REALM]`, or GSS's `service@host`; a name
+/// with neither separator is the host itself.
+pub fn target_host(target: &str) -> &str {
+    let host = match target.split_once('/') {
+        Some((_, rest)) => rest.split('/').next().unwrap_or(rest),
+        None => target.split_once('@').map_or(target, |(_, h)| h),
+    };
+    host.rsplit_once('@').map_or(host, |(h, _)| h)
+}
+
 /// The result of a finished handshake step.
 #[derive(Debug, Default)]
 pub struct StepOutput {

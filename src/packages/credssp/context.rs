@@ -130,10 +130,10 @@ fn tls_flags(role: Role) -> u32 {
 /// The largest TSRequest taken: a whole CredSSP token (cbMaxToken).
 const MAX_REQUEST: usize = super::INFO.max_token as usize;
 
-/// The host of an SPN ("TERMSRV/host:3389" gives "host"), for TLS' SNI.
+/// The host of an SPN without its port ("TERMSRV/host:3389" gives
+/// "host"), for TLS' SNI.
 pub fn host_of(target: &str) -> &str {
-    let host = target.split_once('/').map_or(target, |(_, h)| h);
-    let host = host.split('/').next().unwrap_or(host);
+    let host = target_host(target);
     match host.rsplit_once(':') {
         Some((h, port)) if port.chars().all(|c| c.is_ascii_digit()) && !h.contains(':') => h,
         _ => host,

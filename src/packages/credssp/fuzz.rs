@@ -12,6 +12,7 @@ use crate::abi::types::SEC_WINNT_AUTH_IDENTITY_W;
 use crate::env::SystemEnv;
 use crate::package::*;
 use crate::packages::negotiate::NEGOTIATE;
+use crate::packages::schannel::fuzz::token;
 use crate::packages::schannel::SchannelCredentials;
 use crate::vocabulary::*;
 
@@ -199,19 +200,6 @@ fn input<'a>(inputs: &'a [InBuf<'a>], client: bool) -> StepInput<'a> {
         inputs,
         env: &SystemEnv,
     }
-}
-
-fn token(bytes: &[u8]) -> [InBuf<'_>; 2] {
-    [
-        InBuf {
-            kind: SECBUFFER_TOKEN,
-            data: bytes,
-        },
-        InBuf {
-            kind: SECBUFFER_EMPTY,
-            data: &[],
-        },
-    ]
 }
 
 #[cfg(test)]

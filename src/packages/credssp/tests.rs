@@ -76,6 +76,8 @@ fn tls_names_come_from_the_spn_host() {
     assert_eq!(host_of("TERMSRV/server.example:3389"), "server.example");
     assert_eq!(host_of("HTTP/host/service.name"), "host");
     assert_eq!(host_of("localhost"), "localhost");
+    assert_eq!(host_of("TERMSRV/server.example@REALM"), "server.example");
+    assert_eq!(host_of("TERMSRV@server.example"), "server.example");
     assert_eq!(host_of("TERMSRV/[::1]"), "[::1]");
 }
 

@@ -147,11 +147,7 @@ fn falls_back(e: &Error) -> bool {
 /// Whether an SPN's host (`service/host[:port][@REALM]`, or GSS's
 /// `service@host`) is an IP address, which Kerberos has no ticket for.
 fn host_is_address(target: &str) -> bool {
-    let host = match target.split_once('/') {
-        Some((_, rest)) => rest.split('/').next().unwrap_or(rest),
-        None => target.split_once('@').map_or(target, |(_, h)| h),
-    };
-    let host = host.rsplit_once('@').map_or(host, |(h, _)| h);
+    let host = target_host(target);
     let bare = host
         .trim_start_matches('[')
         .split(']')

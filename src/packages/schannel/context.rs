@@ -406,6 +406,13 @@ impl SchannelContext {
             Control::Shutdown => (TLS1_ALERT_WARNING as u8, TLS1_ALERT_CLOSE_NOTIFY as u8),
             Control::Alert(l, d) => (l, d),
         };
+        let record = self.alert(level, description)?;
+        Ok(self.output(SEC_E_OK, record, 0))
+    }
+
+    /// An alert record for the peer, sealed once the channel is up; this
+    /// side sends nothing after it.
+    fn alert(&mut self, level: u8, description: u8) -> SecResult<Vec<u8>> {
         let record = match &mut self.state {
             State::Established(e) => e
                 .records
@@ -413,7 +420,7 @@ impl SchannelContext {
             _ => vec![records::ALERT, 3, 3, 0, 2, level, description],
         };
         self.closed = true;
-        Ok(self.output(SEC_E_OK, record, 0))
+        Ok(record)
     }
 
     /// ApplyControlToken: SCHANNEL_SHUTDOWN or a SCHANNEL_ALERT_TOKEN.
@@ -605,17 +612,10 @@ impl SchannelContext {
         }
     }
 
-    /// A fatal alert record for the peer (sealed once the channel is up),
-    /// for a package that fails a connection this channel carries: the
-    /// connection is over.
+    /// A fatal alert record for the peer, for a package that fails a
+    /// connection this channel carries: the connection is over.
     pub fn fatal_alert(&mut self, description: u8) -> SecResult<Vec<u8>> {
-        let record = match &mut self.state {
-            State::Established(e) => e
-                .records
-                .seal_to_vec(records::ALERT, &[TLS1_ALERT_FATAL as u8, description])?,
-            _ => return Err(SEC_E_INTERNAL_ERROR.into()),
-        };
-        self.closed = true;
+        let record = self.alert(TLS1_ALERT_FATAL as u8, description)?;
         self.state = State::Failed;
         Ok(record)
     }

@@ -57,7 +57,8 @@ fn input<'a>(inputs: &'a [InBuf<'a>], target: Option<&'a str>) -> StepInput<'a> 
     }
 }
 
-fn token(bytes: &[u8]) -> [InBuf<'_>; 2] {
+/// A stream call's input: [TOKEN, EMPTY].
+pub fn token(bytes: &[u8]) -> [InBuf<'_>; 2] {
     [
         InBuf {
             kind: SECBUFFER_TOKEN,
