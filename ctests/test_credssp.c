@@ -10,18 +10,13 @@
 #include <wchar.h>
 
 #include "pair.h"
+#include "stream.h"
 
 #define DATA OPENSSPI_TLS_DATA "/"
-#define IO_MAX 65536
 #define C_REQ 0x0000C11D /* DELEGATE|REPLAY|SEQUENCE|CONFIDENTIALITY|ALLOCATE_MEMORY|EXTENDED_ERROR|STREAM */
 #define S_REQ 0x0001811D
 
 static PCCERT_CONTEXT server_cert;
-
-struct pipe {
-    unsigned char data[IO_MAX];
-    ULONG len;
-};
 
 struct side {
     CredHandle cred;
@@ -35,13 +30,6 @@ struct side {
 
 /* Bytes arriving per round at each side (0: everything at once). */
 static ULONG chunk;
-
-static void put(struct pipe *p, const void *data, ULONG len) {
-    CHECK(p->len + len <= IO_MAX);
-    if (p->len + len > IO_MAX) return;
-    memcpy(p->data + p->len, data, len);
-    p->len += len;
-}
 
 /* AcquireCredentialsHandleW("CREDSSP") with a CREDSSP_CRED of `type`
  * (or a CREDSSP_CRED_EX of `version` when ex): SCH_CREDENTIALS with
@@ -104,7 +92,7 @@ static SECURITY_STATUS turn(struct side *s, struct pipe *peer, int server) {
                                            &s->attrs, NULL);
     if (st == SEC_E_OK || st == SEC_I_CONTINUE_NEEDED) s->has_ctx = 1;
     if (ob[0].pvBuffer) {
-        put(peer, ob[0].pvBuffer, ob[0].cbBuffer);
+        pipe_put(peer, ob[0].pvBuffer, ob[0].cbBuffer);
         T->FreeContextBuffer(ob[0].pvBuffer);
     }
     if (st == SEC_E_INCOMPLETE_MESSAGE) {
@@ -116,8 +104,7 @@ static SECURITY_STATUS turn(struct side *s, struct pipe *peer, int server) {
         used = give - ib[1].cbBuffer;
     else if (st == SEC_E_OK || st == SEC_I_CONTINUE_NEEDED)
         used = give;
-    memmove(s->in.data, s->in.data + used, s->in.len - used);
-    s->in.len -= used;
+    pipe_take(&s->in, used);
     s->avail = s->avail > used ? s->avail - used : 0;
     if (st == SEC_E_OK) s->done = 1;
     return st;
@@ -189,39 +176,36 @@ static int delegated_is(CtxtHandle *h, ULONG attribute, const char *domain, cons
     return ok;
 }
 
-/* `len` bytes sealed by `from` open at `to`, record by record. */
+/* Opens every record in `wire` at `to` into `back` (*got bytes so far). */
+static int drain(CtxtHandle *to, struct pipe *wire, unsigned char *back, ULONG *got) {
+    ULONG n;
+    while (wire->len) {
+        if (open_from(to, wire, back + *got, &n) != SEC_E_OK) return 0;
+        *got += n;
+    }
+    return 1;
+}
+
+/* `len` bytes sealed by `from` open at `to`: as many records as fit go
+ * into one input, so that DecryptMessage hands the rest back as EXTRA. */
 static int message(CtxtHandle *from, CtxtHandle *to, ULONG len) {
     SecPkgContext_StreamSizes sz;
-    SecBuffer b[4];
-    SecBufferDesc d = {SECBUFFER_VERSION, 4, b};
-    unsigned char *io, *data = malloc(len);
-    ULONG i, got = 0, at = 0, total = 0;
+    static struct pipe wire;
+    unsigned char *data = malloc(len), *back = malloc(len);
+    ULONG i, got = 0;
     int ok = 1;
     CHECK_STATUS(T->QueryContextAttributesW(from, SECPKG_ATTR_STREAM_SIZES, &sz), SEC_E_OK);
-    io = malloc((len / sz.cbMaximumMessage + 1) * (sz.cbHeader + sz.cbTrailer) + len);
     for (i = 0; i < len; i++) data[i] = (unsigned char)(i * 7);
-    for (i = 0; i < len; i += sz.cbMaximumMessage) {
-        ULONG n = len - i < sz.cbMaximumMessage ? len - i : sz.cbMaximumMessage;
-        memcpy(io + total + sz.cbHeader, data + i, n);
-        b[0] = (SecBuffer){sz.cbHeader, SECBUFFER_STREAM_HEADER, io + total};
-        b[1] = (SecBuffer){n, SECBUFFER_DATA, io + total + sz.cbHeader};
-        b[2] = (SecBuffer){sz.cbTrailer, SECBUFFER_STREAM_TRAILER, io + total + sz.cbHeader + n};
-        b[3] = (SecBuffer){0, SECBUFFER_EMPTY, NULL};
-        CHECK_STATUS(T->EncryptMessage(from, 0, &d, 0), SEC_E_OK);
-        total += b[0].cbBuffer + b[1].cbBuffer + b[2].cbBuffer;
+    wire.len = 0;
+    for (i = 0; ok && i < len; i += sz.cbMaximumMessage) {
+        ULONG chunk = len - i < sz.cbMaximumMessage ? len - i : sz.cbMaximumMessage;
+        if (wire.len + sz.cbHeader + chunk + sz.cbTrailer > IO_MAX) ok = drain(to, &wire, back, &got);
+        ok = ok && seal_into(from, data + i, chunk, &wire) == SEC_E_OK;
     }
-    while (at < total && ok) {
-        b[0] = (SecBuffer){total - at, SECBUFFER_DATA, io + at};
-        for (i = 1; i < 4; i++) b[i] = (SecBuffer){0, SECBUFFER_EMPTY, NULL};
-        ok = T->DecryptMessage(to, &d, 0, NULL) == SEC_E_OK && b[1].BufferType == SECBUFFER_DATA &&
-             got + b[1].cbBuffer <= len && memcmp(b[1].pvBuffer, data + got, b[1].cbBuffer) == 0;
-        if (!ok) break;
-        got += b[1].cbBuffer;
-        at = b[3].BufferType == SECBUFFER_EXTRA ? total - b[3].cbBuffer : total;
-    }
-    free(io);
+    ok = ok && drain(to, &wire, back, &got) && got == len && memcmp(back, data, len) == 0;
     free(data);
-    return ok && got == len;
+    free(back);
+    return ok;
 }
 
 static void package_info(void) {

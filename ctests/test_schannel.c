@@ -8,9 +8,9 @@
 #include <wchar.h>
 
 #include "pair.h"
+#include "stream.h"
 
 #define DATA OPENSSPI_TLS_DATA "/"
-#define IO_MAX 65536
 
 static PCCERT_CONTEXT server_cert;
 
@@ -31,23 +31,6 @@ static SECURITY_STATUS tls_cred(ULONG use, PCCERT_CONTEXT cert, ULONG disabled, 
     sc.cTlsParameters = 1;
     sc.pTlsParameters = &params;
     return T->AcquireCredentialsHandleW(NULL, wstr("Schannel"), use, NULL, &sc, NULL, NULL, h, NULL);
-}
-
-/* Bytes in flight one way, as a socket would deliver them. */
-struct pipe {
-    unsigned char data[IO_MAX];
-    ULONG len;
-};
-
-static void pipe_put(struct pipe *p, const void *data, ULONG len) {
-    CHECK(p->len + len <= IO_MAX);
-    memcpy(p->data + p->len, data, len);
-    p->len += len;
-}
-
-static void pipe_take(struct pipe *p, ULONG n) {
-    memmove(p->data, p->data + n, p->len - n);
-    p->len -= n;
 }
 
 struct side {
@@ -149,52 +132,6 @@ static SECURITY_STATUS pair_up(struct side *c, struct side *s, const char *targe
     CHECK_STATUS(tls_cred(SECPKG_CRED_OUTBOUND, NULL, disabled, 0, &c->cred), SEC_E_OK);
     CHECK_STATUS(tls_cred(SECPKG_CRED_INBOUND, server_cert, 0, 0, &s->cred), SEC_E_OK);
     return connect_pair(c, s);
-}
-
-/* EncryptMessage of `len` bytes into `out` (header, data, trailer). */
-static SECURITY_STATUS seal_into(CtxtHandle *h, const void *data, ULONG len, struct pipe *out) {
-    SecPkgContext_StreamSizes sz;
-    SecBuffer b[4];
-    SecBufferDesc d = {SECBUFFER_VERSION, 4, b};
-    unsigned char *io;
-    SECURITY_STATUS st;
-    CHECK_STATUS(T->QueryContextAttributesW(h, SECPKG_ATTR_STREAM_SIZES, &sz), SEC_E_OK);
-    io = malloc(sz.cbHeader + len + sz.cbTrailer);
-    memcpy(io + sz.cbHeader, data, len);
-    b[0] = (SecBuffer){sz.cbHeader, SECBUFFER_STREAM_HEADER, io};
-    b[1] = (SecBuffer){len, SECBUFFER_DATA, io + sz.cbHeader};
-    b[2] = (SecBuffer){sz.cbTrailer, SECBUFFER_STREAM_TRAILER, io + sz.cbHeader + len};
-    b[3] = (SecBuffer){0, SECBUFFER_EMPTY, NULL};
-    st = T->EncryptMessage(h, 0, &d, 0);
-    if (st == SEC_E_OK) {
-        CHECK(b[1].cbBuffer == len);
-        pipe_put(out, io, b[0].cbBuffer + b[1].cbBuffer + b[2].cbBuffer);
-    }
-    free(io);
-    return st;
-}
-
-/* DecryptMessage of the first record in `in`: the plaintext goes to
- * `plain` (its length in *plain_len), the record leaves `in`. */
-static SECURITY_STATUS open_from(CtxtHandle *h, struct pipe *in, void *plain, ULONG *plain_len) {
-    SecBuffer b[4];
-    SecBufferDesc d = {SECBUFFER_VERSION, 4, b};
-    SECURITY_STATUS st;
-    int i;
-    b[0] = (SecBuffer){in->len, SECBUFFER_DATA, in->data};
-    for (i = 1; i < 4; i++) b[i] = (SecBuffer){0, SECBUFFER_EMPTY, NULL};
-    st = T->DecryptMessage(h, &d, 0, NULL);
-    *plain_len = 0;
-    if (st != SEC_E_OK && st != SEC_I_CONTEXT_EXPIRED && st != SEC_I_RENEGOTIATE) return st;
-    CHECK(b[0].BufferType == SECBUFFER_STREAM_HEADER && b[1].BufferType == SECBUFFER_DATA &&
-          b[2].BufferType == SECBUFFER_STREAM_TRAILER);
-    memcpy(plain, b[1].pvBuffer, b[1].cbBuffer);
-    *plain_len = b[1].cbBuffer;
-    if (b[3].BufferType == SECBUFFER_EXTRA)
-        pipe_take(in, in->len - b[3].cbBuffer);
-    else
-        in->len = 0;
-    return st;
 }
 
 static void package_infos(void) {
